@@ -1,0 +1,190 @@
+"""Features -> scored candidate edges between distinct contents, never N x N.
+
+- pHash: identical hashes are linked to one representative (a star, not a
+  clique), then multi-index hashing over the distinct hashes: join band
+  probes to exact band values, verify the full 64-bit Hamming distance.
+- Embeddings: IVF blocked self-join. Centroids are trained on a driver-side
+  sample, each vector gets a home list and `nprobe` probe lists, and each
+  (list, member part, query part) group is searched block by block on an
+  executor. Memory per group is bounded by `max_list_size`, not by N.
+
+Edges are kept at the loose candidate threshold; the decision threshold is
+applied later (`decide`), so retuning needs no recomputation.
+Output of each stage: (sha_a < sha_b, similarity, hamming).
+"""
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.config import EmbeddingConfig, PhashConfig, SelfJoinConfig
+from udfs import adapters, ivf
+from udfs.hashing import band_radius
+from udfs.metrics import STAGE_EMBEDDING, STAGE_PHASH
+
+log = logging.getLogger("dedup")
+
+
+def _canonical(a: str, b: str) -> list:
+    return [F.least(a, b).alias("sha_a"), F.greatest(a, b).alias("sha_b")]
+
+
+# ---------------------------------------------------------------------------- pHash
+
+GROUP_EXPANSION_LIMIT = 32  # identical-hash groups up to this size get all their pairs
+
+
+def phash_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:
+    """Content pairs whose pHashes differ in <= cfg.candidate_hamming bits.
+
+    Contents sharing one hash value form a group. Pairs are expanded to every
+    member of both groups while groups have <= GROUP_EXPANSION_LIMIT members,
+    so each content has its own direct edges (the chaining guard relies on
+    them). Larger groups (blank or placeholder images) are represented by their
+    smallest content id, which bounds the pairs at the price of keeping some
+    members that a full expansion would have dropped (the safe direction).
+    """
+    hashes = features.where(F.col("phash").isNotNull()).select("content_sha256", "phash")
+    groups = hashes.groupBy("phash").agg(F.min("content_sha256").alias("rep"), F.count("*").alias("size"))
+    members = (hashes.join(groups, "phash")
+                     .where((F.col("size") <= GROUP_EXPANSION_LIMIT) | (F.col("content_sha256") == F.col("rep")))
+                     .select("phash", "content_sha256"))
+    # within a group: all pairs (small groups) or a star around the representative (large groups)
+    small = members.alias("x").join(members.alias("y"), "phash").where(F.col("x.content_sha256") < F.col("y.content_sha256"))
+    within = small.select(F.col("x.content_sha256").alias("sha_a"), F.col("y.content_sha256").alias("sha_b"))
+    star = (hashes.join(groups.where(F.col("size") > GROUP_EXPANSION_LIMIT), "phash")
+                  .where(F.col("content_sha256") != F.col("rep"))
+                  .select(*_canonical("content_sha256", "rep")))
+    same = within.unionByName(star).withColumn("hamming", F.lit(0))
+    near = _near_hashes(groups.select("phash"), cfg)
+    ma = members.select(F.col("phash").alias("h_a"), F.col("content_sha256").alias("c_a"))
+    mb = members.select(F.col("phash").alias("h_b"), F.col("content_sha256").alias("c_b"))
+    linked = near.join(ma, "h_a").join(mb, "h_b").select(*_canonical("c_a", "c_b"), "hamming")
+    return (same.unionByName(linked)
+                .withColumn("similarity", 1.0 - F.col("hamming") / 64.0)
+                .withColumn("stage", F.lit(STAGE_PHASH)))
+
+
+def _near_hashes(distinct: DataFrame, cfg: PhashConfig) -> DataFrame:
+    """Pairs of distinct hash values (h_a < h_b) within cfg.candidate_hamming bits.
+
+    Multi-index hashing: each hash emits its exact band values and every value
+    within `radius` bits of them; a probe meeting an exact value is a candidate,
+    verified on all 64 bits. Complete by the pigeonhole argument in
+    udfs.hashing.band_radius.
+    """
+    radius = band_radius(cfg.candidate_hamming, cfg.bands)
+    keys = distinct.mapInPandas(
+        partial(adapters.phash_bands, bands=cfg.bands, radius=radius), adapters.BAND_DDL)
+    exact = keys.where(~F.col("probe")).select(F.col("phash").alias("h_b"), "band", "value")
+    probes = keys.where(F.col("probe")).select(F.col("phash").alias("h_a"), "band", "value")
+    return (probes.join(exact, ["band", "value"])
+                  .where(F.col("h_a") < F.col("h_b"))
+                  .select("h_a", "h_b").distinct()
+                  .withColumn("hamming", F.expr("bit_count(h_a ^ h_b)"))
+                  .where(F.col("hamming") <= cfg.candidate_hamming))
+
+
+# ---------------------------------------------------------------------------- embeddings
+
+def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConfig,
+                    cfg: SelfJoinConfig, stats: dict) -> DataFrame:
+    """Content pairs with cosine >= emb.candidate_threshold, via the IVF blocked self-join."""
+    vectors = features.where(F.col("embedding").isNotNull()).select("content_sha256", "embedding")
+    n = vectors.count()
+    stats["embedded_contents"] = n
+    if n < 2:
+        return _empty_pairs(spark)
+    centroids = _train(vectors, n, cfg)
+    nlist = len(centroids)
+    nprobe = min(cfg.nprobe, nlist)
+    log.info("self-join: %d vectors, %d lists, nprobe %d", n, nlist, nprobe)
+    bc = spark.sparkContext.broadcast(centroids)
+    assigned = vectors.mapInPandas(
+        partial(_assign_batches, centroids=bc, nprobe=nprobe, use_gpu=cfg.use_gpu),
+        "content_sha256 string, embedding array<float>, lists array<int>").cache()
+    try:
+        groups = _plan_groups(assigned, cfg.max_list_size, stats)
+        search = partial(adapters.search_group, threshold=emb.candidate_threshold,
+                         max_neighbors=cfg.max_neighbors, block_rows=cfg.block_rows)
+        found = groups.groupBy("list", "mpart", "qpart").applyInPandas(search, adapters.PAIR_DDL)
+        pairs = (found.groupBy("sha_a", "sha_b").agg(F.max("similarity").alias("similarity"))
+                      .withColumn("hamming", F.lit(None).cast("int"))
+                      .withColumn("stage", F.lit(STAGE_EMBEDDING)))
+        return pairs.localCheckpoint(eager=True)
+    finally:
+        assigned.unpersist()
+        bc.unpersist()
+
+
+def _train(vectors: DataFrame, n: int, cfg: SelfJoinConfig) -> np.ndarray:
+    """Centroids from a sample of at most cfg.train_sample vectors (collected to the driver)."""
+    nlist = cfg.nlist or ivf.choose_nlist(n)
+    take = min(n, cfg.train_sample)
+    fraction = min(1.0, 1.2 * take / n)
+    rows = vectors.sample(False, fraction, seed=cfg.seed).limit(take).select("embedding").toPandas()
+    sample = np.ascontiguousarray(np.stack(rows["embedding"].to_numpy()).astype(np.float32))
+    return ivf.train_centroids(sample, nlist, niter=cfg.niter, seed=cfg.seed, use_gpu=cfg.use_gpu)
+
+
+def _assign_batches(batches: Iterator[pd.DataFrame], centroids, nprobe: int,
+                    use_gpu: bool) -> Iterator[pd.DataFrame]:
+    cents = centroids.value
+    for pdf in batches:
+        x = np.ascontiguousarray(np.stack(pdf["embedding"].to_numpy()).astype(np.float32))
+        lists = ivf.assign_lists(x, cents, nprobe, use_gpu=use_gpu)
+        yield pdf.assign(lists=list(lists.astype(np.int32)))
+
+
+def _plan_groups(assigned: DataFrame, max_list_size: int, stats: dict) -> DataFrame:
+    """Members (home list) and queries (probe lists) tagged with (list, mpart, qpart).
+
+    A list with more than max_list_size members is split into member parts, and
+    its queries into query parts; every query part meets every member part, so
+    no pair is lost and no group exceeds max_list_size members x queries.
+    """
+    members = assigned.select("content_sha256", "embedding", F.col("lists")[0].alias("list"))
+    queries = assigned.select("content_sha256", "embedding", F.explode("lists").alias("list"))
+    m_count = members.groupBy("list").agg(F.count("*").alias("m"))
+    q_count = queries.groupBy("list").agg(F.count("*").alias("q"))
+    sizes = m_count.join(q_count, "list", "full").fillna(0).toPandas()
+    sizes["mparts"] = ivf.plan_parts(sizes["m"].to_numpy(), max_list_size)
+    sizes["qparts"] = ivf.plan_parts(sizes["q"].to_numpy(), max_list_size)
+    stats["ivf_lists"] = int(len(sizes))
+    stats["ivf_largest_list"] = int(sizes["m"].max()) if len(sizes) else 0
+    stats["ivf_split_lists"] = int((sizes["mparts"] > 1).sum())
+    plan = F.broadcast(assigned.sparkSession.createDataFrame(
+        sizes[["list", "mparts", "qparts"]].astype("int32")))
+    m_hash = F.abs(F.xxhash64(F.lit("member"), "content_sha256"))
+    q_hash = F.abs(F.xxhash64(F.lit("query"), "content_sha256"))
+    m_rows = (members.join(plan, "list")
+              .withColumn("mpart", (m_hash % F.col("mparts")).cast("int"))
+              .withColumn("qpart", F.explode(F.sequence(F.lit(0), F.col("qparts") - 1)))
+              .withColumn("role", F.lit("m")))
+    q_rows = (queries.join(plan, "list")
+              .withColumn("qpart", (q_hash % F.col("qparts")).cast("int"))
+              .withColumn("mpart", F.explode(F.sequence(F.lit(0), F.col("mparts") - 1)))
+              .withColumn("role", F.lit("q")))
+    cols = ["list", "mpart", "qpart", "role", "content_sha256", "embedding"]
+    return m_rows.select(*cols).unionByName(q_rows.select(*cols))
+
+
+def _empty_pairs(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame([], "sha_a string, sha_b string, similarity double, hamming int, stage string")
+
+
+# ---------------------------------------------------------------------------- decisions
+
+def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig) -> DataFrame:
+    """Add `is_duplicate`: each stage's own decision threshold, applied to stored scores."""
+    rule = (F.when(F.col("stage") == STAGE_PHASH, F.col("hamming") <= phash.max_hamming)
+             .when(F.col("stage") == STAGE_EMBEDDING, F.col("similarity") >= emb.threshold)
+             .otherwise(F.lit(True)))
+    return pairs.withColumn("is_duplicate", rule)
+

@@ -1,0 +1,341 @@
+"""Validated, frozen configuration for the dedup job.
+
+The embedded defaults below are the local default: hash-only matching (exact
+content hash + 64-bit pHash), Spark in local mode. Exact duplicates (identical
+bytes) are always found: every later stage works on distinct contents. `conf/*.yaml` files and
+`--set section.key=value` overrides are layered on top; unknown keys and
+out-of-range values raise `ConfigError` with the offending key named.
+
+Each pipeline stage receives only its own section (e.g. `PhashConfig`), never a
+copy of fields from another section.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration file or override is invalid; the message names the key."""
+
+
+def _runtime(default: Any) -> Any:
+    """A field that changes how fast the job runs, not what it decides.
+
+    Runtime fields are left out of the config fingerprint, so moving a job from
+    CPU to GPU executors does not invalidate cached features or stored results.
+    """
+    return field(default=default, metadata={"runtime": True})
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    format: str = "auto"              # auto | files | jsonl | parquet | csv
+    id_column: str | None = None      # None: "id" when the table has it, else derived from the path
+    path_column: str | None = None    # None: first of PATH_COLUMN_CANDIDATES present in the table
+    base_uri: str | None = None       # relative table paths resolve here (default: the table's folder)
+    embedding_column: str | None = None  # precomputed embeddings (list<float>) skip decode + model
+    extensions: tuple[str, ...] = ("jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp")
+    recursive: bool = True
+    max_file_bytes: int = 64 * 1024 * 1024
+
+    def validate(self) -> None:
+        _choice("input.format", self.format, ("auto", "files", "jsonl", "parquet", "csv"))
+        _at_least("input.max_file_bytes", self.max_file_bytes, 1)
+        if not self.extensions:
+            raise ConfigError("input.extensions must list at least one file extension")
+
+
+PATH_COLUMN_CANDIDATES = ("path", "image", "uri", "url", "file", "filepath", "image_path")
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    max_pixels: int = 100_000_000     # larger images become error rows (decompression bombs)
+
+    def validate(self) -> None:
+        _at_least("decode.max_pixels", self.max_pixels, 1)
+
+
+@dataclass(frozen=True)
+class PhashConfig:
+    enabled: bool = True
+    max_hamming: int = 10             # decision threshold: duplicate when distance <= this (of 64 bits)
+    candidate_hamming: int = 12       # pairs up to this distance are stored for retuning
+    bands: int = 4                    # multi-index hashing bands (more bands: fewer probes, more collisions)
+
+    def validate(self) -> None:
+        _between("phash.max_hamming", self.max_hamming, 0, 64)
+        _between("phash.candidate_hamming", self.candidate_hamming, self.max_hamming, 64,
+                 hint="it must be >= phash.max_hamming")
+        _between("phash.bands", self.bands, 1, 16)
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    enabled: bool = False
+    model: str = "openai/clip-vit-base-patch32"  # local directory or a name in the local HF cache
+    threshold: float = 0.90           # decision: duplicate when cosine >= this
+    candidate_threshold: float = 0.85  # pairs down to this cosine are stored for retuning
+    device: str = _runtime("auto")    # auto | cpu | cuda
+    precision: str = _runtime("auto")  # auto | fp32 | fp16 | bf16
+    batch_size: int = _runtime(32)
+    num_threads: int | None = _runtime(None)  # torch threads per Python worker (None: torch's default)
+
+    def validate(self) -> None:
+        _between("embedding.threshold", self.threshold, -1.0, 1.0)
+        _between("embedding.candidate_threshold", self.candidate_threshold, -1.0, self.threshold,
+                 hint="it must be <= embedding.threshold")
+        _choice("embedding.device", self.device, ("auto", "cpu", "cuda"))
+        _choice("embedding.precision", self.precision, ("auto", "fp32", "fp16", "bf16"))
+        _at_least("embedding.batch_size", self.batch_size, 1)
+        if self.num_threads is not None:
+            _at_least("embedding.num_threads", self.num_threads, 1)
+
+
+@dataclass(frozen=True)
+class SelfJoinConfig:
+    """IVF blocked self-join over embeddings (see udfs/ivf.py)."""
+
+    nlist: int = 0                    # number of IVF lists; 0 = choose from the corpus size
+    nprobe: int = 8                   # lists each vector is compared against (home list included)
+    train_sample: int = 100_000       # vectors sampled to train the centroids on the driver
+    niter: int = 20                   # k-means iterations
+    max_list_size: int = 20_000       # members per group; larger lists are split into parts
+    block_rows: int = _runtime(4096)  # GEMM block edge: memory per block = block_rows^2 * 4 bytes
+    max_neighbors: int = 64           # neighbours kept per item per block
+    use_gpu: bool = _runtime(False)   # faiss GPU index for training / assignment when available
+    seed: int = 0
+
+    def validate(self) -> None:
+        _at_least("selfjoin.nlist", self.nlist, 0)
+        _at_least("selfjoin.nprobe", self.nprobe, 1)
+        _at_least("selfjoin.train_sample", self.train_sample, 1)
+        _at_least("selfjoin.niter", self.niter, 1)
+        _at_least("selfjoin.max_list_size", self.max_list_size, 1)
+        _at_least("selfjoin.block_rows", self.block_rows, 1)
+        _at_least("selfjoin.max_neighbors", self.max_neighbors, 1)
+
+
+KEEP_COLUMNS = ("pixels", "bytes", "width", "height", "item_id", "uri")
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    # Keep policy: a total order; item_id asc is appended when absent so ties cannot remain.
+    keep_order: tuple[str, ...] = ("pixels desc", "bytes desc", "item_id asc")
+    driver_max_edges: int = 5_000_000  # duplicate edges clustered on the driver
+
+    def validate(self) -> None:
+        _at_least("cluster.driver_max_edges", self.driver_max_edges, 1)
+        self.order()
+
+    def order(self) -> list[tuple[str, str]]:
+        """The keep order as (column, 'asc'|'desc') pairs, ending with item_id."""
+        pairs = []
+        for term in self.keep_order:
+            parts = str(term).split()
+            if len(parts) == 1:
+                parts.append("asc")
+            if len(parts) != 2 or parts[1] not in ("asc", "desc") or parts[0] not in KEEP_COLUMNS:
+                raise ConfigError(
+                    f"cluster.keep_order: {term!r} is not '<column> asc|desc' "
+                    f"with column one of {', '.join(KEEP_COLUMNS)}")
+            pairs.append((parts[0], parts[1]))
+        if not any(col == "item_id" for col, _ in pairs):
+            pairs.append(("item_id", "asc"))
+        return pairs
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    dir: str | None = None            # feature cache (Parquet keyed by sha256 + model fingerprint)
+
+    def validate(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    master: str = _runtime("local[*]")  # ignored under spark-submit, which sets the master
+    app_name: str = _runtime("image-dedup")
+    shuffle_partitions: int = _runtime(8)
+    arrow_batch_rows: int = _runtime(256)  # rows per Arrow batch handed to the pandas UDFs
+    ship_code: bool = _runtime(True)    # zip the jobs/udfs packages and add them to executors
+    conf: Mapping[str, str] = field(default_factory=dict, metadata={"runtime": True})
+
+    def validate(self) -> None:
+        _at_least("spark.shuffle_partitions", self.shuffle_partitions, 1)
+        _at_least("spark.arrow_batch_rows", self.arrow_batch_rows, 1)
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    input: InputConfig = field(default_factory=InputConfig)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
+    phash: PhashConfig = field(default_factory=PhashConfig)
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    selfjoin: SelfJoinConfig = field(default_factory=SelfJoinConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    cache: CacheConfig = field(default_factory=CacheConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
+
+    def validate(self) -> "JobConfig":
+        for f in fields(self):
+            getattr(self, f.name).validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _section_dict(getattr(self, f.name)) for f in fields(self)}
+
+    def fingerprint(self) -> str:
+        """16 hex chars over every setting that can change the job's decisions."""
+        decided = {f.name: _section_dict(getattr(self, f.name), runtime=False) for f in fields(self)}
+        blob = json.dumps(decided, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _section_dict(section: Any, runtime: bool = True) -> dict[str, Any]:
+    out = {}
+    for f in fields(section):
+        if not runtime and f.metadata.get("runtime"):
+            continue
+        value = getattr(section, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else (
+            dict(value) if isinstance(value, Mapping) else value)
+    return out
+
+
+# ---------------------------------------------------------------------------- loading
+
+def load_config(paths: list[str | Path] | None = None, overrides: list[str] | None = None) -> JobConfig:
+    """Embedded defaults, then each YAML file in order, then `key=value` overrides."""
+    merged: dict[str, dict[str, Any]] = {}
+    for path in paths or []:
+        _merge(merged, _read_yaml(Path(path)), source=str(path))
+    for item in overrides or []:
+        _merge(merged, _parse_override(item), source=f"--set {item}")
+    return build_config(merged)
+
+
+def build_config(data: Mapping[str, Any], source: str = "config") -> JobConfig:
+    sections = {}
+    for f in fields(JobConfig):
+        cls = f.default_factory  # type: ignore[misc]
+        values = dict(data.get(f.name) or {})
+        sections[f.name] = _build_section(f.name, cls, values)
+    unknown = set(data) - {f.name for f in fields(JobConfig)}
+    if unknown:
+        raise ConfigError(f"{source}: unknown section(s) {sorted(unknown)}; "
+                          f"known: {[f.name for f in fields(JobConfig)]}")
+    return JobConfig(**sections).validate()
+
+
+def _build_section(name: str, cls: type, values: dict[str, Any]) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ConfigError(f"unknown key(s) {', '.join(f'{name}.{k}' for k in sorted(unknown))}; "
+                          f"known keys in '{name}': {', '.join(sorted(known))}")
+    kwargs = {}
+    for key, value in values.items():
+        default = getattr(cls(), key)
+        kwargs[key] = _coerce(f"{name}.{key}", value, default, known[key].type)
+    return cls(**kwargs)
+
+
+def _coerce(key: str, value: Any, default: Any, annotation: str) -> Any:
+    """Convert a YAML or command-line value to the field's type, or raise ConfigError."""
+    if value is None:
+        if "None" in str(annotation):
+            return None
+        raise ConfigError(f"{key} may not be null")
+    if isinstance(default, bool):
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.lower() in ("true", "yes", "1")
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} must be a list, got {value!r}")
+        return tuple(str(v) for v in value)
+    if isinstance(default, Mapping):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key} must be a mapping, got {value!r}")
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(default, float) or "float" in str(annotation):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be a number, got {value!r}") from None
+    if isinstance(default, int) or "int" in str(annotation):
+        try:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be an integer, got {value!r}") from None
+    return str(value)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, (dict, type(None))) for v in data.values()):
+        raise ConfigError(f"{path}: expected a mapping of sections (input:, phash:, ...)")
+    return data
+
+
+def _parse_override(item: str) -> dict[str, Any]:
+    key, sep, raw = item.partition("=")
+    section, dot, name = key.strip().partition(".")
+    if not sep or not dot or not name:
+        raise ConfigError(f"--set expects section.key=value, got {item!r}")
+    value = yaml.safe_load(raw) if raw.strip() else None
+    if section == "spark" and name.startswith("conf."):
+        return {section: {"conf": {name[len("conf."):]: raw}}}
+    return {section: {name: value}}
+
+
+def _merge(into: dict[str, dict[str, Any]], data: Mapping[str, Any], source: str) -> None:
+    for section, values in data.items():
+        if values is None:
+            continue
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{source}: section '{section}' must be a mapping")
+        target = into.setdefault(section, {})
+        for key, value in values.items():
+            if key == "conf" and isinstance(value, Mapping):
+                target.setdefault("conf", {}).update(value)
+            else:
+                target[key] = value
+
+
+# ---------------------------------------------------------------------------- checks
+
+def _choice(key: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _at_least(key: str, value: float, low: float) -> None:
+    if value < low:
+        raise ConfigError(f"{key} must be >= {low}; got {value!r}")
+
+
+def _between(key: str, value: float, low: float, high: float, hint: str = "") -> None:
+    if not low <= value <= high:
+        extra = f" ({hint})" if hint else ""
+        raise ConfigError(f"{key} must be between {low} and {high}{extra}; got {value!r}")

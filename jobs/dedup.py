@@ -1,0 +1,132 @@
+"""Entry point: `dedup run|example ...`, `python -m jobs.dedup ...`, `spark-submit jobs/dedup.py ...`.
+
+Parses arguments, loads the config, calls the pipeline, and exits non-zero on
+failure: 2 for a problem the user can fix (config, input, model, output
+exists), 1 for anything else.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file by spark-submit: make `jobs` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from jobs.config import ConfigError, JobConfig, load_config  # noqa: E402
+
+log = logging.getLogger("dedup")
+
+USER_ERRORS = ("ConfigError", "InputError", "ModelNotFoundError", "OutputExistsError", "TooManyEdgesError")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dedup", description="Near-duplicate image detection on Spark")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="deduplicate a corpus and write Parquet manifests")
+    run.add_argument("--input", required=True, help="directory or glob of images, or a JSONL/Parquet/CSV table")
+    run.add_argument("--output", required=True, help="output folder (manifest/, pairs/, clusters/, summary.json)")
+    _common(run)
+
+    ex = sub.add_parser("example", help="build the built-in example corpus and deduplicate it")
+    ex.add_argument("--output", default="example-output", help="folder for corpus/ and result/ (default: %(default)s)")
+    _common(ex)
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--conf", action="append", default=[], metavar="FILE", help="YAML config, may repeat")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override one setting, e.g. --set phash.max_hamming=8; may repeat")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--run-id", default=None, help="run id written to every row (default: time + random)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("py4j", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        cfg = load_config(args.conf, args.overrides)
+        if args.command == "example":
+            return run_example(args, cfg)
+        summary = run_job(cfg, args.input, args.output, args.overwrite, args.run_id)
+        print(json.dumps(summary["counts"]))
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the exit code tells the scheduler
+        if type(exc).__name__ in USER_ERRORS or isinstance(exc, ConfigError):
+            log.error("%s", exc)
+            return 2
+        log.exception("run failed: %s", exc)
+        return 1
+
+
+def run_job(cfg: JobConfig, source: str, output: str, overwrite: bool = False,
+            run_id: str | None = None) -> dict:
+    """Resolve the model (fail fast), start Spark, run the pipeline; returns the summary."""
+    from jobs import pipeline
+    from jobs.spark import get_session
+
+    embed, model_fp = resolve_embedding(cfg)
+    spark = get_session(cfg.spark)
+    ctx = pipeline.RunContext(spark=spark, cfg=cfg, source=source, output=output,
+                              run_id=run_id or pipeline.new_run_id(), overwrite=overwrite)
+    log.info("run %s: %s -> %s (config %s)", ctx.run_id, source, output, cfg.fingerprint())
+    return pipeline.run(ctx, embed, model_fp)
+
+
+def resolve_embedding(cfg: JobConfig):
+    """(EmbedSpec, model fingerprint) when embeddings are on, else (None, None)."""
+    if not cfg.embedding.enabled:
+        return None, None
+    from udfs.adapters import EmbedSpec
+    from udfs.embed import model_fingerprint, resolve_model
+
+    path = resolve_model(cfg.embedding.model)
+    e = cfg.embedding
+    log.info("embedding model %s from %s", e.model, path)
+    spec = EmbedSpec(model_path=str(path), device=e.device, precision=e.precision,
+                     batch_size=e.batch_size, num_threads=e.num_threads)
+    return spec, model_fingerprint(path)
+
+
+def run_example(args: argparse.Namespace, cfg: JobConfig) -> int:
+    """Build the example corpus (real photographs + edited copies) and deduplicate it."""
+    from jobs.corpus import build_example_corpus
+    from jobs.show import print_result
+
+    out = Path(args.output).resolve()
+    corpus = out / "corpus"
+    if not (corpus / "planted.csv").exists():
+        log.info("building the example corpus in %s", corpus)
+        build_example_corpus(corpus)
+    if not cfg.embedding.enabled and _default_model_available(cfg):
+        log.info("a local copy of %s was found: embeddings on", cfg.embedding.model)
+        cfg = load_config(args.conf, [*args.overrides, "embedding.enabled=true"])
+    elif not cfg.embedding.enabled:
+        log.info("no local copy of %s: running hash-only (exact + pHash). "
+                 "Point --set embedding.model=DIR at a CLIP model and --set embedding.enabled=true "
+                 "to add embeddings", cfg.embedding.model)
+    result = out / "result"
+    summary = run_job(cfg, str(corpus), str(result), overwrite=True, run_id=args.run_id)
+    print_result(str(result), summary, corpus / "planted.csv")
+    return 0
+
+
+def _default_model_available(cfg: JobConfig) -> bool:
+    from udfs.embed import ModelNotFoundError, resolve_model
+    try:
+        resolve_model(cfg.embedding.model)
+        return True
+    except ModelNotFoundError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Items -> contents -> features, applying the executor kernels in udfs/.
+
+1. `hash_items`: read each item's bytes once, keep sha256 and size.
+2. `compute_features`: for each DISTINCT content not already in the feature
+   cache, decode once, compute pHash and (optionally) the embedding.
+Features are keyed by content sha256 + feature fingerprint (model + decode
+settings), so a rerun or the next scheduled run embeds only new content.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from functools import partial
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.config import CacheConfig, DecodeConfig, EmbeddingConfig, InputConfig
+from jobs.schemas import ITEMS, check_columns
+from udfs import adapters
+
+log = logging.getLogger("dedup")
+
+FEATURE_VERSION = "1"  # bump when decode/hash code changes what it computes
+
+
+def hash_items(items: DataFrame, cfg: InputConfig) -> DataFrame:
+    """(item_id, uri, input_error) -> + content_sha256, bytes, read_error."""
+    check_columns(items, ITEMS, "hash_items")
+    fn = partial(adapters.hash_contents, max_bytes=cfg.max_file_bytes)
+    return items.select(*ITEMS).mapInPandas(fn, adapters.CONTENT_DDL)
+
+
+def distinct_contents(contents: DataFrame) -> DataFrame:
+    """One row per readable content: (content_sha256, uri of its first item by id)."""
+    ok = contents.where(F.col("content_sha256").isNotNull())
+    return (ok.groupBy("content_sha256")
+              .agg(F.min_by("uri", "item_id").alias("uri")))
+
+
+def feature_fingerprint(decode: DecodeConfig, model_fingerprint: str | None) -> str:
+    blob = f"v{FEATURE_VERSION}|max_pixels={decode.max_pixels}|model={model_fingerprint or 'none'}"
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def compute_features(spark: SparkSession, distinct: DataFrame, input_cfg: InputConfig,
+                     decode: DecodeConfig, embed: adapters.EmbedSpec | None,
+                     cache: CacheConfig, fingerprint: str) -> tuple[DataFrame | None, DataFrame]:
+    """(cached features or None, freshly computed features) for every distinct content.
+
+    Cached rows are reused; only contents missing from the cache are decoded.
+    Transient read failures are not cached, so they are retried next run.
+    """
+    cached = read_cache(spark, cache, fingerprint)
+    todo = distinct if cached is None else distinct.join(cached.select("content_sha256"), "content_sha256", "left_anti")
+    fn = partial(adapters.compute_features, max_bytes=input_cfg.max_file_bytes,
+                 max_pixels=decode.max_pixels, embed=embed)
+    fresh = todo.repartition(spark.sparkContext.defaultParallelism * 2, "content_sha256") \
+                .mapInPandas(fn, adapters.FEATURE_DDL)
+    if cached is not None:
+        cached = cached.join(distinct.select("content_sha256"), "content_sha256", "left_semi")
+    return cached, fresh
+
+
+def cache_path(cache: CacheConfig, fingerprint: str) -> str | None:
+    return f"{cache.dir.rstrip('/')}/features-{fingerprint}" if cache.dir else None
+
+
+def read_cache(spark: SparkSession, cache: CacheConfig, fingerprint: str) -> DataFrame | None:
+    path = cache_path(cache, fingerprint)
+    if path is None:
+        return None
+    try:
+        cached = spark.read.schema(adapters.FEATURE_DDL).parquet(path)
+    except Exception:  # noqa: BLE001 - no cache yet
+        log.info("feature cache %s is empty; computing all features", path)
+        return None
+    return cached.where(~is_transient(F.col("decode_error"))).dropDuplicates(["content_sha256"])
+
+
+TRANSIENT_REASONS = ("io_error", "not_found")
+
+
+def is_transient(error):
+    """True for failures worth retrying on the next run (storage trouble, not bad content)."""
+    cond = F.lit(False)
+    for reason in TRANSIENT_REASONS:
+        cond = cond | error.startswith(reason + ":")
+    return F.coalesce(cond, F.lit(False))
+
+
+def append_cache(new_features: DataFrame, cache: CacheConfig, fingerprint: str) -> None:
+    """Add this run's features to the cache (transient failures are left out)."""
+    path = cache_path(cache, fingerprint)
+    if path:
+        new_features.where(~is_transient(F.col("decode_error"))).write.mode("append").parquet(path)

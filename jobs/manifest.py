@@ -1,0 +1,116 @@
+"""Items + features + decisions -> manifest, pairs and clusters tables.
+
+Every input item becomes exactly one manifest row: keep, drop or error.
+"""
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from jobs import schemas as S
+from udfs.metrics import STAGE_EXACT
+
+
+def keep_order_columns(order: list[tuple[str, str]]) -> list[Column]:
+    """Sort expressions for the keep policy; nulls always last."""
+    return [F.col(c).desc_nulls_last() if d == "desc" else F.col(c).asc_nulls_last() for c, d in order]
+
+
+def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, str]]) -> DataFrame:
+    """One row per item with its features, `error`, and `content_rank` (1 = the content's representative)."""
+    feats = features.select("content_sha256", "width", "height", "phash", "decode_error")
+    joined = contents.join(feats, "content_sha256", "left")
+    missing = F.when(F.col("content_sha256").isNotNull() & F.col("width").isNull() & F.col("decode_error").isNull(),
+                     F.lit("internal_error: no features were computed for this content"))
+    error = F.coalesce("input_error", "read_error", "decode_error", missing)
+    table = (joined.withColumn("error", error)
+                   .withColumn("pixels", F.col("width").cast("long") * F.col("height")))
+    w = Window.partitionBy("content_sha256").orderBy(*keep_order_columns(order))
+    ranked = table.where(F.col("error").isNull()).withColumn("content_rank", F.row_number().over(w))
+    failed = table.where(F.col("error").isNotNull()).withColumn("content_rank", F.lit(None).cast("int"))
+    return ranked.unionByName(failed)
+
+
+def representatives(items: DataFrame) -> DataFrame:
+    """The best item of each content (its keep-policy columns)."""
+    return (items.where(F.col("content_rank") == 1)
+                 .select("content_sha256", "item_id", "uri", "pixels", "bytes", "width", "height"))
+
+
+def item_pairs(content_pairs: DataFrame, items: DataFrame) -> DataFrame:
+    """Content edges mapped onto representative items, plus exact-copy edges (copy -> representative)."""
+    reps = representatives(items).select("content_sha256", "item_id")
+    ra = reps.select(F.col("content_sha256").alias("sha_a"), F.col("item_id").alias("rep_a"))
+    rb = reps.select(F.col("content_sha256").alias("sha_b"), F.col("item_id").alias("rep_b"))
+    mapped = (content_pairs.join(ra, "sha_a").join(rb, "sha_b")
+                 .select(F.least("rep_a", "rep_b").alias("item_a"), F.greatest("rep_a", "rep_b").alias("item_b"),
+                         "stage", "similarity", "hamming", "is_duplicate"))
+    copies = (items.where(F.col("content_rank") > 1).select("content_sha256", F.col("item_id").alias("copy"))
+                   .join(reps.withColumnRenamed("item_id", "rep"), "content_sha256")
+                   .select(F.least("copy", "rep").alias("item_a"), F.greatest("copy", "rep").alias("item_b"),
+                           F.lit(STAGE_EXACT).alias("stage"), F.lit(1.0).alias("similarity"),
+                           F.lit(0).alias("hamming"), F.lit(True).alias("is_duplicate")))
+    return S.conform(mapped.unionByName(copies), S.PAIRS)
+
+
+def nearest(pairs: DataFrame) -> DataFrame:
+    """Each item's most similar candidate over all stages: (item_id, max_similarity, nearest_id)."""
+    both = pairs.select(F.col("item_a").alias("item_id"), F.col("item_b").alias("other"), "similarity") \
+                .unionByName(pairs.select(F.col("item_b").alias("item_id"), F.col("item_a").alias("other"), "similarity"))
+    w = Window.partitionBy("item_id").orderBy(F.col("similarity").desc(), F.col("other").asc())
+    return (both.withColumn("_r", F.row_number().over(w)).where("_r = 1")
+                .select("item_id", F.col("similarity").alias("max_similarity"), F.col("other").alias("nearest_id")))
+
+
+def build_manifest(items: DataFrame, decisions: DataFrame, pairs: DataFrame,
+                   run_id: str, config_fingerprint: str) -> DataFrame:
+    """One row per item; see schemas.MANIFEST and the README for the meaning of each column."""
+    reps = representatives(items).select("content_sha256", F.col("item_id").alias("rep_item"))
+    copies = items.groupBy("content_sha256").agg(F.count("*").alias("n_copies"))
+    keeper_items = reps.select(F.col("content_sha256").alias("keeper_sha"), F.col("rep_item").alias("keeper_item"))
+    d = decisions.join(keeper_items, "keeper_sha", "left").drop("keeper_sha")
+    t = (items.join(d, "content_sha256", "left").join(reps, "content_sha256", "left")
+              .join(copies, "content_sha256", "left").join(nearest(pairs), "item_id", "left"))
+
+    failed = F.col("error").isNotNull()
+    content_kept = F.col("is_keeper").isNull() | F.col("is_keeper")
+    is_rep = F.col("content_rank") == 1
+    action = F.when(failed, S.ERROR).when(content_kept & is_rep, S.KEEP).otherwise(S.DROP)
+    reason = (F.when(failed, F.split(F.col("error"), ":").getItem(0))
+               .when(content_kept & is_rep & F.coalesce(F.col("chain_guard"), F.lit(False)), S.REASON_CHAIN_GUARD)
+               .when(content_kept & is_rep & (F.col("is_keeper") | (F.col("n_copies") > 1)), S.REASON_KEEPER)
+               .when(content_kept & is_rep, S.REASON_UNIQUE)
+               .when(content_kept, S.REASON_EXACT)
+               .otherwise(S.REASON_NEAR))
+    dropped_exact = ~failed & content_kept & ~is_rep
+    dropped_near = ~failed & ~content_kept
+    keeper_id = F.when(dropped_exact, F.col("rep_item")).when(dropped_near, F.col("keeper_item"))
+    keeper_sim = F.when(dropped_exact, F.lit(1.0)).when(dropped_near, F.col("keeper_similarity"))
+    matched_by = F.when(dropped_exact, F.lit(STAGE_EXACT)).when(dropped_near, F.col("matched_by"))
+    cluster_id = F.when(failed, None).otherwise(
+        F.coalesce(F.col("cluster_id"), F.when(F.col("n_copies") > 1, F.col("rep_item"))))
+    phash_hex = F.when(F.col("phash").isNotNull(), F.lpad(F.lower(F.hex(F.col("phash"))), 16, "0"))
+    rows = t.select(
+        "item_id", "uri", cluster_id.alias("cluster_id"), keeper_id.alias("keeper_id"), reason.alias("reason"),
+        keeper_sim.alias("keeper_similarity"), matched_by.alias("matched_by"),
+        "max_similarity", "nearest_id", "content_sha256", "bytes", "width", "height",
+        phash_hex.alias("phash"), "error", F.lit(run_id).alias("run_id"),
+        F.lit(config_fingerprint).alias("config_fingerprint"), action.alias("action"))
+    return S.conform(rows, S.MANIFEST)
+
+
+def build_clusters(manifest: DataFrame, links: DataFrame) -> DataFrame:
+    """One row per cluster (>= 2 items) with sizes, keepers and weakest/strongest links."""
+    grouped = (manifest.where(F.col("cluster_id").isNotNull()).groupBy("cluster_id").agg(
+        F.count("*").alias("size"),
+        F.sum(F.when(F.col("action") == S.KEEP, 1).otherwise(0)).cast("long").alias("n_keep"),
+        F.sum(F.when(F.col("action") == S.DROP, 1).otherwise(0)).cast("long").alias("n_drop"),
+        F.sort_array(F.collect_list(F.when(F.col("action") == S.KEEP, F.col("item_id")))).alias("keeper_ids"),
+        F.max(F.when(F.col("reason") == S.REASON_EXACT, 1).otherwise(0)).alias("_has_exact")))
+    joined = grouped.join(links, "cluster_id", "left")
+    exact = F.col("_has_exact") == 1
+    return S.conform(joined.select(
+        "cluster_id", "size", "n_keep", "n_drop", "keeper_ids",
+        F.coalesce("min_edge_similarity", F.lit(1.0)).alias("min_edge_similarity"),
+        F.when(exact, F.lit(1.0)).otherwise(F.col("max_edge_similarity")).alias("max_edge_similarity")),
+        S.CLUSTERS)

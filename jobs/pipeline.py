@@ -1,0 +1,198 @@
+"""Stage order, staged intermediate results, progress logging and the run summary.
+
+ingest -> read + sha256 -> distinct contents -> decode once: pHash + embedding
+       -> candidate edges (pHash multi-index join, IVF blocked self-join)
+       -> thresholds -> clusters + keep policy (driver) -> manifest, pairs, clusters
+Intermediate results are written under the staging folder's `_work/` and read
+back, so no stage is computed twice; `_work/` is removed before publishing.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterator
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs import candidates, decisions, features, ingest, manifest, publish
+from jobs import schemas as S
+from jobs.config import JobConfig
+from udfs.adapters import EmbedSpec
+
+log = logging.getLogger("dedup")
+
+
+@dataclass
+class RunContext:
+    """Everything one run needs besides the data: paths, ids, config, counters."""
+
+    spark: SparkSession
+    cfg: JobConfig
+    source: str
+    output: str
+    run_id: str
+    overwrite: bool = False
+    stats: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def staging(self) -> str:
+        return publish.staging_path(self.output, self.run_id)
+
+    def work(self, name: str) -> str:
+        return f"{self.staging}/_work/{name}"
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+@contextmanager
+def stage(ctx: RunContext, name: str) -> Iterator[None]:
+    log.info("[%s] started", name)
+    start = time.perf_counter()
+    yield
+    ctx.timings[name] = round(time.perf_counter() - start, 3)
+    log.info("[%s] done in %.1f s", name, ctx.timings[name])
+
+
+def materialize(ctx: RunContext, df: DataFrame, name: str) -> DataFrame:
+    """Write `df` under _work/ and read it back: later stages reuse it without recomputing."""
+    path = ctx.work(name)
+    df.write.mode("overwrite").parquet(path)
+    return ctx.spark.read.parquet(path)
+
+
+def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None) -> dict:
+    """Run every stage and publish; returns the summary written to summary.json."""
+    cfg, spark = ctx.cfg, ctx.spark
+    storage = publish.Storage(spark, ctx.output)
+    ctx.output = storage.base
+    publish.check_output(storage, ctx.output, ctx.overwrite)
+    started = time.perf_counter()
+    order = cfg.cluster.order()
+
+    with stage(ctx, "ingest"):
+        source = ingest.detect_source(ctx.source, cfg.input)
+        items = ingest.read_items(spark, source, cfg.input)
+        contents = materialize(ctx, features.hash_items(items, cfg.input), "contents")
+        counts = contents.agg(F.count("*").alias("items"),
+                              F.sum(F.col("input_error").isNotNull().cast("int")).alias("input_errors"),
+                              F.sum(F.col("read_error").isNotNull().cast("int")).alias("read_errors"),
+                              F.countDistinct("content_sha256").alias("contents")).first()
+        ctx.stats.update({k: int(counts[k] or 0) for k in ("items", "input_errors", "read_errors", "contents")})
+        log.info("[ingest] %d items read from %s (%s), %d distinct contents, %d unreadable",
+                 ctx.stats["items"], ctx.source, source.format, ctx.stats["contents"],
+                 ctx.stats["input_errors"] + ctx.stats["read_errors"])
+
+    with stage(ctx, "features"):
+        fp = features.feature_fingerprint(cfg.decode, model_fingerprint)
+        distinct = features.distinct_contents(contents)
+        cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cfg.cache, fp)
+        fresh = materialize(ctx, fresh, "features_new")
+        feats = fresh if cached is None else cached.unionByName(fresh)
+        n_new = fresh.count()
+        decode_errors = fresh.where(F.col("decode_error").isNotNull()).count()
+        ctx.stats.update({"contents_decoded": n_new - decode_errors, "decode_errors": decode_errors,
+                          "contents_from_cache": ctx.stats["contents"] - n_new,
+                          "feature_fingerprint": fp})
+        log.info("[features] decoded %d new contents (%d failed), %d taken from the cache%s",
+                 n_new, decode_errors, ctx.stats["contents_from_cache"],
+                 ", embeddings on" if embed else "")
+
+    with stage(ctx, "candidates"):
+        parts = []
+        if cfg.phash.enabled:
+            parts.append(candidates.phash_pairs(feats, cfg.phash))
+        if embed is not None:
+            parts.append(candidates.embedding_pairs(spark, feats, cfg.embedding, cfg.selfjoin, ctx.stats))
+        content_pairs = _union(spark, parts)
+        content_pairs = materialize(ctx, candidates.decide(content_pairs, cfg.phash, cfg.embedding), "content_pairs")
+        by_stage = {r["stage"]: (int(r["n"]), int(r["dup"])) for r in content_pairs.groupBy("stage").agg(
+            F.count("*").alias("n"), F.sum(F.col("is_duplicate").cast("int")).alias("dup")).collect()}
+        ctx.stats["candidate_pairs"] = {s: n for s, (n, _) in by_stage.items()}
+        ctx.stats["duplicate_pairs"] = {s: d for s, (_, d) in by_stage.items()}
+        log.info("[candidates] %s", ", ".join(f"{s}: {n} candidate pairs, {d} above threshold"
+                                              for s, (n, d) in sorted(by_stage.items())) or "no pairs")
+
+    with stage(ctx, "clusters"):
+        table = materialize(ctx, manifest.item_table(contents, feats.drop("embedding"), order), "items")
+        edges = decisions.collect_edges(content_pairs, cfg.cluster)
+        decided, links, cstats = decisions.decide_contents(spark, edges, manifest.representatives(table), cfg.cluster)
+        ctx.stats.update(cstats)
+        log.info("[clusters] %d duplicate edges between distinct contents, %d clusters, %d kept by the chain guard",
+                 len(edges), cstats["clusters"], cstats["chain_guard_keeps"])
+
+    with stage(ctx, "manifest"):
+        pairs = materialize(ctx, manifest.item_pairs(content_pairs, table), "pairs")
+        rows = manifest.build_manifest(table, decided, pairs, ctx.run_id, cfg.fingerprint())
+        _write(rows.repartition(1, "action").sortWithinPartitions("item_id"),
+               f"{ctx.staging}/manifest", partition="action")
+        written = spark.read.parquet(f"{ctx.staging}/manifest")
+        _write(pairs.repartition(1).sortWithinPartitions("item_a", "item_b", "stage"), f"{ctx.staging}/pairs")
+        _write(manifest.build_clusters(written, links).repartition(1).sortWithinPartitions("cluster_id"),
+               f"{ctx.staging}/clusters")
+        actions = {r["action"]: int(r["n"]) for r in written.groupBy("action").agg(F.count("*").alias("n")).collect()}
+        reasons = {r["reason"]: int(r["n"]) for r in written.groupBy("reason").agg(F.count("*").alias("n")).collect()}
+        _check_conservation(ctx.stats["items"], actions)
+        log.info("[manifest] keep %d, drop %d, error %d (of %d items)", actions.get(S.KEEP, 0),
+                 actions.get(S.DROP, 0), actions.get(S.ERROR, 0), ctx.stats["items"])
+
+    features.append_cache(fresh, cfg.cache, fp)
+    summary = _summary(ctx, actions, reasons, model_fingerprint, time.perf_counter() - started)
+    publish.write_json(storage, f"{ctx.staging}/summary.json", summary)
+    storage.delete(f"{ctx.staging}/_work")
+    publish.publish(storage, ctx.staging, ctx.output, ctx.overwrite, ctx.run_id)
+    log.info("published %s", ctx.output)
+    return summary
+
+
+def _union(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:
+    cols = ["sha_a", "sha_b", "stage", "similarity", "hamming"]
+    if not parts:
+        return spark.createDataFrame([], "sha_a string, sha_b string, stage string, similarity double, hamming int")
+    out = parts[0].select(*cols)
+    for p in parts[1:]:
+        out = out.unionByName(p.select(*cols))
+    return out
+
+
+def _write(df: DataFrame, path: str, partition: str | None = None) -> None:
+    writer = df.write.mode("error")
+    if partition:
+        writer = writer.partitionBy(partition)
+    writer.parquet(path)
+
+
+def _check_conservation(items: int, actions: dict[str, int]) -> None:
+    total = sum(actions.values())
+    if total != items:
+        raise RuntimeError(f"manifest has {total} rows for {items} input items: refusing to publish")
+
+
+def _summary(ctx: RunContext, actions: dict, reasons: dict, model_fp: str | None, wall: float) -> dict:
+    cfg = ctx.cfg
+    return {
+        "run_id": ctx.run_id,
+        "input": ctx.source,
+        "output": ctx.output,
+        "config_fingerprint": cfg.fingerprint(),
+        "counts": {"items": ctx.stats["items"], **{a: actions.get(a, 0) for a in (S.KEEP, S.DROP, S.ERROR)}},
+        "reasons": reasons,
+        "stages": {k: v for k, v in ctx.stats.items() if k != "items"},
+        "thresholds": {
+            "phash_max_hamming": cfg.phash.max_hamming if cfg.phash.enabled else None,
+            "phash_candidate_hamming": cfg.phash.candidate_hamming if cfg.phash.enabled else None,
+            "embedding_threshold": cfg.embedding.threshold if cfg.embedding.enabled else None,
+            "embedding_candidate_threshold": cfg.embedding.candidate_threshold if cfg.embedding.enabled else None,
+        },
+        "model": {"name": cfg.embedding.model, "fingerprint": model_fp} if cfg.embedding.enabled else None,
+        "timings_s": {**ctx.timings, "total": round(wall, 3)},
+        "config": cfg.to_dict(),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,76 @@
+"""Column contracts of every artefact the job writes, declared once.
+
+The README documents each column; `check_columns` guards stage inputs so a
+missing column fails with its name rather than deep inside Spark.
+"""
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import types as T
+
+# Actions and reasons written to the manifest.
+KEEP, DROP, ERROR = "keep", "drop", "error"
+REASON_UNIQUE = "unique"                  # no duplicate found
+REASON_KEEPER = "keeper"                  # best item of its cluster by the keep policy
+REASON_CHAIN_GUARD = "kept_no_direct_match"  # in a cluster, but no direct edge to a kept item
+REASON_EXACT = "exact_duplicate"          # same bytes as its keeper
+REASON_NEAR = "near_duplicate"            # matched its keeper by phash and/or embedding
+
+MANIFEST = T.StructType([
+    T.StructField("item_id", T.StringType(), False),
+    T.StructField("uri", T.StringType(), True),
+    T.StructField("cluster_id", T.StringType(), True),
+    T.StructField("keeper_id", T.StringType(), True),
+    T.StructField("reason", T.StringType(), False),
+    T.StructField("keeper_similarity", T.DoubleType(), True),
+    T.StructField("matched_by", T.StringType(), True),
+    T.StructField("max_similarity", T.DoubleType(), True),
+    T.StructField("nearest_id", T.StringType(), True),
+    T.StructField("content_sha256", T.StringType(), True),
+    T.StructField("bytes", T.LongType(), True),
+    T.StructField("width", T.IntegerType(), True),
+    T.StructField("height", T.IntegerType(), True),
+    T.StructField("phash", T.StringType(), True),
+    T.StructField("error", T.StringType(), True),
+    T.StructField("run_id", T.StringType(), False),
+    T.StructField("config_fingerprint", T.StringType(), False),
+    T.StructField("action", T.StringType(), False),  # partition column: keep / drop / error
+])
+
+PAIRS = T.StructType([
+    T.StructField("item_a", T.StringType(), False),
+    T.StructField("item_b", T.StringType(), False),
+    T.StructField("stage", T.StringType(), False),
+    T.StructField("similarity", T.DoubleType(), False),
+    T.StructField("hamming", T.IntegerType(), True),
+    T.StructField("is_duplicate", T.BooleanType(), False),
+])
+
+CLUSTERS = T.StructType([
+    T.StructField("cluster_id", T.StringType(), False),
+    T.StructField("size", T.LongType(), False),
+    T.StructField("n_keep", T.LongType(), False),
+    T.StructField("n_drop", T.LongType(), False),
+    T.StructField("keeper_ids", T.ArrayType(T.StringType()), False),
+    T.StructField("min_edge_similarity", T.DoubleType(), True),
+    T.StructField("max_edge_similarity", T.DoubleType(), True),
+])
+
+# Intermediate contracts between stages.
+ITEMS = ("item_id", "uri", "input_error")
+CONTENTS = ("item_id", "uri", "content_sha256", "bytes", "read_error")
+FEATURE_COLUMNS = ("content_sha256", "width", "height", "phash", "decode_error", "decode_message")
+
+
+def check_columns(df: DataFrame, required: tuple[str, ...] | T.StructType, stage: str) -> None:
+    """Raise ValueError naming the stage and the columns it lacks."""
+    names = required.fieldNames() if isinstance(required, T.StructType) else list(required)
+    missing = [c for c in names if c not in df.columns]
+    if missing:
+        raise ValueError(f"{stage}: input lacks column(s) {missing}; has {df.columns}")
+
+
+def conform(df: DataFrame, schema: T.StructType) -> DataFrame:
+    """Select `schema`'s columns in order, cast to their declared types."""
+    check_columns(df, schema, "conform")
+    return df.select([df[f.name].cast(f.dataType).alias(f.name) for f in schema.fields])

@@ -1,0 +1,51 @@
+"""Print a finished run for a person: counts, what was dropped for what, and per-edit recall."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+
+
+def read_manifest(result: str) -> pd.DataFrame:
+    """The manifest of a run folder as pandas (the `action` partition becomes a column)."""
+    table = ds.dataset(str(Path(result) / "manifest"), format="parquet", partitioning="hive").to_table()
+    return table.to_pandas().sort_values("item_id", ignore_index=True)
+
+
+def print_result(result: str, summary: dict, planted_csv: Path | None = None) -> None:
+    manifest = read_manifest(result)
+    counts = summary["counts"]
+    print(f"\nRun {summary['run_id']}: {counts['items']} items -> keep {counts['keep']}, "
+          f"drop {counts['drop']}, error {counts['error']}   (output: {result})")
+    print("reasons:", ", ".join(f"{k} {v}" for k, v in sorted(summary["reasons"].items())))
+    drops = manifest[manifest["action"] == "drop"]
+    if len(drops):
+        print("\ndropped item -> kept item (matched by, similarity):")
+        for row in drops.itertuples():
+            print(f"  {row.item_id:<44} -> {row.keeper_id:<32} {row.matched_by:<16} {row.keeper_similarity:.3f}")
+    errors = manifest[manifest["action"] == "error"]
+    if len(errors):
+        print("\nerrors:")
+        for row in errors.itertuples():
+            print(f"  {row.item_id:<44} {row.error}")
+    if planted_csv is not None and Path(planted_csv).exists():
+        print("\nper edit: copies dropped in favour of their own original's cluster")
+        print(edit_recall(manifest, pd.read_csv(planted_csv)).to_string(index=False))
+
+
+def edit_recall(manifest: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
+    """For each planted edit: how many copies ended in the same cluster as their original."""
+    m = manifest.set_index("item_id")
+    originals = planted[planted["edit"] == "original"].set_index("original")["file"]
+    rows = []
+    for edit, group in planted[~planted["edit"].isin(["original", "corrupt"])].groupby("edit"):
+        found = 0
+        for rec in group.itertuples():
+            orig_file = originals.get(rec.original)
+            c_copy = m.at[rec.file, "cluster_id"] if rec.file in m.index else None
+            c_orig = m.at[orig_file, "cluster_id"] if orig_file in m.index else None
+            found += int(c_copy is not None and pd.notna(c_copy) and c_copy == c_orig)
+        rows.append({"edit": edit, "copies": len(group), "found": found,
+                     "recall": round(found / len(group), 2)})
+    return pd.DataFrame(rows)

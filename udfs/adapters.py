@@ -1,0 +1,178 @@
+"""Thin adapters between Spark's pandas batches and the pure kernels.
+
+Each function takes and yields pandas DataFrames, so it runs under
+`DataFrame.mapInPandas` / `groupBy(...).applyInPandas` on the executors and
+equally in a unit test without a SparkSession. Failures become values in the
+`*_error` columns ("reason: message"), never exceptions that kill the task.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger("udfs.adapters")
+
+# Spark DDL of each adapter's output, next to the code that produces it.
+CONTENT_DDL = "item_id string, uri string, input_error string, content_sha256 string, bytes long, read_error string"
+FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, "
+               "embedding array<float>, decode_error string")
+BAND_DDL = "phash long, band int, value long, probe boolean"
+PAIR_DDL = "sha_a string, sha_b string, similarity double"
+
+
+def _error(exc: Exception) -> str:
+    reason = getattr(exc, "reason", None) or "internal_error"
+    message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    return f"{reason}: {message}"
+
+
+# ---------------------------------------------------------------------------- read + sha256
+
+def hash_contents(batches: Iterator[pd.DataFrame], max_bytes: int) -> Iterator[pd.DataFrame]:
+    """(item_id, uri, input_error) -> + content_sha256, bytes, read_error.
+
+    Reads each file once and keeps only its digest and size: decoding happens
+    later, once per distinct content. Memory: one file at a time.
+    """
+    from udfs.hashing import sha256_hex
+    from udfs.io import read_bytes
+
+    for pdf in batches:
+        shas, sizes, errors = [], [], []
+        for uri, input_error in zip(pdf["uri"], pdf["input_error"]):
+            sha = size = err = None
+            if input_error is None or pd.isna(input_error):
+                try:
+                    data = read_bytes(uri, max_bytes)
+                    sha, size = sha256_hex(data), len(data)
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a row
+                    err = _error(exc)
+            shas.append(sha)
+            sizes.append(size)
+            errors.append(err)
+        yield pdf.assign(content_sha256=shas, bytes=pd.array(sizes, dtype="Int64"), read_error=errors)
+
+
+# ---------------------------------------------------------------------------- decode + features
+
+@dataclass(frozen=True)
+class EmbedSpec:
+    """What the executors need to load the embedding model (no config objects cross over)."""
+
+    model_path: str
+    device: str = "auto"
+    precision: str = "auto"
+    batch_size: int = 32
+    num_threads: int | None = None
+
+
+def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels: int,
+                     embed: EmbedSpec | None) -> Iterator[pd.DataFrame]:
+    """(content_sha256, uri) -> FEATURE_DDL: decode once, then pHash and the embedding.
+
+    Memory: one Arrow batch of decoded images (spark.arrow_batch_rows) at a time;
+    the model runs over them in chunks of `embed.batch_size`.
+    """
+    from udfs.decode import decode_image
+    from udfs.hashing import phash64
+    from udfs.io import read_bytes
+
+    embedder = _load_embedder(embed) if embed else None
+    for pdf in batches:
+        rows, images = [], []
+        for sha, uri in zip(pdf["content_sha256"], pdf["uri"]):
+            try:
+                decoded = decode_image(read_bytes(uri, max_bytes), max_pixels)
+                rows.append((sha, decoded.width, decoded.height, phash64(decoded.image), None))
+                images.append(decoded.image)
+            except Exception as exc:  # noqa: BLE001
+                rows.append((sha, None, None, None, _error(exc)))
+                images.append(None)
+        out = pd.DataFrame(rows, columns=["content_sha256", "width", "height", "phash", "decode_error"])
+        out["width"] = out["width"].astype("Int32")
+        out["height"] = out["height"].astype("Int32")
+        out["phash"] = out["phash"].astype("Int64")
+        out["embedding"] = _embed_column(embedder, images) if embedder else None
+        yield out[["content_sha256", "width", "height", "phash", "embedding", "decode_error"]]
+
+
+def _load_embedder(spec: EmbedSpec):
+    from udfs.embed import get_embedder
+    return get_embedder(spec.model_path, spec.device, spec.precision, spec.batch_size, spec.num_threads)
+
+
+def _embed_column(embedder, images: list) -> list:
+    """Embeddings for the decoded images, None where decoding failed."""
+    ok = [i for i, im in enumerate(images) if im is not None]
+    column: list = [None] * len(images)
+    if ok:
+        vectors = embedder.embed([images[i] for i in ok])
+        for i, vec in zip(ok, vectors):
+            column[i] = vec.astype(np.float32)
+    return column
+
+
+# ---------------------------------------------------------------------------- phash bands
+
+def phash_bands(batches: Iterator[pd.DataFrame], bands: int, radius: int) -> Iterator[pd.DataFrame]:
+    """Distinct pHash values -> multi-index hashing keys.
+
+    Each hash emits its `bands` exact band values (probe=False) and every value
+    within `radius` bits of them (probe=True). Joining probes to exact values
+    finds every pair within bands * (radius + 1) - 1 bits (pigeonhole; see
+    udfs.hashing.band_radius). Rows per hash: bands * sum_{r<=radius} C(bits, r).
+    """
+    from udfs.hashing import band_layout, band_values, band_variants
+
+    for pdf in batches:
+        hashes = pdf["phash"].to_numpy(dtype=np.int64)
+        values = band_values(hashes, bands)
+        widths = [width for _, width in band_layout(bands)]
+        parts = []
+        for b, bits in enumerate(widths):
+            col = values[:, b]
+            parts.append(pd.DataFrame({"phash": hashes, "band": b, "value": col, "probe": False}))
+            if radius > 0:
+                variants = [band_variants(int(v), bits, radius) for v in col]
+                counts = np.array([len(v) for v in variants])
+                parts.append(pd.DataFrame({
+                    "phash": np.repeat(hashes, counts), "band": b,
+                    "value": np.concatenate(variants) if variants else np.empty(0, np.int64),
+                    "probe": True}))
+        out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["phash", "band", "value", "probe"])
+        out["band"] = out["band"].astype(np.int32)
+        yield out
+
+
+# ---------------------------------------------------------------------------- IVF block search
+
+def search_group(pdf: pd.DataFrame, threshold: float, max_neighbors: int, block_rows: int) -> pd.DataFrame:
+    """One (list, part) group -> pairs (sha_a < sha_b, similarity).
+
+    Rows with role 'm' are the part's members, role 'q' the vectors probing this
+    list. Memory: the group's vectors plus one block_rows x block_rows block.
+    """
+    from udfs.ivf import search_block
+
+    members = pdf[pdf["role"] == "m"]
+    queries = pdf[pdf["role"] == "q"]
+    if members.empty or queries.empty:
+        return pd.DataFrame({"sha_a": pd.Series(dtype=str), "sha_b": pd.Series(dtype=str),
+                             "similarity": pd.Series(dtype=np.float64)})
+    q = _stack(queries["embedding"])
+    m = _stack(members["embedding"])
+    qi, mi, sim = search_block(q, m, threshold, max_neighbors + 1, block_rows)  # +1: self match
+    q_ids = queries["content_sha256"].to_numpy()[qi]
+    m_ids = members["content_sha256"].to_numpy()[mi]
+    keep = q_ids != m_ids
+    a = np.where(q_ids < m_ids, q_ids, m_ids)[keep]
+    b = np.where(q_ids < m_ids, m_ids, q_ids)[keep]
+    return pd.DataFrame({"sha_a": a, "sha_b": b, "similarity": sim[keep].astype(np.float64)})
+
+
+def _stack(column: pd.Series) -> np.ndarray:
+    return np.ascontiguousarray(np.stack(column.to_numpy()).astype(np.float32, copy=False))
