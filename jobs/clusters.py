@@ -154,7 +154,9 @@ def rank_by_policy(df: pd.DataFrame, order: Sequence[tuple[str, str]]) -> np.nda
         ascending.append(str(direction).lower() == "asc")
     keys = df[cols].reset_index(drop=True)
     if keys.duplicated().any():
-        raise ValueError(f"keep policy {cols} is not a total order (rows tie); end it with a unique id column")
+        raise ValueError(
+            f"keep policy {cols} is not a total order (rows tie); end it with a unique id column"
+        )
     ordered = keys.sort_values(cols, ascending=ascending, na_position="last", kind="mergesort")
     rank = np.empty(len(keys), dtype=np.int64)
     rank[ordered.index.to_numpy()] = np.arange(len(keys), dtype=np.int64)

@@ -39,7 +39,9 @@ def frame_by_node(df):
 # ---------------------------------------------------------------- union-find
 
 
-@pytest.mark.parametrize("seed,n,m", [(0, 50, 30), (1, 500, 400), (2, 2000, 1500), (3, 300, 3000), (4, 10, 0)])
+@pytest.mark.parametrize(
+    "seed,n,m", [(0, 50, 30), (1, 500, 400), (2, 2000, 1500), (3, 300, 3000), (4, 10, 0)]
+)
 def test_components_match_bfs(seed, n, m):
     rng = np.random.default_rng(seed)
     a, b, _ = random_graph(rng, n, m)
@@ -168,7 +170,9 @@ def test_every_dropped_node_has_an_edge_to_a_better_kept_node(seed):
         else:
             assert row.keeper in kept and rank[row.keeper] < rank[row.node]
             assert edges[(row.node, row.keeper)] == pytest.approx(row.keeper_similarity)
-            better_kept = [s for (u, v), s in edges.items() if u == row.node and v in kept and rank[v] < row.rank]
+            better_kept = [
+                s for (u, v), s in edges.items() if u == row.node and v in kept and rank[v] < row.rank
+            ]
             assert row.keeper_similarity == pytest.approx(max(better_kept))
     np.testing.assert_array_equal(df["component"], C.find_components(n, a, b)[df["node"]])
     heads = df.sort_values("rank").groupby("component")["node"].first()

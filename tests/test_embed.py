@@ -22,30 +22,8 @@ from udfs.embed import (
     resolve_model,
 )
 
-TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37)
-
-
-def _pil_class(name: str):
-    """The PIL-backend image processor (transformers 5.x) or the classic one (4.x)."""
-    return getattr(transformers, name + "Pil", None) or getattr(transformers, name)
-
-
-def _clip_processor():
-    return _pil_class("CLIPImageProcessor")(
-        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
-    )
-
-
-def _save_clip(path: Path, seed: int) -> Path:
-    torch.manual_seed(seed)
-    config = transformers.CLIPConfig(
-        text_config=dict(TINY, vocab_size=99, max_position_embeddings=16, bos_token_id=0, eos_token_id=1),
-        vision_config=dict(TINY, image_size=32, patch_size=8),
-        projection_dim=16,
-    )
-    transformers.CLIPModel(config).save_pretrained(path)
-    _clip_processor().save_pretrained(path)
-    return path
+from tests.models import TINY, clip_processor as _clip_processor, pil_processor_class as _pil_class
+from tests.models import save_tiny_clip as _save_clip
 
 
 @pytest.fixture(scope="module")

@@ -165,7 +165,7 @@ def search_group(pdf: pd.DataFrame, threshold: float, max_neighbors: int, block_
                              "similarity": pd.Series(dtype=np.float64)})
     q = _stack(queries["embedding"])
     m = _stack(members["embedding"])
-    qi, mi, sim = search_block(q, m, threshold, max_neighbors + 1, block_rows)  # +1: self match
+    qi, mi, sim = search_block(q, m, threshold, max_neighbors, block_rows)  # self counts, as in ivf
     q_ids = queries["content_sha256"].to_numpy()[qi]
     m_ids = members["content_sha256"].to_numpy()[mi]
     keep = q_ids != m_ids
