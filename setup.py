@@ -22,7 +22,6 @@ setup(
     version="0.1.0",
     description="Corpus-wide near-duplicate image detection as a Spark batch job",
     packages=find_packages(include=["jobs", "jobs.*", "udfs", "udfs.*"]),
-    package_data={"jobs": ["../conf/*.yaml"]},
     python_requires=">=3.10",
     install_requires=INSTALL_REQUIRES,
     extras_require={

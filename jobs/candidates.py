@@ -111,8 +111,9 @@ def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConf
         "content_sha256 string, embedding array<float>, lists array<int>").cache()
     try:
         groups = _plan_groups(assigned, cfg.max_list_size, stats)
-        search = partial(adapters.search_group, threshold=emb.candidate_threshold,
-                         max_neighbors=cfg.max_neighbors, block_rows=cfg.block_rows)
+        def search(pdf: pd.DataFrame) -> pd.DataFrame:
+            return adapters.search_group(pdf, emb.candidate_threshold, cfg.max_neighbors, cfg.block_rows)
+
         found = groups.groupBy("list", "mpart", "qpart").applyInPandas(search, adapters.PAIR_DDL)
         pairs = (found.groupBy("sha_a", "sha_b").agg(F.max("similarity").alias("similarity"))
                       .withColumn("hamming", F.lit(None).cast("int"))

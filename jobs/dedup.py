@@ -48,10 +48,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("py4j", "faiss"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(args.log_level)
     try:
         cfg = load_config(args.conf, args.overrides)
         if args.command == "example":
@@ -65,6 +62,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         log.exception("run failed: %s", exc)
         return 1
+
+
+def configure_logging(level: str) -> None:
+    """Our progress lines on stderr, whatever logging setup Spark or a notebook already made."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("dedup", "udfs"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level.upper())
+        logger.propagate = False
 
 
 def run_job(cfg: JobConfig, source: str, output: str, overwrite: bool = False,
