@@ -31,6 +31,23 @@ def hash_items(items: DataFrame, cfg: InputConfig) -> DataFrame:
     return items.select(*ITEMS).mapInPandas(fn, adapters.CONTENT_DDL)
 
 
+def vector_items(items: DataFrame) -> DataFrame:
+    """Items carrying precomputed embeddings -> CONTENT columns + normalised `embedding`."""
+    first = items.where(F.col("embedding").isNotNull()).select(F.size("embedding").alias("d")).first()
+    dim = int(first["d"]) if first else 0
+    fn = partial(adapters.vector_contents, dim=dim)
+    return items.select(*ITEMS, "embedding").mapInPandas(fn, adapters.VECTOR_DDL)
+
+
+def vector_features(vector_contents: DataFrame) -> DataFrame:
+    """One FEATURE row per distinct vector (no pixels, no pHash)."""
+    return (vector_contents.where(F.col("content_sha256").isNotNull())
+            .groupBy("content_sha256").agg(F.first("embedding").alias("embedding"))
+            .select("content_sha256", F.lit(None).cast("int").alias("width"),
+                    F.lit(None).cast("int").alias("height"), F.lit(None).cast("long").alias("phash"),
+                    "embedding", F.lit(None).cast("string").alias("decode_error")))
+
+
 def distinct_contents(contents: DataFrame) -> DataFrame:
     """One row per readable content: (content_sha256, uri of its first item by id)."""
     ok = contents.where(F.col("content_sha256").isNotNull())

@@ -46,7 +46,11 @@ def detect_source(location: str, cfg: InputConfig) -> Source:
 
 
 def read_items(spark: SparkSession, source: Source, cfg: InputConfig) -> DataFrame:
-    """Items of `source` as (item_id, uri, input_error), ids made unique."""
+    """Items of `source` as (item_id, uri, input_error[, embedding]), ids made unique.
+
+    `embedding` (array<float>) is present when the table carries precomputed
+    embeddings; the job then skips decoding and the model.
+    """
     if source.format == "files":
         items = _read_files(spark, source.location, cfg)
     else:
@@ -123,7 +127,8 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig) -> DataFr
         raise InputError(f"cannot read {source.format} table {source.location}: {_first_line(exc)}") from None
     if "_corrupt_record" in table.columns:
         log.warning("some lines of %s are not valid JSON; they become error rows", source.location)
-    path_col = _pick_path_column(table.columns, cfg)
+    emb_col = embedding_column(table.columns, cfg)
+    path_col = _pick_path_column(table.columns, cfg, required=emb_col is None)
     id_col = cfg.id_column or ("id" if "id" in table.columns else None)
     if cfg.id_column and cfg.id_column not in table.columns:
         raise InputError(f"input.id_column '{cfg.id_column}' is not in {source.location} "
@@ -134,15 +139,32 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig) -> DataFr
     derived_id = F.regexp_replace(raw_path, r"^\./", "")
     item_id = F.col(f"`{id_col}`").cast("string") if id_col else derived_id
     corrupt = F.col("_corrupt_record") if "_corrupt_record" in table.columns else F.lit(None)
-    error = (F.when(corrupt.isNotNull(), F.lit("bad_input_row: line is not valid JSON"))
-              .when(raw_path.isNull() | (F.trim(raw_path) == ""), F.lit(f"missing_path: {path_col} is empty"))
-              .when(item_id.isNull(), F.lit(f"missing_id: {id_col} is empty")))
+    no_path = raw_path.isNull() | (F.trim(raw_path) == "")
+    error = F.when(corrupt.isNotNull(), F.lit("bad_input_row: line is not valid JSON"))
+    if emb_col:
+        error = error.when(F.col(f"`{emb_col}`").isNull(), F.lit(f"missing_embedding: {emb_col} is empty"))
+    else:
+        error = error.when(no_path, F.lit(f"missing_path: {path_col} is empty"))
+    error = error.when(item_id.isNull(), F.lit(f"missing_id: {id_col} is empty"))
     fallback_id = F.concat(F.lit("row-"), F.sha2(F.to_json(F.struct(*[F.col(f"`{c}`") for c in table.columns])), 256).substr(1, 16))
-    return table.select(F.coalesce(item_id, derived_id, fallback_id).alias("item_id"),
-                        uri.alias("uri"), error.alias("input_error"))
+    columns = [F.coalesce(item_id, derived_id, fallback_id).alias("item_id"),
+               F.when(~no_path, uri).alias("uri"), error.alias("input_error")]
+    if emb_col:
+        columns.append(F.col(f"`{emb_col}`").cast("array<float>").alias("embedding"))
+    return table.select(*columns)
 
 
-def _pick_path_column(columns: list[str], cfg: InputConfig) -> str:
+def embedding_column(columns: list[str], cfg: InputConfig) -> str | None:
+    """The precomputed-embedding column: input.embedding_column, else one named 'embedding'."""
+    if cfg.embedding_column:
+        if cfg.embedding_column not in columns:
+            raise InputError(f"input.embedding_column '{cfg.embedding_column}' is not in the table "
+                             f"(columns: {', '.join(columns)})")
+        return cfg.embedding_column
+    return "embedding" if "embedding" in columns else None
+
+
+def _pick_path_column(columns: list[str], cfg: InputConfig, required: bool = True) -> str | None:
     if cfg.path_column:
         if cfg.path_column not in columns:
             raise InputError(f"input.path_column '{cfg.path_column}' is not in the table "
@@ -151,6 +173,8 @@ def _pick_path_column(columns: list[str], cfg: InputConfig) -> str:
     for name in PATH_COLUMN_CANDIDATES:
         if name in columns:
             return name
+    if not required:
+        return None
     raise InputError(f"no path column found (looked for {', '.join(PATH_COLUMN_CANDIDATES)}; "
                      f"columns: {', '.join(columns)}); set input.path_column")
 
@@ -167,10 +191,12 @@ def _flag_duplicate_ids(items: DataFrame) -> DataFrame:
     w = Window.partitionBy("item_id").orderBy(F.col("uri").asc_nulls_last(), F.col("input_error").asc_nulls_first())
     ranked = items.withColumn("_n", F.row_number().over(w))
     dup = F.col("_n") > 1
+    extra = [c for c in items.columns if c not in ("item_id", "uri", "input_error")]
     return ranked.select(
         F.when(dup, F.concat("item_id", F.lit("#"), F.col("_n").cast("string"))).otherwise(F.col("item_id")).alias("item_id"),
         "uri",
-        F.when(dup, F.concat(F.lit("duplicate_id: id also used by another input row"))).otherwise(F.col("input_error")).alias("input_error"))
+        F.when(dup, F.lit("duplicate_id: id also used by another input row")).otherwise(F.col("input_error")).alias("input_error"),
+        *extra)
 
 
 def _first_line(exc: Exception) -> str:

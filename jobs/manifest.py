@@ -18,13 +18,15 @@ def keep_order_columns(order: list[tuple[str, str]]) -> list[Column]:
 
 def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, str]]) -> DataFrame:
     """One row per item with its features, `error`, and `content_rank` (1 = the content's representative)."""
-    feats = features.select("content_sha256", "width", "height", "phash", "decode_error")
+    feats = features.select("content_sha256", "width", "height", "phash", "decode_error",
+                            F.lit(True).alias("_has_features"))
     joined = contents.join(feats, "content_sha256", "left")
-    missing = F.when(F.col("content_sha256").isNotNull() & F.col("width").isNull() & F.col("decode_error").isNull(),
+    missing = F.when(F.col("content_sha256").isNotNull() & F.col("_has_features").isNull(),
                      F.lit("internal_error: no features were computed for this content"))
     error = F.coalesce("input_error", "read_error", "decode_error", missing)
     table = (joined.withColumn("error", error)
-                   .withColumn("pixels", F.col("width").cast("long") * F.col("height")))
+                   .withColumn("pixels", F.col("width").cast("long") * F.col("height"))
+                   .drop("_has_features"))
     w = Window.partitionBy("content_sha256").orderBy(*keep_order_columns(order))
     ranked = table.where(F.col("error").isNull()).withColumn("content_rank", F.row_number().over(w))
     failed = table.where(F.col("error").isNotNull()).withColumn("content_rank", F.lit(None).cast("int"))

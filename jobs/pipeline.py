@@ -80,7 +80,12 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
     with stage(ctx, "ingest"):
         source = ingest.detect_source(ctx.source, cfg.input)
         items = ingest.read_items(spark, source, cfg.input)
-        contents = materialize(ctx, features.hash_items(items, cfg.input), "contents")
+        vectors = "embedding" in items.columns
+        if vectors:  # precomputed embeddings: the vector is the content
+            with_vectors = materialize(ctx, features.vector_items(items), "vectors")
+            contents = with_vectors.drop("embedding")
+        else:
+            contents = materialize(ctx, features.hash_items(items, cfg.input), "contents")
         counts = contents.agg(F.count("*").alias("items"),
                               F.sum(F.col("input_error").isNotNull().cast("int")).alias("input_errors"),
                               F.sum(F.col("read_error").isNotNull().cast("int")).alias("read_errors"),
@@ -92,9 +97,12 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
 
     with stage(ctx, "features"):
         fp = features.feature_fingerprint(cfg.decode, model_fingerprint)
-        distinct = features.distinct_contents(contents)
-        cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cfg.cache, fp)
-        fresh = materialize(ctx, fresh, "features_new")
+        if vectors:
+            cached, fresh = None, materialize(ctx, features.vector_features(with_vectors), "features_new")
+        else:
+            distinct = features.distinct_contents(contents)
+            cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cfg.cache, fp)
+            fresh = materialize(ctx, fresh, "features_new")
         feats = fresh if cached is None else cached.unionByName(fresh)
         n_new = fresh.count()
         decode_errors = fresh.where(F.col("decode_error").isNotNull()).count()
@@ -109,7 +117,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         parts = []
         if cfg.phash.enabled:
             parts.append(candidates.phash_pairs(feats, cfg.phash))
-        if embed is not None:
+        ctx.stats["embedding_stage"] = embed is not None or vectors
+        if ctx.stats["embedding_stage"]:
             parts.append(candidates.embedding_pairs(spark, feats, cfg.embedding, cfg.selfjoin, ctx.stats))
         content_pairs = _union(spark, parts)
         content_pairs = materialize(ctx, candidates.decide(content_pairs, cfg.phash, cfg.embedding), "content_pairs")
@@ -143,7 +152,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         log.info("[manifest] keep %d, drop %d, error %d (of %d items)", actions.get(S.KEEP, 0),
                  actions.get(S.DROP, 0), actions.get(S.ERROR, 0), ctx.stats["items"])
 
-    features.append_cache(fresh, cfg.cache, fp)
+    if not vectors:
+        features.append_cache(fresh, cfg.cache, fp)
     summary = _summary(ctx, actions, reasons, model_fingerprint, time.perf_counter() - started)
     publish.write_json(storage, f"{ctx.staging}/summary.json", summary)
     storage.delete(f"{ctx.staging}/_work")
@@ -177,6 +187,7 @@ def _check_conservation(items: int, actions: dict[str, int]) -> None:
 
 def _summary(ctx: RunContext, actions: dict, reasons: dict, model_fp: str | None, wall: float) -> dict:
     cfg = ctx.cfg
+    emb_on = ctx.stats.get("embedding_stage", False)
     return {
         "run_id": ctx.run_id,
         "input": ctx.source,
@@ -188,8 +199,8 @@ def _summary(ctx: RunContext, actions: dict, reasons: dict, model_fp: str | None
         "thresholds": {
             "phash_max_hamming": cfg.phash.max_hamming if cfg.phash.enabled else None,
             "phash_candidate_hamming": cfg.phash.candidate_hamming if cfg.phash.enabled else None,
-            "embedding_threshold": cfg.embedding.threshold if cfg.embedding.enabled else None,
-            "embedding_candidate_threshold": cfg.embedding.candidate_threshold if cfg.embedding.enabled else None,
+            "embedding_threshold": cfg.embedding.threshold if emb_on else None,
+            "embedding_candidate_threshold": cfg.embedding.candidate_threshold if emb_on else None,
         },
         "model": {"name": cfg.embedding.model, "fingerprint": model_fp} if cfg.embedding.enabled else None,
         "timings_s": {**ctx.timings, "total": round(wall, 3)},

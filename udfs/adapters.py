@@ -57,6 +57,42 @@ def hash_contents(batches: Iterator[pd.DataFrame], max_bytes: int) -> Iterator[p
         yield pdf.assign(content_sha256=shas, bytes=pd.array(sizes, dtype="Int64"), read_error=errors)
 
 
+# ---------------------------------------------------------------------------- precomputed embeddings
+
+VECTOR_DDL = CONTENT_DDL + ", embedding array<float>"
+
+
+def vector_contents(batches: Iterator[pd.DataFrame], dim: int) -> Iterator[pd.DataFrame]:
+    """(item_id, uri, input_error, embedding) -> CONTENT_DDL + the L2-normalised embedding.
+
+    With precomputed embeddings the content is the vector: content_sha256 is the
+    SHA-256 of its float32 bytes, so identical vectors are exact duplicates.
+    A vector of the wrong length, with NaN/inf, or all zeros becomes a read_error.
+    """
+    import hashlib
+
+    for pdf in batches:
+        shas, errors, vectors = [], [], []
+        for vec, input_error in zip(pdf["embedding"], pdf["input_error"]):
+            sha = err = out = None
+            if input_error is None or pd.isna(input_error):
+                v = np.asarray(vec, dtype=np.float32)
+                norm = float(np.linalg.norm(v)) if v.ndim == 1 and np.isfinite(v).all() else float("nan")
+                if v.shape != (dim,):
+                    err = f"bad_embedding: length {v.size}, expected {dim}"
+                elif not np.isfinite(norm) or norm == 0.0:
+                    err = "bad_embedding: contains NaN/inf or is all zeros"
+                else:
+                    out = v / norm
+                    sha = hashlib.sha256(out.tobytes()).hexdigest()
+            shas.append(sha)
+            errors.append(err)
+            vectors.append(out)
+        yield pdf.drop(columns="embedding").assign(
+            content_sha256=shas, bytes=pd.array([None] * len(pdf), dtype="Int64"),
+            read_error=errors, embedding=vectors)
+
+
 # ---------------------------------------------------------------------------- decode + features
 
 @dataclass(frozen=True)

@@ -1,0 +1,48 @@
+"""Precomputed embeddings as input: no decoding, straight to the self-join and clusters."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jobs.dedup import main
+from tests.helpers import read_run
+from udfs.ivf import exact_pairs
+
+pytestmark = pytest.mark.spark
+
+
+def _vectors(n: int = 400, d: int = 32, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(20, d))
+    x = centres[rng.integers(0, 20, n)] + 0.6 * rng.normal(size=(n, d))
+    x[1::10] = x[0::10] + 0.05 * rng.normal(size=(n // 10, d))  # planted near-duplicates
+    x[390:] = x[389]                                             # a slice of identical vectors
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_parquet_embeddings_run_the_self_join(spark, tmp_path):
+    x = _vectors()
+    table = pd.DataFrame({"id": [f"v{i:04d}" for i in range(len(x))], "embedding": list(x)})
+    table.loc[len(table)] = ["bad", np.zeros(x.shape[1], np.float32)]
+    table.loc[len(table)] = ["short", np.ones(3, np.float32)]
+    table.to_parquet(tmp_path / "vectors.parquet")
+    out = tmp_path / "out"
+    assert main(["run", "--input", str(tmp_path / "vectors.parquet"), "--output", str(out),
+                 "--set", "selfjoin.nlist=4", "--set", "selfjoin.nprobe=4", "--set", "selfjoin.max_list_size=50"]) == 0
+    manifest, pairs, _, summary = read_run(out)
+    assert summary["counts"]["items"] == len(table) == len(manifest)
+    by_id = manifest.set_index("item_id")
+    assert by_id.loc[["bad", "short"], "reason"].tolist() == ["bad_embedding", "bad_embedding"]
+    assert summary["thresholds"]["embedding_threshold"] == 0.9
+    # every exact pair at cosine >= 0.9 between distinct vectors is found (nprobe = nlist)
+    uniq = x[:390]  # v0389..v0399 are one content
+    a, b, _ = exact_pairs(uniq, 0.9 + 1e-5)
+    truth = {(f"v{i:04d}", f"v{j:04d}") for i, j in zip(a, b)}
+    emb = pairs[pairs["stage"] == "embedding"]
+    assert truth <= set(zip(emb["item_a"], emb["item_b"]))
+    # identical vectors are exact duplicates of one kept item
+    same = by_id.loc[[f"v{i:04d}" for i in range(389, 400)]]
+    assert (same["action"] == "keep").sum() == 1 and same["cluster_id"].nunique() == 1
+    for row in manifest[manifest["action"] == "drop"].itertuples():
+        assert by_id.at[row.keeper_id, "action"] == "keep"
