@@ -13,7 +13,7 @@ def read_manifest(result: str) -> pd.DataFrame:
     return table.to_pandas().sort_values("item_id", ignore_index=True)
 
 
-def print_result(result: str, summary: dict, planted_csv: Path | None = None) -> None:
+def print_result(result: str, summary: dict, planted_csv: Path | None = None, limit: int = 12) -> None:
     manifest = read_manifest(result)
     counts = summary["counts"]
     print(f"\nRun {summary['run_id']}: {counts['items']} items -> keep {counts['keep']}, "
@@ -21,9 +21,9 @@ def print_result(result: str, summary: dict, planted_csv: Path | None = None) ->
     print("reasons:", ", ".join(f"{k} {v}" for k, v in sorted(summary["reasons"].items())))
     drops = manifest[manifest["action"] == "drop"]
     if len(drops):
-        print("\ndropped item -> kept item (matched by, similarity):")
-        for row in drops.itertuples():
-            print(f"  {row.item_id:<44} -> {row.keeper_id:<32} {row.matched_by:<16} {row.keeper_similarity:.3f}")
+        print(f"\ndropped item -> kept item (matched by, similarity), first {min(limit, len(drops))} of {len(drops)}:")
+        for row in drops.head(limit).itertuples():
+            print(f"  {row.item_id:<40} -> {row.keeper_id:<40} {row.matched_by:<15} {row.keeper_similarity:.3f}")
     errors = manifest[manifest["action"] == "error"]
     if len(errors):
         print("\nerrors:")

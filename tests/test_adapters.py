@@ -67,3 +67,16 @@ def test_search_group_drops_self_pairs_and_orders_ids():
     pairs = set(zip(out["sha_a"], out["sha_b"]))
     assert pairs == {("s0", "s1")}
     assert np.allclose(out["similarity"], 1.0, atol=1e-5)
+
+
+def test_phash_survives_batches_with_failures_bit_exact(small_corpus):
+    """A None in the batch must not push the 64-bit hashes through float64."""
+    from PIL import Image
+
+    from udfs.hashing import phash64
+
+    good = small_corpus / "originals/astronaut.jpg"
+    pdf = pd.DataFrame({"content_sha256": ["a", "b"], "uri": [str(good), str(small_corpus / "broken/noise.jpg")]})
+    out = next(adapters.compute_features(iter([pdf]), 1 << 26, 10**8, embed=None))
+    with Image.open(good) as im:
+        assert int(out["phash"][0]) == phash64(im.convert("RGB"))

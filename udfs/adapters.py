@@ -128,10 +128,12 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             except Exception as exc:  # noqa: BLE001
                 rows.append((sha, None, None, None, _error(exc)))
                 images.append(None)
-        out = pd.DataFrame(rows, columns=["content_sha256", "width", "height", "phash", "decode_error"])
-        out["width"] = out["width"].astype("Int32")
-        out["height"] = out["height"].astype("Int32")
-        out["phash"] = out["phash"].astype("Int64")
+        # Build each column with its own dtype: a frame built from rows would pass
+        # the 64-bit hashes through float64 (53-bit mantissa) wherever a row is None.
+        sha, width, height, phash, error = (list(c) for c in zip(*rows)) if rows else ([],) * 5
+        out = pd.DataFrame({"content_sha256": sha, "width": pd.array(width, dtype="Int32"),
+                            "height": pd.array(height, dtype="Int32"),
+                            "phash": pd.array(phash, dtype="Int64"), "decode_error": error})
         out["embedding"] = _embed_column(embedder, images) if embedder else None
         yield out[["content_sha256", "width", "height", "phash", "embedding", "decode_error"]]
 
