@@ -94,14 +94,23 @@ def _near_hashes(distinct: DataFrame, cfg: PhashConfig) -> DataFrame:
 # ---------------------------------------------------------------------------- embeddings
 
 def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConfig,
-                    cfg: SelfJoinConfig, stats: dict) -> DataFrame:
-    """Content pairs with cosine >= emb.candidate_threshold, via the IVF blocked self-join."""
+                    cfg: SelfJoinConfig, stats: dict, centroids: np.ndarray | None = None) -> DataFrame:
+    """Content pairs with cosine >= emb.candidate_threshold, via the IVF blocked self-join.
+
+    `centroids` (e.g. from the corpus store) are reused when given and of the
+    right dimension; otherwise they are trained on a sample. The centroids used
+    are left in stats["_centroids"] and each content's home list is available
+    from `home_lists` for the store's index.
+    """
     vectors = features.where(F.col("embedding").isNotNull()).select("content_sha256", "embedding")
     n = vectors.count()
     stats["embedded_contents"] = n
     if n < 2:
         return _empty_pairs(spark)
-    centroids = _train(vectors, n, cfg)
+    dim = len(vectors.select("embedding").first()["embedding"])
+    if centroids is None or centroids.shape[1] != dim:
+        centroids = _train(vectors, n, cfg)
+    stats["_centroids"] = centroids
     nlist = len(centroids)
     nprobe = min(cfg.nprobe, nlist)
     log.info("self-join: %d vectors, %d lists, nprobe %d", n, nlist, nprobe)
@@ -122,6 +131,20 @@ def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConf
     finally:
         assigned.unpersist()
         bc.unpersist()
+
+
+def home_lists(spark: SparkSession, features: DataFrame, centroids: np.ndarray | None) -> DataFrame:
+    """(content_sha256, phash, embedding, list): each content's home IVF list (0 without embeddings)."""
+    ok = features.where(F.col("decode_error").isNull()).select("content_sha256", "phash", "embedding")
+    if centroids is None:
+        return ok.withColumn("list", F.lit(0))
+    bc = spark.sparkContext.broadcast(centroids)
+    with_vec = ok.where(F.col("embedding").isNotNull())
+    assigned = with_vec.select("content_sha256", "embedding").mapInPandas(
+        partial(_assign_batches, centroids=bc, nprobe=1, use_gpu=False),
+        "content_sha256 string, embedding array<float>, lists array<int>")
+    homes = assigned.select("content_sha256", F.col("lists")[0].alias("list"))
+    return ok.join(homes, "content_sha256", "left").fillna({"list": 0})
 
 
 def _train(vectors: DataFrame, n: int, cfg: SelfJoinConfig) -> np.ndarray:

@@ -130,6 +130,7 @@ class ClusterConfig:
     # Keep policy: a total order; item_id asc is appended when absent so ties cannot remain.
     keep_order: tuple[str, ...] = ("pixels desc", "bytes desc", "item_id asc")
     driver_max_edges: int = 5_000_000  # duplicate edges clustered on the driver
+    reelect: bool = False             # incremental runs: let better new items replace earlier keepers
 
     def validate(self) -> None:
         _at_least("cluster.driver_max_edges", self.driver_max_edges, 1)

@@ -50,11 +50,13 @@ def collect_edges(content_pairs: DataFrame, cfg: ClusterConfig) -> pd.DataFrame:
 
 
 def decide_contents(spark: SparkSession, edges: pd.DataFrame, reps: DataFrame,
-                    cfg: ClusterConfig) -> tuple[DataFrame, DataFrame, dict]:
+                    order: list[tuple[str, str]]) -> tuple[DataFrame, DataFrame, dict]:
     """Cluster the edges and choose keepers.
 
     `reps` holds one row per content with its representative item's keep-policy
-    columns (content_sha256, item_id, uri, pixels, bytes, width, height).
+    columns (content_sha256, item_id, uri, pixels, bytes, width, height, prior_keep);
+    `order` is the keep policy (ClusterConfig.order(), with prior_keep first on
+    incremental runs).
     Returns (decisions, links, stats).
     """
     if edges.empty:
@@ -68,7 +70,7 @@ def decide_contents(spark: SparkSession, edges: pd.DataFrame, reps: DataFrame,
     a = index[edges["sha_a"]].to_numpy()
     b = index[edges["sha_b"]].to_numpy()
     sim = edges["similarity"].to_numpy(dtype=np.float64)
-    rank = clusters.rank_by_policy(node_df, cfg.order())
+    rank = clusters.rank_by_policy(node_df, order)
     result = clusters.choose_keepers(len(shas), a, b, sim, rank)
     links = clusters.summarize_clusters(result, a, b, sim)
     return _to_spark(spark, result, links, node_df, edges, a, b, rank)

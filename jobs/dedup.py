@@ -19,7 +19,8 @@ from jobs.config import ConfigError, JobConfig, load_config  # noqa: E402
 
 log = logging.getLogger("dedup")
 
-USER_ERRORS = ("ConfigError", "InputError", "ModelNotFoundError", "OutputExistsError", "TooManyEdgesError")
+USER_ERRORS = ("ConfigError", "InputError", "ModelNotFoundError", "OutputExistsError", "TooManyEdgesError",
+               "FileNotFoundError")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="deduplicate a corpus and write Parquet manifests")
     run.add_argument("--input", required=True, help="directory or glob of images, or a JSONL/Parquet/CSV table")
     run.add_argument("--output", required=True, help="output folder (manifest/, pairs/, clusters/, summary.json)")
+    run.add_argument("--corpus", default=None, metavar="STORE",
+                     help="corpus store: compare with everything stored, then add this run's items")
     _common(run)
+
+    q = sub.add_parser("query", help="is an image already in a corpus store? (no Spark)")
+    q.add_argument("--corpus", required=True, metavar="STORE")
+    q.add_argument("images", nargs="+", metavar="IMAGE")
+    q.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    q.add_argument("--top", type=int, default=5, help="matches listed per image (default 5)")
+    q.add_argument("--conf", action="append", default=[], metavar="FILE")
+    q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides")
 
     ex = sub.add_parser("example", help="build the built-in example corpus and deduplicate it")
     ex.add_argument("--output", default="example-output", help="folder for corpus/ and result/ (default: %(default)s)")
@@ -53,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_config(args.conf, args.overrides)
         if args.command == "example":
             return run_example(args, cfg)
-        summary = run_job(cfg, args.input, args.output, args.overwrite, args.run_id)
+        if args.command == "query":
+            return run_query(args, cfg)
+        summary = run_job(cfg, args.input, args.output, args.overwrite, args.run_id, args.corpus)
         print(json.dumps(summary["counts"]))
         return 0
     except Exception as exc:  # noqa: BLE001 - the exit code tells the scheduler
@@ -76,7 +89,7 @@ def configure_logging(level: str) -> None:
 
 
 def run_job(cfg: JobConfig, source: str, output: str, overwrite: bool = False,
-            run_id: str | None = None) -> dict:
+            run_id: str | None = None, corpus: str | None = None) -> dict:
     """Resolve the model (fail fast), start Spark, run the pipeline; returns the summary."""
     from jobs import pipeline
     from jobs.spark import get_session
@@ -84,7 +97,7 @@ def run_job(cfg: JobConfig, source: str, output: str, overwrite: bool = False,
     embed, model_fp = resolve_embedding(cfg)
     spark = get_session(cfg.spark)
     ctx = pipeline.RunContext(spark=spark, cfg=cfg, source=source, output=output,
-                              run_id=run_id or pipeline.new_run_id(), overwrite=overwrite)
+                              run_id=run_id or pipeline.new_run_id(), overwrite=overwrite, corpus=corpus)
     log.info("run %s: %s -> %s (config %s)", ctx.run_id, source, output, cfg.fingerprint())
     return pipeline.run(ctx, embed, model_fp)
 
@@ -125,6 +138,33 @@ def run_example(args: argparse.Namespace, cfg: JobConfig) -> int:
     summary = run_job(cfg, str(corpus), str(result), overwrite=True, run_id=args.run_id)
     print_result(str(result), summary, corpus / "planted.csv")
     return 0
+
+
+def run_query(args: argparse.Namespace, cfg: JobConfig) -> int:
+    """Answer from the store; exit 0 when every image was read, 3 when one could not be."""
+    from jobs.query import Store, format_table, query
+    from udfs.embed import get_embedder
+
+    store = Store.open(args.corpus)
+    embedder = None
+    if cfg.embedding.enabled and store.centroids is not None:
+        spec, _ = resolve_embedding(cfg)
+        embedder = get_embedder(spec.model_path, spec.device, spec.precision, spec.batch_size, spec.num_threads)
+    results, failed = [], 0
+    for image in args.images:
+        try:
+            results.append(query(store, image, cfg, embedder, args.top))
+        except Exception as exc:  # noqa: BLE001 - report per image, go on
+            failed += 1
+            results.append({"image": image, "error": str(exc), "duplicate": None, "matches": []})
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(format_table([r for r in results if "error" not in r]))
+        for r in results:
+            if "error" in r:
+                print(f"{r['image']}: ERROR {r['error']}")
+    return 3 if failed else 0
 
 
 def _default_model_available(cfg: JobConfig) -> bool:

@@ -95,7 +95,7 @@ def read_cache(spark: SparkSession, cache: CacheConfig, fingerprint: str) -> Dat
     return cached.where(~is_transient(F.col("decode_error"))).dropDuplicates(["content_sha256"])
 
 
-TRANSIENT_REASONS = ("io_error", "not_found")
+TRANSIENT_REASONS = ("io_error", "timeout", "unavailable")  # storage trouble, not bad content
 
 
 def is_transient(error):

@@ -36,7 +36,7 @@ def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, 
 def representatives(items: DataFrame) -> DataFrame:
     """The best item of each content (its keep-policy columns)."""
     return (items.where(F.col("content_rank") == 1)
-                 .select("content_sha256", "item_id", "uri", "pixels", "bytes", "width", "height"))
+                 .select("content_sha256", "item_id", "uri", "pixels", "bytes", "width", "height", "prior_keep"))
 
 
 def item_pairs(content_pairs: DataFrame, items: DataFrame) -> DataFrame:

@@ -19,9 +19,9 @@ from typing import Iterator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs import candidates, decisions, features, ingest, manifest, publish
+from jobs import candidates, decisions, features, ingest, manifest, publish, store
 from jobs import schemas as S
-from jobs.config import JobConfig
+from jobs.config import CacheConfig, JobConfig
 from udfs.adapters import EmbedSpec
 
 log = logging.getLogger("dedup")
@@ -37,6 +37,7 @@ class RunContext:
     output: str
     run_id: str
     overwrite: bool = False
+    corpus: str | None = None      # the corpus store of incremental runs
     stats: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
 
@@ -76,16 +77,26 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
     publish.check_output(storage, ctx.output, ctx.overwrite)
     started = time.perf_counter()
     order = cfg.cluster.order()
+    prior = store.load_state(spark, ctx.corpus) if ctx.corpus else store.StoreState(None, None, None)
+    cache = CacheConfig(dir=ctx.corpus) if ctx.corpus else cfg.cache
+    if prior.items is not None and not cfg.cluster.reelect:
+        order = [("prior_keep", "desc"), *order]  # earlier keepers stay keepers
 
     with stage(ctx, "ingest"):
         source = ingest.detect_source(ctx.source, cfg.input)
         items = ingest.read_items(spark, source, cfg.input)
         vectors = "embedding" in items.columns
+        if vectors and ctx.corpus:
+            raise ingest.InputError("precomputed embeddings cannot be combined with --corpus yet")
+        retry = store.retry_items(prior.pending, items.select("item_id"))
+        if retry is not None:
+            items = items.unionByName(retry)
         if vectors:  # precomputed embeddings: the vector is the content
             with_vectors = materialize(ctx, features.vector_items(items), "vectors")
             contents = with_vectors.drop("embedding")
         else:
             contents = materialize(ctx, features.hash_items(items, cfg.input), "contents")
+        new_ids = contents.select("item_id")
         counts = contents.agg(F.count("*").alias("items"),
                               F.sum(F.col("input_error").isNotNull().cast("int")).alias("input_errors"),
                               F.sum(F.col("read_error").isNotNull().cast("int")).alias("read_errors"),
@@ -94,6 +105,10 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         log.info("[ingest] %d items read from %s (%s), %d distinct contents, %d unreadable",
                  ctx.stats["items"], ctx.source, source.format, ctx.stats["contents"],
                  ctx.stats["input_errors"] + ctx.stats["read_errors"])
+        contents = contents.withColumn("prior_keep", F.lit(0))
+        if prior.items is not None:
+            contents = contents.unionByName(store.prior_contents(prior.items, new_ids))
+            log.info("[ingest] compared against the corpus store %s", ctx.corpus)
 
     with stage(ctx, "features"):
         fp = features.feature_fingerprint(cfg.decode, model_fingerprint)
@@ -101,13 +116,14 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
             cached, fresh = None, materialize(ctx, features.vector_features(with_vectors), "features_new")
         else:
             distinct = features.distinct_contents(contents)
-            cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cfg.cache, fp)
+            cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cache, fp)
             fresh = materialize(ctx, fresh, "features_new")
         feats = fresh if cached is None else cached.unionByName(fresh)
         n_new = fresh.count()
+        n_contents = feats.count()
         decode_errors = fresh.where(F.col("decode_error").isNotNull()).count()
         ctx.stats.update({"contents_decoded": n_new - decode_errors, "decode_errors": decode_errors,
-                          "contents_from_cache": ctx.stats["contents"] - n_new,
+                          "contents_from_cache": n_contents - n_new,
                           "feature_fingerprint": fp})
         log.info("[features] decoded %d new contents (%d failed), %d taken from the cache%s",
                  n_new, decode_errors, ctx.stats["contents_from_cache"],
@@ -119,7 +135,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
             parts.append(candidates.phash_pairs(feats, cfg.phash))
         ctx.stats["embedding_stage"] = embed is not None or vectors
         if ctx.stats["embedding_stage"]:
-            parts.append(candidates.embedding_pairs(spark, feats, cfg.embedding, cfg.selfjoin, ctx.stats))
+            parts.append(candidates.embedding_pairs(spark, feats, cfg.embedding, cfg.selfjoin, ctx.stats,
+                                                   prior.centroids))
         content_pairs = _union(spark, parts)
         content_pairs = materialize(ctx, candidates.decide(content_pairs, cfg.phash, cfg.embedding), "content_pairs")
         by_stage = {r["stage"]: (int(r["n"]), int(r["dup"])) for r in content_pairs.groupBy("stage").agg(
@@ -132,20 +149,27 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
     with stage(ctx, "clusters"):
         table = materialize(ctx, manifest.item_table(contents, feats.drop("embedding"), order), "items")
         edges = decisions.collect_edges(content_pairs, cfg.cluster)
-        decided, links, cstats = decisions.decide_contents(spark, edges, manifest.representatives(table), cfg.cluster)
+        decided, links, cstats = decisions.decide_contents(spark, edges, manifest.representatives(table), order)
         ctx.stats.update(cstats)
         log.info("[clusters] %d duplicate edges between distinct contents, %d clusters, %d kept by the chain guard",
                  len(edges), cstats["clusters"], cstats["chain_guard_keeps"])
 
     with stage(ctx, "manifest"):
         pairs = materialize(ctx, manifest.item_pairs(content_pairs, table), "pairs")
-        rows = manifest.build_manifest(table, decided, pairs, ctx.run_id, cfg.fingerprint())
+        every = materialize(ctx, manifest.build_manifest(table, decided, pairs, ctx.run_id, cfg.fingerprint()),
+                            "manifest_all")
+        rows = every.join(new_ids, "item_id", "left_semi") if ctx.corpus else every
         _write(rows.repartition(1, "action").sortWithinPartitions("item_id"),
                f"{ctx.staging}/manifest", partition="action")
         written = spark.read.parquet(f"{ctx.staging}/manifest")
+        if ctx.corpus:  # this run's view: pairs and clusters that involve its items
+            pairs = pairs.join(new_ids.withColumnRenamed("item_id", "item_a"), "item_a", "left_semi").unionByName(
+                pairs.join(new_ids.withColumnRenamed("item_id", "item_b"), "item_b", "left_semi")).distinct()
         _write(pairs.repartition(1).sortWithinPartitions("item_a", "item_b", "stage"), f"{ctx.staging}/pairs")
-        _write(manifest.build_clusters(written, links).repartition(1).sortWithinPartitions("cluster_id"),
-               f"{ctx.staging}/clusters")
+        clusters = manifest.build_clusters(every, links)
+        if ctx.corpus:
+            clusters = clusters.join(written.select("cluster_id").distinct(), "cluster_id", "left_semi")
+        _write(clusters.repartition(1).sortWithinPartitions("cluster_id"), f"{ctx.staging}/clusters")
         actions = {r["action"]: int(r["n"]) for r in written.groupBy("action").agg(F.count("*").alias("n")).collect()}
         reasons = {r["reason"]: int(r["n"]) for r in written.groupBy("reason").agg(F.count("*").alias("n")).collect()}
         _check_conservation(ctx.stats["items"], actions)
@@ -153,13 +177,29 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
                  actions.get(S.DROP, 0), actions.get(S.ERROR, 0), ctx.stats["items"])
 
     if not vectors:
-        features.append_cache(fresh, cfg.cache, fp)
+        features.append_cache(fresh, cache, fp)
     summary = _summary(ctx, actions, reasons, model_fingerprint, time.perf_counter() - started)
     publish.write_json(storage, f"{ctx.staging}/summary.json", summary)
+    if ctx.corpus:  # the store moves on only after the run's output is complete
+        _save_store(ctx, every, prior, feats)
     storage.delete(f"{ctx.staging}/_work")
     publish.publish(storage, ctx.staging, ctx.output, ctx.overwrite, ctx.run_id)
     log.info("published %s", ctx.output)
     return summary
+
+
+def _save_store(ctx: RunContext, every: DataFrame, prior: store.StoreState, feats: DataFrame) -> None:
+    """Write the corpus's new state: all items and decisions, the index, pending retries."""
+    items = S.conform(every, S.MANIFEST)
+    new_ids = every.select("item_id")
+    if prior.items is not None:
+        items = items.unionByName(S.conform(store.prior_failures(prior.items, new_ids), S.MANIFEST))
+    transient = every.where((F.col("action") == S.ERROR) & features.is_transient(F.col("error")))
+    centroids = ctx.stats.get("_centroids")
+    index = candidates.home_lists(ctx.spark, feats, centroids)
+    name = store.save_state(ctx.spark, ctx.corpus, ctx.run_id, items, index, centroids,
+                            transient.select("item_id", "uri"))
+    log.info("corpus store %s now at %s", ctx.corpus, name)
 
 
 def _union(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:
@@ -195,7 +235,8 @@ def _summary(ctx: RunContext, actions: dict, reasons: dict, model_fp: str | None
         "config_fingerprint": cfg.fingerprint(),
         "counts": {"items": ctx.stats["items"], **{a: actions.get(a, 0) for a in (S.KEEP, S.DROP, S.ERROR)}},
         "reasons": reasons,
-        "stages": {k: v for k, v in ctx.stats.items() if k != "items"},
+        "stages": {k: v for k, v in ctx.stats.items() if k != "items" and not k.startswith("_")},
+        "corpus": ctx.corpus,
         "thresholds": {
             "phash_max_hamming": cfg.phash.max_hamming if cfg.phash.enabled else None,
             "phash_candidate_hamming": cfg.phash.candidate_hamming if cfg.phash.enabled else None,

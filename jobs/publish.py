@@ -21,6 +21,7 @@ class Storage:
     """A thin wrapper over the JVM's Hadoop FileSystem for one base path."""
 
     def __init__(self, spark: SparkSession, base: str):
+        self.spark = spark
         jvm = spark.sparkContext._jvm
         self._Path = jvm.org.apache.hadoop.fs.Path
         self._conf = spark.sparkContext._jsc.hadoopConfiguration()

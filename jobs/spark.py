@@ -16,6 +16,7 @@ from jobs.config import SparkConfig
 log = logging.getLogger("dedup")
 
 _PACKAGES = ("jobs", "udfs")
+_SHIPPED: set[str] = set()
 
 
 def get_session(cfg: SparkConfig) -> SparkSession:
@@ -53,6 +54,10 @@ def ship_packages(spark: SparkSession) -> None:
     On a cluster whose executors do not have the package installed, this is what
     makes `import udfs...` work inside the pandas UDFs.
     """
+    key = spark.sparkContext.applicationId
+    if key in _SHIPPED:  # once per application: Spark refuses a second file of the same name
+        return
+    _SHIPPED.add(key)
     root = Path(__file__).resolve().parent.parent
     target = Path(tempfile.mkdtemp(prefix="dedup-code-")) / "dedup_code.zip"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:

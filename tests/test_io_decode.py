@@ -58,8 +58,7 @@ def test_read_error_reasons(tmp_path: Path) -> None:
         str(tmp_path / "ok.bin" / "child"): "not_found",
         str(tmp_path): "is_directory",
         str(tmp_path / "big.bin"): "too_large",
-        "http://example.com/a.jpg": "unsupported_scheme",
-        "https://example.com/a.jpg": "unsupported_scheme",
+        "ftp://example.com/a.jpg": "unsupported_scheme",
         "nosuchscheme://bucket/key.jpg": "unsupported_scheme",
         "file://otherhost/a.jpg": "unsupported_scheme",
     }
@@ -70,9 +69,38 @@ def test_read_error_reasons(tmp_path: Path) -> None:
         assert str(info.value).startswith(reason + ": ")
 
 
-def test_read_http_message_says_later_feature() -> None:
-    with pytest.raises(ReadError, match="later feature"):
-        read_bytes("https://cdn.example.com/x.png", max_bytes=10)
+def test_read_url_with_a_disallowed_scheme_is_refused_before_any_request() -> None:
+    with pytest.raises(ReadError) as info:
+        read_bytes("http://cdn.example.com/x.png", max_bytes=10, fetch=uio.FetchOptions(allowed_schemes=("https",)))
+    assert info.value.reason == "unsupported_scheme"
+
+
+def _local_reason(path: str, max_bytes: int = 100) -> ReadError:
+    with pytest.raises(ReadError) as info:
+        read_bytes(path, max_bytes)
+    return info.value
+
+
+def test_read_special_files_are_refused_without_blocking(tmp_path: Path) -> None:
+    """A FIFO named like an image must not hang the task; a link to a device is not a file."""
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    err = _local_reason(str(fifo))
+    assert err.reason == "not_a_file" and "fifo" in err.message
+    (tmp_path / "zero.jpg").symlink_to("/dev/zero")
+    assert _local_reason(str(tmp_path / "zero.jpg")).reason == "not_a_file"
+
+
+def test_read_impossible_paths_are_not_found(tmp_path: Path) -> None:
+    (tmp_path / "self.jpg").symlink_to(tmp_path / "self.jpg")
+    (tmp_path / "dangling.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    cases = {str(tmp_path / "self.jpg"): "symbolic link loop",
+             str(tmp_path / "dangling.jpg"): "no such file",
+             str(tmp_path / ("x" * 300 + ".jpg")): "name too long",
+             str(tmp_path / "nul\x00byte.jpg"): "invalid path"}
+    for path, words in cases.items():
+        err = _local_reason(path)
+        assert err.reason == "not_found" and words in err.message, path
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files regardless of mode bits")

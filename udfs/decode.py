@@ -7,10 +7,12 @@ Executor-side and Spark-free. Failures raise :class:`DecodeError` with a short
 reason              meaning
 =================== =========================================================
 ``empty_file``      0 bytes
-``not_an_image``    no PIL plugin recognises the bytes
+``not_an_image``    no allowed PIL plugin recognises the bytes (see
+                    :data:`IMAGE_FORMATS`: PostScript, SVG, PDF, HDF5 ... are not images here)
 ``truncated``       recognised, but the data is truncated or corrupt
 ``too_many_pixels`` declared width*height > ``max_pixels`` (checked from the
-                    header, before decoding) or PIL's own bomb guard fired
+                    header, before decoding) or PIL's own bomb guard fired (at
+                    2 * ``Image.MAX_IMAGE_PIXELS``, ~179 Mpx, whatever max_pixels says)
 ``decode_error``    anything else (message starts with the exception type)
 =================== =========================================================
 
@@ -26,6 +28,14 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 DECODE_REASONS = ("empty_file", "not_an_image", "truncated", "too_many_pixels", "decode_error")
+
+#: PIL plugins allowed to open input bytes: raster formats decoded in-process.
+#: Left out on purpose: EPS (PIL runs Ghostscript on it, an external program
+#: fed untrusted PostScript), WMF, and scientific/legacy containers (FITS,
+#: HDF5, GRIB, SPIDER, IM, ...) whose weak magic numbers let random bytes pass
+#: for an image. A file in another format is ``not_an_image``.
+IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "PPM", "TGA", "ICO",
+                 "JPEG2000", "AVIF", "QOI", "PCX", "PSD")
 
 _WHITE = (255, 255, 255)
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
@@ -71,11 +81,11 @@ class Decoded:
 
 
 def _open(data: bytes) -> Image.Image:
-    """Read only the header (lazy ``Image.open``), mapping failures to DecodeError."""
+    """Read only the header (lazy ``Image.open``, IMAGE_FORMATS only), mapping failures to DecodeError."""
     if not data:
         raise DecodeError("empty_file", "0 bytes")
     try:
-        return Image.open(io.BytesIO(data))
+        return Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
     except UnidentifiedImageError:
         raise DecodeError("not_an_image", f"unrecognised image format ({len(data)} bytes)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -1,0 +1,298 @@
+"""Weight-free match robustness: extra 64-bit keys, a flatness score, a pair verifier.
+
+Executor-side and Spark-free; pure functions of a decoded PIL image (any mode).
+Every key is a 64-bit pHash (same bit layout and signed-int64 convention as
+:func:`udfs.hashing.phash64`), so all of them go through the existing
+multi-index Hamming join. The keys (:func:`robust_hashes`):
+
+=============== ==============================================================
+``phash``       identical to ``phash64(img)`` (imagehash.phash, full image)
+``phash_trim``  pHash of the content box: the image less its uniform borders
+                (letterbox, padding, frames); equal to ``phash`` without them
+``phash_flip``  pHash of the mirrored content box, from the same DCT (free):
+                mirroring a row negates its odd horizontal frequencies
+``phash_c80``   pHash of the centre 80% x 80% of the content box
+``phash_c60``   pHash of the centre 60% x 60% of the content box
+=============== ==============================================================
+
+Match on the content-box keys, not on ``phash``: a border dominates the low
+frequencies, so two unrelated photographs with the same frame get close
+``phash`` values (measured in bench/quality.py).
+A crop key whose region is flat (:func:`quality` of the region below
+``min_region_quality``) is omitted: flat regions hash to noise and collide.
+``phash_c80``/``phash_c60`` of an original match ``phash_trim`` of a copy
+cropped to that region; ``phash_trim`` of a padded copy matches
+``phash_trim`` of the original; ``phash_flip`` of a mirrored copy matches
+``phash_trim`` of the original.
+
+:func:`quality` is a PDQ-style gradient score (mean neighbour difference in
+grey levels on a 64x64 thumbnail): flat, blank or nearly black images score
+near 0 and should not be matched by hash alone.
+
+:func:`verify_pair` counts ORB keypoint matches consistent with one affine
+map (RANSAC), trying the mirror of the second image too. Run it on candidate
+pairs only; :func:`orb_features` + :func:`verify_features` split it into a
+per-image and a per-pair part.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from PIL import Image
+from scipy.fftpack import dct
+
+HASH_SIZE = 8
+DCT_SIZE = 32  # imagehash: hash_size * highfreq_factor(4)
+
+KEY_PHASH = "phash"
+KEY_FLIP = "phash_flip"
+KEY_TRIM = "phash_trim"
+KEY_C80 = "phash_c80"
+KEY_C60 = "phash_c60"
+ALL_KEYS: tuple[str, ...] = (KEY_PHASH, KEY_TRIM, KEY_FLIP, KEY_C80, KEY_C60)
+
+# Odd horizontal frequencies change sign under a left-right mirror (DCT-II of a reversed row).
+_FLIP_SIGNS = np.where(np.arange(HASH_SIZE) % 2 == 1, -1.0, 1.0)[np.newaxis, :]
+
+
+@dataclass(frozen=True)
+class RobustConfig:
+    """Settings of the robust keys. Units: pixels of the full image unless said."""
+
+    keys: tuple[str, ...] = ALL_KEYS
+    trim_thumb: int = 256           # border search on a thumbnail with this longest side
+    trim_tolerance: int = 16        # grey levels a border pixel may differ from the border colour
+    trim_fraction: float = 0.97     # share of a line's pixels that must be border-coloured
+    trim_min_side: float = 0.02     # a side counts as a border from this share of the side length
+    trim_inset: float = 0.005       # shave this share more off each trimmed side (edge ringing)
+    min_region_quality: float = 1.0  # omit a crop/trim key whose region is flatter than this
+
+
+DEFAULT_CONFIG = RobustConfig()
+
+
+# ---------------------------------------------------------------------------- hashing
+
+def _bits_to_int64(bits: np.ndarray) -> int:
+    """Flattened 64 booleans, first bit most significant -> signed int64 (as phash64)."""
+    return int.from_bytes(np.packbits(bits.reshape(-1).astype(np.uint8)).tobytes(), "big", signed=True)
+
+
+def _gray(img: Image.Image) -> Image.Image:
+    return img if img.mode == "L" else img.convert("L")
+
+
+def dct_lowfreq(gray: Image.Image, box: tuple[float, float, float, float] | None = None) -> np.ndarray:
+    """8x8 low-frequency DCT of the 32x32 Lanczos thumbnail of ``gray`` (or of its ``box``).
+
+    Exactly imagehash.phash's coefficients when ``box`` is None. float64 (8, 8).
+    """
+    small = gray.resize((DCT_SIZE, DCT_SIZE), Image.Resampling.LANCZOS, box=box)
+    pixels = np.asarray(small)
+    return dct(dct(pixels, axis=0), axis=1)[:HASH_SIZE, :HASH_SIZE]
+
+
+def hash_from_dct(coeffs: np.ndarray) -> int:
+    """pHash bits (coefficient > median) as a signed int64."""
+    return _bits_to_int64(coeffs > np.median(coeffs))
+
+
+def flip_hash_from_dct(coeffs: np.ndarray) -> int:
+    """pHash of the left-right mirror, from the unmirrored coefficients."""
+    return hash_from_dct(coeffs * _FLIP_SIGNS)
+
+
+def phash_flip(img: Image.Image) -> int:
+    """pHash of ``ImageOps.mirror(img)`` (up to rounding in the resize), signed int64."""
+    return flip_hash_from_dct(dct_lowfreq(_gray(img)))
+
+
+# ---------------------------------------------------------------------------- borders
+
+def _edge_run(lines: np.ndarray, tolerance: int, fraction: float) -> int:
+    """How many leading lines (rows of ``lines``, uint8 2-D) are one uniform colour.
+
+    The colour is the median of the first line; a line counts while at least
+    ``fraction`` of its pixels lie within ``tolerance`` of that colour.
+    """
+    ref = float(np.median(lines[0]))
+    close = np.abs(lines.astype(np.int16) - ref) <= tolerance
+    ok = close.mean(axis=1) >= fraction
+    return int(np.argmin(ok)) if not ok.all() else len(ok)
+
+
+def border_box(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[int, int, int, int] | None:
+    """``(left, top, right, bottom)`` of the content inside uniform borders, or None.
+
+    Searched on a greyscale thumbnail (longest side ``cfg.trim_thumb``); each
+    side is trimmed independently (its own border colour). None when no side
+    has a border of at least ``cfg.trim_min_side`` of its length, or when the
+    content left would be under a quarter of either side (a flat image).
+    """
+    gray = _gray(img)
+    w, h = gray.size
+    scale = max(1, max(w, h) // cfg.trim_thumb)
+    thumb = np.asarray(gray.reduce(scale) if scale > 1 else gray)
+    th, tw = thumb.shape
+    runs = [_edge_run(lines, cfg.trim_tolerance, cfg.trim_fraction)
+            for lines in (thumb.T, thumb, thumb.T[::-1], thumb[::-1])]  # left, top, right, bottom
+    sides = (tw, th, tw, th)
+    if not any(run >= max(1, cfg.trim_min_side * side) for run, side in zip(runs, sides)):
+        return None
+    left, top = runs[0] / tw, runs[1] / th
+    right, bottom = 1 - runs[2] / tw, 1 - runs[3] / th
+    inset = cfg.trim_inset
+    left, top = (left + inset if runs[0] else 0.0), (top + inset if runs[1] else 0.0)
+    right, bottom = (right - inset if runs[2] else 1.0), (bottom - inset if runs[3] else 1.0)
+    if right - left < 0.25 or bottom - top < 0.25:
+        return None
+    return (round(left * w), round(top * h), round(right * w), round(bottom * h))
+
+
+def trim_borders(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> Image.Image:
+    """``img`` without its uniform borders (itself when it has none)."""
+    box = border_box(img, cfg)
+    return img if box is None else img.crop(box)
+
+
+def centre_box(box: tuple[int, int, int, int], keep: float) -> tuple[float, float, float, float]:
+    """The centred sub-box of ``box`` keeping ``keep`` of its width and of its height."""
+    left, top, right, bottom = box
+    dw, dh = (right - left) * (1 - keep) / 2, (bottom - top) * (1 - keep) / 2
+    return (left + dw, top + dh, right - dw, bottom - dh)
+
+
+# ---------------------------------------------------------------------------- quality
+
+QUALITY_SIZE = 64
+
+
+def quality_of_gray(gray: Image.Image, box: tuple[float, float, float, float] | None = None) -> float:
+    """Flatness score of a greyscale image (or of its ``box``): mean gradient, grey levels.
+
+    Mean of |horizontal| and |vertical| neighbour differences on a 64x64
+    box-filtered thumbnail, in grey levels (0..255). Like PDQ's quality, but
+    not capped (PDQ's 0..100 scale saturates at a mean of ~2.8 grey levels,
+    below most photos): a blank or nearly uniform image scores ~0, a
+    dark or hazy photo 1..4, an ordinary photo 5..40.
+    """
+    small = gray.resize((QUALITY_SIZE, QUALITY_SIZE), Image.Resampling.BOX, box=box)
+    a = np.asarray(small, dtype=np.float32)
+    return float((np.abs(np.diff(a, axis=0)).mean() + np.abs(np.diff(a, axis=1)).mean()) / 2.0)
+
+
+def quality(img: Image.Image) -> float:
+    """Flatness score of the whole image (mean gradient, grey levels); see :func:`quality_of_gray`."""
+    return quality_of_gray(_gray(img))
+
+
+# ---------------------------------------------------------------------------- all keys
+
+def robust_hashes(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> dict[str, int]:
+    """The configured keys of ``img`` as ``{name: signed int64}``; see the module docstring.
+
+    ``phash`` is the full image; every other key is taken inside the content
+    box (the image less its uniform borders): ``phash_trim`` the box itself
+    (equal to ``phash`` without borders), ``phash_flip`` its mirror, the crop
+    keys its centre. Crop keys are omitted when their region is flat.
+    """
+    gray = _gray(img)
+    w, h = gray.size
+    out: dict[str, int] = {}
+    full = dct_lowfreq(gray)
+    if KEY_PHASH in cfg.keys:
+        out[KEY_PHASH] = hash_from_dct(full)
+    box = border_box(gray, cfg) if {KEY_TRIM, KEY_FLIP, KEY_C80, KEY_C60} & set(cfg.keys) else None
+    content = box or (0, 0, w, h)
+    coeffs = full if box is None else dct_lowfreq(gray, box)
+    if KEY_TRIM in cfg.keys:
+        out[KEY_TRIM] = hash_from_dct(coeffs)
+    if KEY_FLIP in cfg.keys:
+        out[KEY_FLIP] = flip_hash_from_dct(coeffs)
+    for name, keep in ((KEY_C80, 0.8), (KEY_C60, 0.6)):
+        region = centre_box(content, keep)
+        if name not in cfg.keys or region[2] - region[0] < 8 or region[3] - region[1] < 8:
+            continue
+        if quality_of_gray(gray, region) >= cfg.min_region_quality:
+            out[name] = hash_from_dct(dct_lowfreq(gray, region))
+    return out
+
+
+# ---------------------------------------------------------------------------- verification
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """ORB + RANSAC settings. ``max_side`` in pixels; ``ransac_px`` at that scale."""
+
+    max_side: int = 384
+    nfeatures: int = 800
+    ratio: float = 0.8        # Lowe ratio test on the two nearest descriptors
+    ransac_px: float = 6.0    # reprojection tolerance of the affine fit
+    min_matches: int = 6      # fewer ratio-test matches than this: score 0
+    mirror: bool = True       # also try the left-right mirror of the second image
+
+
+DEFAULT_VERIFY = VerifyConfig()
+
+
+class OrbFeatures(NamedTuple):
+    """Keypoint coordinates (n, 2) float32 and ORB descriptors (n, 32) uint8 (n may be 0)."""
+
+    points: np.ndarray
+    descriptors: np.ndarray
+
+
+def _verify_gray(img: Image.Image, max_side: int) -> np.ndarray:
+    """Greyscale uint8 array scaled so the longest side is ``max_side`` (up or down)."""
+    gray = _gray(img)
+    w, h = gray.size
+    s = max_side / max(w, h)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return np.asarray(gray.resize(size, Image.Resampling.BILINEAR))
+
+
+def orb_features(img: Image.Image, cfg: VerifyConfig = DEFAULT_VERIFY) -> OrbFeatures:
+    """ORB keypoints and descriptors of ``img`` rescaled to ``cfg.max_side`` (per-image part)."""
+    import cv2  # heavy import: only where verification runs
+
+    arr = _verify_gray(img, cfg.max_side)
+    orb = cv2.ORB_create(nfeatures=cfg.nfeatures, edgeThreshold=15, patchSize=15, fastThreshold=10)
+    kps, desc = orb.detectAndCompute(arr, None)
+    if desc is None or not kps:
+        return OrbFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+    return OrbFeatures(np.array([k.pt for k in kps], dtype=np.float32), desc)
+
+
+def verify_features(a: OrbFeatures, b: OrbFeatures, cfg: VerifyConfig = DEFAULT_VERIFY) -> int:
+    """Matches of ``a`` to ``b`` (ratio test) that agree with one affine map (RANSAC inliers)."""
+    import cv2
+
+    if len(a.descriptors) < 2 or len(b.descriptors) < 2:
+        return 0
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    good = [m[0] for m in matcher.knnMatch(a.descriptors, b.descriptors, k=2)
+            if len(m) == 2 and m[0].distance < cfg.ratio * m[1].distance]
+    if len(good) < cfg.min_matches:
+        return 0
+    src = a.points[[m.queryIdx for m in good]]
+    dst = b.points[[m.trainIdx for m in good]]
+    _, inliers = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=cfg.ransac_px,
+                                      maxIters=2000, confidence=0.99, refineIters=0)
+    return 0 if inliers is None else int(inliers.sum())
+
+
+def verify_pair(img_a: Image.Image, img_b: Image.Image, cfg: VerifyConfig = DEFAULT_VERIFY) -> float:
+    """Evidence that two images show the same picture: RANSAC inlier count (0 = none).
+
+    Robust to crops, borders, rotation, scale, squash; with ``cfg.mirror`` the
+    mirror of ``img_b`` is tried too when the direct score is below 2 x
+    ``min_matches``. Unrelated photos score in the single digits.
+    """
+    fa = orb_features(img_a, cfg)
+    score = verify_features(fa, orb_features(img_b, cfg), cfg)
+    if cfg.mirror and score < 2 * cfg.min_matches:
+        mirrored = img_b.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        score = max(score, verify_features(fa, orb_features(mirrored, cfg), cfg))
+    return float(score)
