@@ -359,3 +359,56 @@ def test_decode_error_str_has_reason() -> None:
     with pytest.raises(DecodeError) as info:
         decode_image(b"", MAX_PIXELS)
     assert str(info.value) == "empty_file: 0 bytes"
+
+
+# ----------------------------------------------------------------------------- decode: hostile formats
+
+
+def test_decode_refuses_postscript_without_running_ghostscript(monkeypatch) -> None:
+    """EPS would make PIL start Ghostscript on untrusted PostScript: not an image here."""
+    import subprocess
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError("decode_image started a subprocess")
+
+    monkeypatch.setattr(subprocess, "Popen", no_subprocess)
+    monkeypatch.setattr(subprocess, "check_call", no_subprocess)
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nnewpath 0 0 moveto showpage\n"
+    assert _decode_reason(eps) == "not_an_image"
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    assert _decode_reason(svg) == "not_an_image"
+
+
+def test_decode_allowed_formats_still_decode() -> None:
+    src = _astronaut((48, 32))
+    for fmt in ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM", "TGA", "PCX"):
+        out = decode_image(_encode(src, fmt), MAX_PIXELS)
+        assert out.image.mode == "RGB" and (out.width, out.height) == (48, 32), fmt
+    assert decode_image(_encode(src, "ICO", sizes=[(32, 32)]), MAX_PIXELS).width == 32
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # PIL warns about broken TIFF tags
+def test_decode_mutated_files_raise_only_decode_errors() -> None:
+    """Random byte flips and cuts in small files of every common format: a DecodeError or an RGB image."""
+    from udfs.hashing import phash64
+
+    rng = np.random.default_rng(7)
+    src = _astronaut((40, 30))
+    seeds = [_encode(src, "JPEG", quality=80), _encode(src, "PNG"), _encode(src.quantize(16), "PNG", transparency=0),
+             _encode(src, "GIF", save_all=True, append_images=[src.rotate(90)]), _encode(src, "TIFF"),
+             _encode(src, "WEBP"), _encode(src.convert("CMYK"), "JPEG"), _encode(src, "BMP")]
+    reasons = set()
+    for data in seeds:
+        for _ in range(25):
+            mutated = bytearray(data)
+            for pos in rng.integers(0, len(mutated), rng.integers(1, 6)):
+                mutated[pos] = rng.integers(0, 256)
+            if rng.random() < 0.3:
+                mutated = mutated[: rng.integers(1, len(mutated))]
+            try:
+                out = decode_image(bytes(mutated), MAX_PIXELS)
+                phash64(out.image)
+                assert out.image.mode == "RGB" and min(out.image.size) >= 1
+            except DecodeError as exc:
+                reasons.add(exc.reason)
+    assert {"truncated", "not_an_image"} <= reasons

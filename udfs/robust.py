@@ -228,9 +228,12 @@ class VerifyConfig:
 
     max_side: int = 384
     nfeatures: int = 800
-    ratio: float = 0.8        # Lowe ratio test on the two nearest descriptors
-    ransac_px: float = 6.0    # reprojection tolerance of the affine fit
+    ratio: float = 0.75       # Lowe ratio test on the two nearest descriptors
+    ransac_px: float = 5.0    # reprojection tolerance of the affine fit
     min_matches: int = 6      # fewer ratio-test matches than this: score 0
+    max_scale: float = 4.0    # the affine map's singular values must lie in [1/max_scale, max_scale]
+    max_anisotropy: float = 2.0  # and differ by at most this factor (squash, not collapse)
+    min_spread: float = 0.08  # inliers must spread over this share of the side (std in x and in y)
     mirror: bool = True       # also try the left-right mirror of the second image
 
 
@@ -245,12 +248,18 @@ class OrbFeatures(NamedTuple):
 
 
 def _verify_gray(img: Image.Image, max_side: int) -> np.ndarray:
-    """Greyscale uint8 array scaled so the longest side is ``max_side`` (up or down)."""
+    """Greyscale uint8, longest side ``max_side`` (up or down), histogram-equalised.
+
+    Equalising makes dark and low-contrast photos yield keypoints, and makes
+    the detector indifferent to brightness and contrast edits.
+    """
+    import cv2
+
     gray = _gray(img)
     w, h = gray.size
     s = max_side / max(w, h)
     size = (max(1, round(w * s)), max(1, round(h * s)))
-    return np.asarray(gray.resize(size, Image.Resampling.BILINEAR))
+    return cv2.equalizeHist(np.asarray(gray.resize(size, Image.Resampling.BILINEAR)))
 
 
 def orb_features(img: Image.Image, cfg: VerifyConfig = DEFAULT_VERIFY) -> OrbFeatures:
@@ -265,30 +274,60 @@ def orb_features(img: Image.Image, cfg: VerifyConfig = DEFAULT_VERIFY) -> OrbFea
     return OrbFeatures(np.array([k.pt for k in kps], dtype=np.float32), desc)
 
 
+def _plausible(affine: np.ndarray, cfg: VerifyConfig) -> bool:
+    """An affine map a duplicate can have: no collapse, no mirror, bounded scale and squash."""
+    s = np.linalg.svd(affine[:, :2], compute_uv=False)
+    return bool(np.linalg.det(affine[:, :2]) > 0 and s[1] >= 1 / cfg.max_scale and s[0] <= cfg.max_scale
+                and s[0] <= cfg.max_anisotropy * s[1])
+
+
+def _ratio_matches(a: OrbFeatures, b: OrbFeatures, ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """Matched point pairs passing the ratio test, at most one per point of ``b``: (m, 2) each."""
+    import cv2
+
+    best: dict[int, tuple[float, int]] = {}
+    for pair in cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(a.descriptors, b.descriptors, k=2):
+        if len(pair) == 2 and pair[0].distance < ratio * pair[1].distance:
+            m = pair[0]
+            if m.trainIdx not in best or m.distance < best[m.trainIdx][0]:
+                best[m.trainIdx] = (m.distance, m.queryIdx)
+    train = np.fromiter(best, dtype=np.int64, count=len(best))
+    query = np.array([best[t][1] for t in train], dtype=np.int64)
+    return a.points[query], b.points[train]
+
+
 def verify_features(a: OrbFeatures, b: OrbFeatures, cfg: VerifyConfig = DEFAULT_VERIFY) -> int:
-    """Matches of ``a`` to ``b`` (ratio test) that agree with one affine map (RANSAC inliers)."""
+    """Matches of ``a`` to ``b`` that agree with one plausible affine map (RANSAC inliers).
+
+    0 when there are too few matches, when the fitted map collapses, mirrors,
+    or scales beyond ``cfg.max_scale``, or when the inliers bunch in a spot
+    smaller than ``cfg.min_spread`` of the image (a degenerate fit).
+    """
     import cv2
 
     if len(a.descriptors) < 2 or len(b.descriptors) < 2:
         return 0
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-    good = [m[0] for m in matcher.knnMatch(a.descriptors, b.descriptors, k=2)
-            if len(m) == 2 and m[0].distance < cfg.ratio * m[1].distance]
-    if len(good) < cfg.min_matches:
+    src, dst = _ratio_matches(a, b, cfg.ratio)
+    if len(src) < cfg.min_matches:
         return 0
-    src = a.points[[m.queryIdx for m in good]]
-    dst = b.points[[m.trainIdx for m in good]]
-    _, inliers = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=cfg.ransac_px,
-                                      maxIters=2000, confidence=0.99, refineIters=0)
-    return 0 if inliers is None else int(inliers.sum())
+    affine, inliers = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=cfg.ransac_px,
+                                           maxIters=2000, confidence=0.99, refineIters=0)
+    if affine is None or inliers is None or not _plausible(affine, cfg):
+        return 0
+    keep = inliers.reshape(-1).astype(bool)
+    spread = cfg.min_spread * cfg.max_side
+    for pts in (src[keep], dst[keep]):
+        if len(pts) < 3 or pts[:, 0].std() < spread or pts[:, 1].std() < spread:
+            return 0
+    return int(keep.sum())
 
 
 def verify_pair(img_a: Image.Image, img_b: Image.Image, cfg: VerifyConfig = DEFAULT_VERIFY) -> float:
     """Evidence that two images show the same picture: RANSAC inlier count (0 = none).
 
-    Robust to crops, borders, rotation, scale, squash; with ``cfg.mirror`` the
-    mirror of ``img_b`` is tried too when the direct score is below 2 x
-    ``min_matches``. Unrelated photos score in the single digits.
+    Robust to crops, borders, rotation, scale, squash, brightness; with
+    ``cfg.mirror`` the mirror of ``img_b`` is tried too when the direct score
+    is below 2 x ``min_matches``. Unrelated photos score in the single digits.
     """
     fa = orb_features(img_a, cfg)
     score = verify_features(fa, orb_features(img_b, cfg), cfg)
