@@ -56,3 +56,25 @@ def test_killed_run_publishes_nothing_and_a_rerun_is_complete(spark, small_corpu
         pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
     # the killed run's staging folder is left for inspection; it is never mistaken for output
     assert [p.name for p in tmp_path.glob("out.staging-*")] == ["out.staging-killed"]
+
+
+def test_task_failing_once_is_retried_with_identical_output(small_corpus, tmp_path):
+    """Spark retries the failed task (local[1,2]: two attempts); the output equals a clean run."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "DEDUP_FAIL_ONCE_DIR": str(markers)}
+    out = tmp_path / "retried"
+    done = subprocess.run([sys.executable, "-m", "jobs.dedup", "run", "--input", str(small_corpus),
+                           "--output", str(out), "--run-id", "fixed", "--set", "spark.master=local[1,2]"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (markers / "features.failed").exists(), "the fault was never injected"
+    assert "injected failure" in done.stderr
+    clean = tmp_path / "clean"
+    env.pop("DEDUP_FAIL_ONCE_DIR")
+    done = subprocess.run([sys.executable, "-m", "jobs.dedup", "run", "--input", str(small_corpus),
+                           "--output", str(clean), "--run-id", "fixed", "--set", "spark.master=local[1]"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for got, want in zip(read_run(out)[:3], read_run(clean)[:3]):
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))

@@ -48,6 +48,14 @@ def test_read_plain_path_and_file_uris(tmp_path: Path) -> None:
         assert read_bytes(uri, max_bytes=100) == b"abc123", uri
 
 
+def test_read_file_uri_with_question_mark_and_hash(tmp_path: Path) -> None:
+    target = tmp_path / "what?#1 100%.jpg"
+    target.write_bytes(b"odd")
+    for uri in ("file:" + str(target), "file:" + quote(str(target)), "file://" + quote(str(target))):
+        assert read_bytes(uri, max_bytes=10) == b"odd", uri
+    assert normalize_uri("file:" + str(target)) == str(target)
+
+
 def test_read_error_reasons(tmp_path: Path) -> None:
     (tmp_path / "big.bin").write_bytes(b"x" * 101)
     (tmp_path / "ok.bin").write_bytes(b"x" * 100)

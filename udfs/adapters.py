@@ -30,6 +30,28 @@ def _error(exc: Exception) -> str:
     return f"{reason}: {message}"
 
 
+FAULT_ENV = "DEDUP_FAIL_ONCE_DIR"
+
+
+def _fault_injection_point(name: str) -> None:
+    """Fail the first task that gets here, once per marker directory (for retry tests).
+
+    Active only when the DEDUP_FAIL_ONCE_DIR environment variable names a
+    directory; the marker file makes the retried attempt pass.
+    """
+    import os
+
+    folder = os.environ.get(FAULT_ENV)
+    if not folder:
+        return
+    try:
+        fd = os.open(os.path.join(folder, f"{name}.failed"), os.O_CREAT | os.O_EXCL)
+    except FileExistsError:
+        return
+    os.close(fd)
+    raise RuntimeError(f"injected failure at {name} ({FAULT_ENV} is set)")
+
+
 # ---------------------------------------------------------------------------- read + sha256
 
 def hash_contents(batches: Iterator[pd.DataFrame], max_bytes: int) -> Iterator[pd.DataFrame]:
@@ -119,6 +141,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
 
     embedder = _load_embedder(embed) if embed else None
     for pdf in batches:
+        _fault_injection_point("features")
         rows, images = [], []
         for sha, uri in zip(pdf["content_sha256"], pdf["uri"]):
             try:

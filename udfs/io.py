@@ -83,14 +83,18 @@ def _scheme(uri: str) -> str | None:
 
 
 def _file_uri_to_path(uri: str) -> str:
-    """``file:/a/b``, ``file:///a/b`` or ``file://localhost/a/b`` -> ``/a/b`` (percent-decoded)."""
-    parts = urlsplit(uri)
-    if parts.netloc.lower() not in _LOCAL_HOSTS:
-        raise ReadError(
-            "unsupported_scheme",
-            f"file URI with a remote host {parts.netloc!r} is not supported: {uri}",
-        )
-    return unquote(parts.path) or "/"
+    """``file:/a/b``, ``file:///a/b`` or ``file://localhost/a/b`` -> ``/a/b`` (percent-decoded).
+
+    "?" and "#" belong to the path: a file has no query or fragment, and file
+    names such as ``what?.jpg`` reach here unencoded from hand-written tables.
+    """
+    rest, host = uri[len(_FILE_PREFIX):], ""
+    if rest.startswith("//"):
+        host, _, rest = rest[2:].partition("/")
+        rest = "/" + rest
+    if host.lower() not in _LOCAL_HOSTS:
+        raise ReadError("unsupported_scheme", f"file URI with a remote host {host!r} is not supported: {uri}")
+    return unquote(rest) or "/"
 
 
 def _absolute_posix(path: str) -> str:
@@ -120,6 +124,8 @@ def normalize_uri(uri: str) -> str:
 # Errors that say "no file can ever be read at this path", not "the disk failed".
 _BAD_PATH_ERRNOS = {errno.ENOENT: "no such file", errno.ENOTDIR: "no such file",
                     errno.ELOOP: "symbolic link loop", errno.ENAMETOOLONG: "name too long"}
+_FILE_KINDS = {stat.S_IFIFO: "fifo", stat.S_IFSOCK: "socket", stat.S_IFCHR: "character device",
+               stat.S_IFBLK: "block device"}
 
 
 def _open_local(path: str) -> int:
@@ -162,10 +168,6 @@ def _read_local(path: str, max_bytes: int) -> bytes:
     if len(data) > max_bytes:  # the file grew after stat, or stat lied (procfs)
         raise ReadError("too_large", f"more than max_bytes={max_bytes} bytes: {path}")
     return data
-
-
-_FILE_KINDS = {stat.S_IFIFO: "fifo", stat.S_IFSOCK: "socket", stat.S_IFCHR: "character device",
-               stat.S_IFBLK: "block device"}
 
 
 def _short(text: str, limit: int = 300) -> str:
