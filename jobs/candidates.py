@@ -40,6 +40,12 @@ def _canonical(a: str, b: str) -> list:
 GROUP_EXPANSION_LIMIT = 32  # identical-hash groups up to this size get all their pairs
 
 
+# A pHash thresholds 64 DCT coefficients at their median, so a picture's hash has 32 bits
+# set. Flat images, 1-pixel strips and pure gradients tie at the median and set 0-5 bits:
+# such hashes say nothing (solid red = solid blue = white), so they make no pHash edges.
+MIN_PHASH_BITS = 16
+
+
 def phash_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:
     """Content pairs whose pHashes differ in <= cfg.candidate_hamming bits.
 
@@ -50,7 +56,8 @@ def phash_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:
     smallest content id, which bounds the pairs at the price of keeping some
     members that a full expansion would have dropped (the safe direction).
     """
-    hashes = features.where(F.col("phash").isNotNull()).select("content_sha256", "phash")
+    hashes = features.where(F.col("phash").isNotNull() & (F.bit_count("phash") >= MIN_PHASH_BITS)) \
+                     .select("content_sha256", "phash")
     groups = hashes.groupBy("phash").agg(F.min("content_sha256").alias("rep"), F.count("*").alias("size"))
     members = (hashes.join(groups, "phash")
                      .where((F.col("size") <= GROUP_EXPANSION_LIMIT) | (F.col("content_sha256") == F.col("rep")))

@@ -19,6 +19,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from udfs.io import FetchOptions
+
 
 class ConfigError(ValueError):
     """A configuration file or override is invalid; the message names the key."""
@@ -42,10 +44,12 @@ class InputConfig:
     embedding_column: str | None = None  # precomputed embeddings (list<float>) skip decode + model
     extensions: tuple[str, ...] = ("jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp")
     recursive: bool = True
+    symlinks: str = "within_root"     # within_root | follow | refuse (local directories)
     max_file_bytes: int = 64 * 1024 * 1024
 
     def validate(self) -> None:
         _choice("input.format", self.format, ("auto", "files", "jsonl", "parquet", "csv"))
+        _choice("input.symlinks", self.symlinks, ("within_root", "follow", "refuse"))
         _at_least("input.max_file_bytes", self.max_file_bytes, 1)
         if not self.extensions:
             raise ConfigError("input.extensions must list at least one file extension")
@@ -154,6 +158,29 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True)
+class FetchConfig:
+    """http(s) inputs and read concurrency; `options()` is udfs.io.FetchOptions (same field names)."""
+
+    timeout_s: float = _runtime(10.0)       # connect timeout and limit per socket read
+    retries: int = _runtime(3)              # on connection errors, timeouts, 5xx, 429
+    backoff_s: float = _runtime(0.5)        # first retry delay, doubled each time (+ jitter)
+    deadline_s: float = _runtime(300.0)     # whole body of one attempt
+    max_redirects: int = 5
+    allowed_schemes: tuple[str, ...] = ("http", "https")
+    workers: int = _runtime(8)              # concurrent reads per Spark task
+
+    def validate(self) -> None:
+        _at_least("fetch.workers", self.workers, 1)
+        try:
+            self.options()
+        except ValueError as exc:
+            raise ConfigError(f"fetch: {exc}") from None
+
+    def options(self) -> FetchOptions:
+        return FetchOptions(**{f.name: getattr(self, f.name) for f in fields(FetchOptions)})
+
+
+@dataclass(frozen=True)
 class CacheConfig:
     dir: str | None = None            # feature cache (Parquet keyed by sha256 + model fingerprint)
 
@@ -178,6 +205,7 @@ class SparkConfig:
 @dataclass(frozen=True)
 class JobConfig:
     input: InputConfig = field(default_factory=InputConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
     decode: DecodeConfig = field(default_factory=DecodeConfig)
     phash: PhashConfig = field(default_factory=PhashConfig)
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)

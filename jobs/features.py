@@ -15,19 +15,21 @@ from functools import partial
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.config import CacheConfig, DecodeConfig, EmbeddingConfig, InputConfig
+from jobs.config import CacheConfig, DecodeConfig, FetchConfig, InputConfig
 from jobs.schemas import ITEMS, check_columns
 from udfs import adapters
+from udfs.io import TRANSIENT_REASONS as READ_TRANSIENT
 
 log = logging.getLogger("dedup")
 
-FEATURE_VERSION = "1"  # bump when decode/hash code changes what it computes
+FEATURE_VERSION = "2"  # bump when decode/hash code changes what it computes
 
 
-def hash_items(items: DataFrame, cfg: InputConfig) -> DataFrame:
+def hash_items(items: DataFrame, cfg: InputConfig, fetch: FetchConfig = FetchConfig()) -> DataFrame:
     """(item_id, uri, input_error) -> + content_sha256, bytes, read_error."""
     check_columns(items, ITEMS, "hash_items")
-    fn = partial(adapters.hash_contents, max_bytes=cfg.max_file_bytes)
+    fn = partial(adapters.hash_contents, max_bytes=cfg.max_file_bytes, fetch=fetch.options(),
+                 workers=fetch.workers)
     return items.select(*ITEMS).mapInPandas(fn, adapters.CONTENT_DDL)
 
 
@@ -62,7 +64,8 @@ def feature_fingerprint(decode: DecodeConfig, model_fingerprint: str | None) -> 
 
 def compute_features(spark: SparkSession, distinct: DataFrame, input_cfg: InputConfig,
                      decode: DecodeConfig, embed: adapters.EmbedSpec | None,
-                     cache: CacheConfig, fingerprint: str) -> tuple[DataFrame | None, DataFrame]:
+                     cache: CacheConfig, fingerprint: str,
+                     fetch: FetchConfig = FetchConfig()) -> tuple[DataFrame | None, DataFrame]:
     """(cached features or None, freshly computed features) for every distinct content.
 
     Cached rows are reused; only contents missing from the cache are decoded.
@@ -71,7 +74,7 @@ def compute_features(spark: SparkSession, distinct: DataFrame, input_cfg: InputC
     cached = read_cache(spark, cache, fingerprint)
     todo = distinct if cached is None else distinct.join(cached.select("content_sha256"), "content_sha256", "left_anti")
     fn = partial(adapters.compute_features, max_bytes=input_cfg.max_file_bytes,
-                 max_pixels=decode.max_pixels, embed=embed)
+                 max_pixels=decode.max_pixels, embed=embed, fetch=fetch.options(), workers=fetch.workers)
     fresh = todo.repartition(spark.sparkContext.defaultParallelism * 2, "content_sha256") \
                 .mapInPandas(fn, adapters.FEATURE_DDL)
     if cached is not None:
@@ -95,7 +98,7 @@ def read_cache(spark: SparkSession, cache: CacheConfig, fingerprint: str) -> Dat
     return cached.where(~is_transient(F.col("decode_error"))).dropDuplicates(["content_sha256"])
 
 
-TRANSIENT_REASONS = ("io_error", "timeout", "unavailable")  # storage trouble, not bad content
+TRANSIENT_REASONS = (*READ_TRANSIENT, "changed")  # storage/network trouble, not bad content
 
 
 def is_transient(error):

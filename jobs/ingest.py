@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import glob as globlib
 import logging
+import os
 import posixpath
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import unquote
 
 import pandas as pd
@@ -63,33 +65,110 @@ def read_items(spark: SparkSession, source: Source, cfg: InputConfig) -> DataFra
 def _read_files(spark: SparkSession, location: str, cfg: InputConfig) -> DataFrame:
     """Image files under a directory or matching a glob; ids are paths relative to the root.
 
-    The listing comes from Spark's file index (`inputFiles`), not from a scan:
-    a scan silently skips zero-byte files, and every file must become a row.
+    Local paths are walked here (`_list_local`): every entry becomes a row,
+    names starting with "_" or "." included, symlinks per `input.symlinks`,
+    no directory entered twice on one path (symlink loops). Other filesystems
+    are listed by Spark's file index (`inputFiles`, not a scan: a scan skips
+    zero-byte files), which leaves out names starting with "_" or ".".
     """
-    root = _uri_form(_qualified(spark, _glob_root(location))).rstrip("/") + "/"
+    root = _qualified(spark, _glob_root(location))
+    if root.startswith("file:"):
+        listed = _list_local(spark, location, _local_path(root), cfg)
+    else:
+        listed = _list_spark(spark, location, cfg)
+    extensions = {e.lower().lstrip(".") for e in cfg.extensions}
+    rows = [row for row in listed if _extension(row[0]) in extensions]
+    skipped = len(listed) - len(rows)
+    if skipped:
+        log.info("[ingest] %d files under %s do not have an image extension (%s) and are not inputs",
+                 skipped, location, ", ".join(sorted(extensions)))
+    if not rows:
+        raise InputError(f"no image files found under {location} (extensions: {', '.join(sorted(extensions))})")
+    pdf = pd.DataFrame(sorted(rows), columns=["item_id", "uri", "input_error"])
+    parts = max(1, min(len(rows) // 2000 + 1, spark.sparkContext.defaultParallelism * 4))
+    return spark.createDataFrame(pdf, "item_id string, uri string, input_error string").repartition(parts)
+
+
+def _extension(item_id: str) -> str | None:
+    name = item_id.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else None
+
+
+def _list_spark(spark: SparkSession, location: str, cfg: InputConfig) -> list[tuple]:
+    """(item_id, uri, None) from Spark's file index; ids relative to the location's root."""
     try:
         files = (spark.read.format("binaryFile")
                  .option("recursiveFileLookup", str(cfg.recursive).lower())
                  .load(location).inputFiles())
     except Exception as exc:  # AnalysisException: path does not exist
         raise InputError(f"cannot list input {location}: {_first_line(exc)}") from None
-    extensions = {e.lower().lstrip(".") for e in cfg.extensions}
+    # inputFiles() are percent-encoded URIs: compare decoded forms (Hadoop's toString is not encoded).
+    prefix = unquote(_uri_form(_qualified(spark, _glob_root(location), as_uri=True))).rstrip("/") + "/"
     rows = []
-    for uri in sorted(files):
-        name = unquote(uri.rsplit("/", 1)[-1])
-        if name.rsplit(".", 1)[-1].lower() in extensions and "." in name:
-            rel = _uri_form(uri)
-            item_id = unquote(rel[len(root):]) if rel.startswith(root) else unquote(rel)
-            rows.append((item_id, uri, None))
-    skipped = len(files) - len(rows)
-    if skipped:
-        log.info("[ingest] %d files under %s do not have an image extension (%s) and are not inputs",
-                 skipped, location, ", ".join(sorted(extensions)))
-    if not rows:
-        raise InputError(f"no image files found under {location} (extensions: {', '.join(sorted(extensions))})")
-    pdf = pd.DataFrame(rows, columns=["item_id", "uri", "input_error"])
-    parts = max(1, min(len(rows) // 2000 + 1, spark.sparkContext.defaultParallelism * 4))
-    return spark.createDataFrame(pdf, "item_id string, uri string, input_error string").repartition(parts)
+    for uri in files:
+        path = unquote(_uri_form(uri))
+        rows.append((path[len(prefix):] if path.startswith(prefix) else path, uri, None))
+    return rows
+
+
+def _list_local(spark: SparkSession, location: str, root: str, cfg: InputConfig) -> list[tuple]:
+    """(item_id, uri, input_error) for every non-directory entry matching `location` under `root`.
+
+    Symlinks (`input.symlinks`): "within_root" follows links whose target lies
+    inside the real root and makes the others `outside_root` error rows (a link
+    to a directory outside is skipped with a warning); "follow" follows all;
+    "refuse" makes every link a `symlink` error row. A directory already on
+    the current path (a loop) is not entered again. Dangling links, FIFOs and
+    devices become rows; the reader reports them (not_found, not_a_file).
+    """
+    real_root = os.path.realpath(root)
+    stack = [(m, 0, frozenset()) for m in sorted(_glob_local(spark, location), reverse=True)]
+    rows: list[tuple] = []
+    while stack:
+        path, depth, ancestors = stack.pop()
+        rel = os.path.relpath(path, root) if path != root else os.path.basename(path)
+        error = _symlink_error(path, real_root, cfg.symlinks) if os.path.islink(path) else None
+        if not os.path.isdir(path):
+            rows.append((rel, Path(path).as_uri(), error))
+            continue
+        info = os.stat(path)
+        key = (info.st_dev, info.st_ino)
+        if error or key in ancestors:
+            log.warning("[ingest] not entering %s: %s", path, error or "symlink loop")
+            continue
+        if depth > 0 and not cfg.recursive:
+            continue
+        try:
+            children = sorted(os.scandir(path), key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            raise InputError(f"cannot list {path}: {exc}") from None
+        stack.extend((entry.path, depth + 1, ancestors | {key}) for entry in children)
+    return rows
+
+
+def _symlink_error(path: str, real_root: str, policy: str) -> str | None:
+    if policy == "refuse":
+        return "symlink: symbolic links are not followed (input.symlinks=refuse)"
+    target = os.path.realpath(path)
+    if policy == "within_root" and target != real_root and not target.startswith(real_root.rstrip("/") + "/"):
+        return f"outside_root: symbolic link to {target}, outside the input root {real_root}"
+    return None
+
+
+def _glob_local(spark: SparkSession, location: str) -> list[str]:
+    """Local paths matching `location` (Hadoop glob syntax, as Spark reads it)."""
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(location)
+    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    matches = fs.globStatus(hpath)
+    if not matches:
+        raise InputError(f"cannot list input {location}: path does not exist")
+    return [_local_path(m.getPath().toString()) for m in matches]
+
+
+def _local_path(qualified: str) -> str:
+    """file:/a/b c (Hadoop's unencoded form) -> /a/b c."""
+    return "/" + qualified[len("file:"):].lstrip("/")
 
 
 def _uri_form(uri: str) -> str:
@@ -107,11 +186,13 @@ def _glob_root(location: str) -> str:
     return head or "."
 
 
-def _qualified(spark: SparkSession, path: str) -> str:
+def _qualified(spark: SparkSession, path: str, as_uri: bool = False) -> str:
+    """Fully qualified path; Hadoop's plain form (file:/a b), or its percent-encoded URI (file:/a%20b)."""
     jvm = spark.sparkContext._jvm
     hpath = jvm.org.apache.hadoop.fs.Path(path)
     fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    return fs.makeQualified(hpath).toString()
+    qualified = fs.makeQualified(hpath)
+    return qualified.toUri().toString() if as_uri else qualified.toString()
 
 
 # ---------------------------------------------------------------------------- tables

@@ -95,7 +95,7 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
             with_vectors = materialize(ctx, features.vector_items(items), "vectors")
             contents = with_vectors.drop("embedding")
         else:
-            contents = materialize(ctx, features.hash_items(items, cfg.input), "contents")
+            contents = materialize(ctx, features.hash_items(items, cfg.input, cfg.fetch), "contents")
         new_ids = contents.select("item_id")
         counts = contents.agg(F.count("*").alias("items"),
                               F.sum(F.col("input_error").isNotNull().cast("int")).alias("input_errors"),
@@ -116,7 +116,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
             cached, fresh = None, materialize(ctx, features.vector_features(with_vectors), "features_new")
         else:
             distinct = features.distinct_contents(contents)
-            cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cache, fp)
+            cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cache, fp,
+                                                        cfg.fetch)
             fresh = materialize(ctx, fresh, "features_new")
         feats = fresh if cached is None else cached.unionByName(fresh)
         n_new = fresh.count()

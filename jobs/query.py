@@ -55,7 +55,7 @@ class Store:
 
 def query(store: Store, image: str, cfg: JobConfig, embedder=None, top: int = 5) -> dict:
     """Matches of one image: exact, pHash within max_hamming, embedding above threshold."""
-    data = read_bytes(image, cfg.input.max_file_bytes)
+    data = read_bytes(image, cfg.input.max_file_bytes, cfg.fetch.options())
     sha = sha256_hex(data)
     decoded = decode_image(data, cfg.decode.max_pixels)
     matches = [{"content_sha256": sha, "stage": STAGE_EXACT, "similarity": 1.0, "hamming": 0}] \

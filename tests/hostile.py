@@ -8,6 +8,9 @@
 - ``{"action": "drop", "reason": "exact_duplicate", "keeper": REL}``;
 - ``{"same_cluster_as": REL}``: a near-duplicate of REL (either may be kept).
 
+An extra ``"reader"`` key gives the outcome of ``read_bytes`` + ``decode_image``
+alone where the listing decides otherwise (None: they succeed).
+
 Every kept image is a distinct random low-frequency pattern (independent
 64-bit pHashes, ~32 bits apart), so nothing clusters by accident; only the
 planted pairs are duplicates. Files are small: the whole corpus is ~3 MB,
@@ -179,13 +182,16 @@ def build_hostile_corpus(root: Path, outside: Path | None = None) -> dict[str, d
     (outside / "secret.jpg").write_bytes(encode(pattern(99), "JPEG", quality=90))
     (root / "links").mkdir()
     links = {
-        # followed by Spark's listing and by the reader: a second name for cmyk.jpg
+        # followed by the listing and by the reader: a second name for cmyk.jpg
         "links/inside.jpg": (Path("../cmyk.jpg"), {"action": "drop", "reason": "exact_duplicate",
                                                    "keeper": "cmyk.jpg"}),
-        # escapes the root; read today (policy pending, see the report): expected "keep"
-        "links/outside.jpg": (outside / "secret.jpg", {"action": "keep", "escapes_root": True}),
+        # out of the root: refused by the listing (policy "within_root"); the reader
+        # alone has no root, so "reader" says what read_bytes + decode_image give
+        "links/outside.jpg": (outside / "secret.jpg", {"action": "error", "reason": "outside_root",
+                                                       "reader": None}),
+        "links/devzero.jpg": (Path("/dev/zero"), {"action": "error", "reason": "outside_root",
+                                                  "reader": "not_a_file"}),
         "links/dangling.jpg": (Path("../no_such_file.jpg"), {"action": "error", "reason": "not_found"}),
-        "links/devzero.jpg": (Path("/dev/zero"), {"action": "error", "reason": "not_a_file"}),
     }
     for rel, (target, want) in links.items():
         (root / rel).symlink_to(target)

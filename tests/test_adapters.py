@@ -1,6 +1,7 @@
 """The pandas-UDF adapters on plain pandas input, without Spark."""
 from __future__ import annotations
 
+import hashlib
 import itertools
 
 import numpy as np
@@ -24,7 +25,8 @@ def test_hash_contents_turns_failures_into_rows(small_corpus):
 
 
 def test_compute_features_decodes_and_reports_errors(small_corpus):
-    pdf = pd.DataFrame({"content_sha256": ["a", "b", "c"],
+    coffee = hashlib.sha256((small_corpus / "originals/coffee.jpg").read_bytes()).hexdigest()
+    pdf = pd.DataFrame({"content_sha256": [coffee, "b", "c"],
                         "uri": [str(small_corpus / "originals/coffee.jpg"),
                                 str(small_corpus / "broken/notes.png"),
                                 str(small_corpus / "broken/truncated.jpg")]})
@@ -34,6 +36,13 @@ def test_compute_features_decodes_and_reports_errors(small_corpus):
     assert out["decode_error"][1].startswith("not_an_image:")
     assert out["decode_error"][2].startswith("truncated:")
     assert pd.isna(out["phash"][1])
+
+
+def test_compute_features_refuses_bytes_that_changed_since_hashing(small_corpus):
+    pdf = pd.DataFrame({"content_sha256": ["0" * 64], "uri": [str(small_corpus / "originals/coffee.jpg")]})
+    out = next(adapters.compute_features(iter([pdf]), 1 << 26, 10**8, embed=None, workers=2))
+    assert out["decode_error"][0].startswith("changed: content sha256 is now ")
+    assert pd.isna(out["width"][0]) and pd.isna(out["phash"][0])
 
 
 def test_phash_bands_join_finds_exactly_the_pairs_within_the_threshold():
@@ -76,7 +85,8 @@ def test_phash_survives_batches_with_failures_bit_exact(small_corpus):
     from udfs.hashing import phash64
 
     good = small_corpus / "originals/astronaut.jpg"
-    pdf = pd.DataFrame({"content_sha256": ["a", "b"], "uri": [str(good), str(small_corpus / "broken/noise.jpg")]})
+    sha = hashlib.sha256(good.read_bytes()).hexdigest()
+    pdf = pd.DataFrame({"content_sha256": [sha, "b"], "uri": [str(good), str(small_corpus / "broken/noise.jpg")]})
     out = next(adapters.compute_features(iter([pdf]), 1 << 26, 10**8, embed=None))
     with Image.open(good) as im:
         assert int(out["phash"][0]) == phash64(im.convert("RGB"))

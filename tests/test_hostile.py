@@ -3,8 +3,8 @@
 One job run over the directory corpus of tests/hostile.py, one over a JSONL
 table with bad rows and URLs served from 127.0.0.1, plus cheap checks of the
 listing (ingest.read_items, no job) and of the kernels alone (no Spark).
-Known gaps of today's listing are strict xfails: they start failing (XPASS)
-the day jobs/ingest.py is fixed, so the marker is removed then.
+TODAY can hold today's outcome where it differs from the wanted one (a known
+issue), with a strict xfail on the test that asserts the wanted one; it is empty.
 """
 from __future__ import annotations
 
@@ -20,20 +20,13 @@ from tests.helpers import read_run
 from udfs.decode import DecodeError, decode_image
 from udfs.io import ReadError, read_bytes
 
-SETTINGS = ["--set", f"decode.max_pixels={hostile.MAX_PIXELS}",
+SETTINGS = ["--set", "spark.shuffle_partitions=2",
+            "--set", f"decode.max_pixels={hostile.MAX_PIXELS}",
             "--set", f"input.max_file_bytes={hostile.MAX_FILE_BYTES}",
             "--set", f"input.extensions={hostile.EXTENSIONS}"]
 
-# Where today's behaviour differs from the wanted one: rel -> (today, wanted).
-KNOWN_ISSUES = {
-    **{rel: ({"action": "absent"}, None) for rel in hostile.LISTING_GAPS},
-    # pHash of a 1x1 image and of a 1-pixel-wide strip are both nearly all-zero bits
-    # (no horizontal frequencies), so two unrelated degenerate images match.
-    "tiny_1x1.png": ({"same_cluster_as": "strip_1x5000.png"}, hostile.KEEP),
-    "strip_1x5000.png": ({"same_cluster_as": "tiny_1x1.png"}, hostile.KEEP),
-    # a symlink out of the input root is followed and read (policy pending)
-    "links/outside.jpg": (hostile.KEEP, {"action": "error", "reason": "outside_root"}),
-}
+# Known issues: rel -> today's outcome, where it differs from hostile.py's wanted one.
+TODAY: dict = {}
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +35,8 @@ def corpus(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
     return base / "root", hostile.build_hostile_corpus(base / "root", base / "outside")
 
 
-def _wanted(expected: dict[str, dict]) -> dict[str, dict]:
-    """expected with the wanted outcome of each known issue."""
-    return {rel: (KNOWN_ISSUES[rel][1] or want) if rel in KNOWN_ISSUES else want
-            for rel, want in expected.items()}
-
-
 def _today(expected: dict[str, dict]) -> dict[str, dict]:
-    return {rel: KNOWN_ISSUES[rel][0] if rel in KNOWN_ISSUES else want for rel, want in expected.items()}
+    return {rel: TODAY.get(rel, want) for rel, want in expected.items()}
 
 
 # ----------------------------------------------------------------------------- kernels alone
@@ -58,18 +45,16 @@ def _today(expected: dict[str, dict]) -> dict[str, dict]:
 def test_kernels_give_each_hostile_file_its_reason(corpus) -> None:
     """read_bytes + decode_image, no Spark: the reason of every error, a picture for the rest."""
     root, expected = corpus
-    for rel, want in hostile.inputs(_wanted(expected)).items():
-        if rel == "links/outside.jpg":  # refusing it is a listing policy, not the reader's
-            continue
+    for rel, want in hostile.inputs(expected).items():
         try:
             decoded = decode_image(read_bytes(str(root / rel), hostile.MAX_FILE_BYTES), hostile.MAX_PIXELS)
             got = None
         except (ReadError, DecodeError) as exc:
             got = exc.reason
-        if want.get("action") == "error":
-            assert got == want["reason"], rel
-        else:
-            assert got is None and decoded.image.mode == "RGB" and min(decoded.image.size) >= 1, rel
+        reason = want.get("reader", want.get("reason") if want.get("action") == "error" else None)
+        assert got == reason, rel
+        if reason is None:
+            assert decoded.image.mode == "RGB" and min(decoded.image.size) >= 1, rel
 
 
 # ----------------------------------------------------------------------------- the job on a directory
@@ -135,17 +120,13 @@ def test_exif_twins_have_the_same_oriented_size(dir_run) -> None:
 
 
 @pytest.mark.spark
-@pytest.mark.xfail(strict=True, reason="jobs/ingest.py: Spark's file index drops names starting with "
-                   "'_' or '.', and dangling links, without a word (proposed fix in the hostile-input report)")
 def test_hidden_names_and_dangling_links_are_inputs(dir_run, corpus) -> None:
     manifest = read_run(dir_run)[0]
     for rel in hostile.LISTING_GAPS:
-        _check(manifest, rel, _wanted(corpus[1])[rel])
+        _check(manifest, rel, corpus[1][rel])
 
 
 @pytest.mark.spark
-@pytest.mark.xfail(strict=True, reason="pHash of degenerate images (1x1, 1-pixel strips) carries no "
-                   "information, so unrelated ones match (jobs/udfs hashing; see the report)")
 def test_degenerate_images_do_not_match(dir_run) -> None:
     manifest = read_run(dir_run)[0]
     for rel in ("tiny_1x1.png", "strip_1x5000.png"):
@@ -153,9 +134,9 @@ def test_degenerate_images_do_not_match(dir_run) -> None:
 
 
 @pytest.mark.spark
-@pytest.mark.xfail(strict=True, reason="symlink policy pending: a link out of the input root is read")
-def test_symlink_out_of_the_root_is_refused(dir_run) -> None:
-    _check(read_run(dir_run)[0], "links/outside.jpg", {"action": "error", "reason": "outside_root"})
+def test_symlinks_out_of_the_root_are_refused(dir_run, corpus) -> None:
+    for rel in ("links/outside.jpg", "links/devzero.jpg"):
+        _check(read_run(dir_run)[0], rel, corpus[1][rel])
 
 
 # ----------------------------------------------------------------------------- listing alone
@@ -170,8 +151,6 @@ def _listed_ids(spark, location: Path) -> list[str]:
 
 
 @pytest.mark.spark
-@pytest.mark.xfail(strict=True, reason="jobs/ingest.py compares Hadoop's unencoded root with the "
-                   "percent-encoded listing: under a root with a space, ids become absolute URIs")
 def test_ids_are_relative_under_a_root_with_a_space(spark, tmp_path) -> None:
     root = tmp_path / "root with space é"
     (root / "sub").mkdir(parents=True)
@@ -181,8 +160,6 @@ def test_ids_are_relative_under_a_root_with_a_space(spark, tmp_path) -> None:
 
 
 @pytest.mark.spark
-@pytest.mark.xfail(strict=True, reason="jobs/ingest.py: Spark's listing follows a symlink loop ~40 levels "
-                   "deep, listing every file ~40 times (two loops: exponential)")
 def test_symlink_loop_lists_each_file_once(spark, tmp_path) -> None:
     (tmp_path / "a.jpg").write_bytes(b"x")
     (tmp_path / "loop").symlink_to(".")

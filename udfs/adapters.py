@@ -24,6 +24,16 @@ BAND_DDL = "phash long, band int, value long, probe boolean"
 PAIR_DDL = "sha_a string, sha_b string, similarity double"
 
 
+class ContentChanged(Exception):
+    """The bytes read for decoding differ from those hashed earlier in the run."""
+
+    reason = "changed"
+
+    def __init__(self, was: str, now: str) -> None:
+        super().__init__(was, now)
+        self.message = f"content sha256 is now {now}, was {was} when the item was hashed"
+
+
 def _error(exc: Exception) -> str:
     reason = getattr(exc, "reason", None) or "internal_error"
     message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
@@ -54,28 +64,27 @@ def _fault_injection_point(name: str) -> None:
 
 # ---------------------------------------------------------------------------- read + sha256
 
-def hash_contents(batches: Iterator[pd.DataFrame], max_bytes: int) -> Iterator[pd.DataFrame]:
+def hash_contents(batches: Iterator[pd.DataFrame], max_bytes: int, fetch=None,
+                  workers: int = 1) -> Iterator[pd.DataFrame]:
     """(item_id, uri, input_error) -> + content_sha256, bytes, read_error.
 
     Reads each file once and keeps only its digest and size: decoding happens
-    later, once per distinct content. Memory: one file at a time.
+    later, once per distinct content. `fetch`: udfs.io.FetchOptions for URLs;
+    `workers` reads overlap (URLs, object stores). Memory: `workers` files at a time.
     """
     from udfs.hashing import sha256_hex
-    from udfs.io import read_bytes
+    from udfs.io import read_many
 
     for pdf in batches:
-        shas, sizes, errors = [], [], []
-        for uri, input_error in zip(pdf["uri"], pdf["input_error"]):
-            sha = size = err = None
-            if input_error is None or pd.isna(input_error):
-                try:
-                    data = read_bytes(uri, max_bytes)
-                    sha, size = sha256_hex(data), len(data)
-                except Exception as exc:  # noqa: BLE001 - every failure becomes a row
-                    err = _error(exc)
-            shas.append(sha)
-            sizes.append(size)
-            errors.append(err)
+        todo = [i for i, e in enumerate(pdf["input_error"]) if e is None or pd.isna(e)]
+        results = read_many([pdf["uri"].iat[i] for i in todo], max_bytes, fetch, workers,
+                            transform=lambda data: (sha256_hex(data), len(data)))
+        shas, sizes, errors = [None] * len(pdf), [None] * len(pdf), [None] * len(pdf)
+        for i, result in zip(todo, results):
+            if isinstance(result, Exception):  # every failure becomes a row
+                errors[i] = _error(result)
+            else:
+                shas[i], sizes[i] = result
         yield pdf.assign(content_sha256=shas, bytes=pd.array(sizes, dtype="Int64"), read_error=errors)
 
 
@@ -129,28 +138,39 @@ class EmbedSpec:
 
 
 def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels: int,
-                     embed: EmbedSpec | None) -> Iterator[pd.DataFrame]:
+                     embed: EmbedSpec | None, fetch=None, workers: int = 1) -> Iterator[pd.DataFrame]:
     """(content_sha256, uri) -> FEATURE_DDL: decode once, then pHash and the embedding.
 
-    Memory: one Arrow batch of decoded images (spark.arrow_batch_rows) at a time;
-    the model runs over them in chunks of `embed.batch_size`.
+    Read, sha256 check, decode and pHash run in `workers` threads. Bytes that no
+    longer hash to content_sha256 (the file or URL changed since it was hashed)
+    become a `changed` error. Memory: with an embedding model, one Arrow batch of
+    decoded images (spark.arrow_batch_rows), embedded in chunks of
+    `embed.batch_size`; without one, only the hashes are kept.
     """
     from udfs.decode import decode_image
-    from udfs.hashing import phash64
-    from udfs.io import read_bytes
+    from udfs.hashing import phash64, sha256_hex
+    from udfs.io import read_many
 
     embedder = _load_embedder(embed) if embed else None
+
+    def features_of(data: bytes) -> tuple:
+        decoded = decode_image(data, max_pixels)
+        image = decoded.image if embedder else None  # keep pixels only for the model
+        return sha256_hex(data), decoded.width, decoded.height, phash64(decoded.image), image
+
     for pdf in batches:
         _fault_injection_point("features")
         rows, images = [], []
-        for sha, uri in zip(pdf["content_sha256"], pdf["uri"]):
-            try:
-                decoded = decode_image(read_bytes(uri, max_bytes), max_pixels)
-                rows.append((sha, decoded.width, decoded.height, phash64(decoded.image), None))
-                images.append(decoded.image)
-            except Exception as exc:  # noqa: BLE001
-                rows.append((sha, None, None, None, _error(exc)))
+        results = read_many(list(pdf["uri"]), max_bytes, fetch, workers, transform=features_of)
+        for sha, result in zip(pdf["content_sha256"], results):
+            if not isinstance(result, Exception) and result[0] != sha:
+                result = ContentChanged(sha, result[0])
+            if isinstance(result, Exception):
+                rows.append((sha, None, None, None, _error(result)))
                 images.append(None)
+            else:
+                rows.append((sha, *result[1:4], None))
+                images.append(result[4])
         # Build each column with its own dtype: a frame built from rows would pass
         # the 64-bit hashes through float64 (53-bit mantissa) wherever a row is None.
         sha, width, height, phash, error = (list(c) for c in zip(*rows)) if rows else ([],) * 5

@@ -62,10 +62,11 @@ class RobustConfig:
     """Settings of the robust keys. Units: pixels of the full image unless said."""
 
     keys: tuple[str, ...] = ALL_KEYS
-    trim_thumb: int = 256           # border search on a thumbnail with this longest side
-    trim_tolerance: int = 16        # grey levels a border pixel may differ from the border colour
-    trim_fraction: float = 0.97     # share of a line's pixels that must be border-coloured
-    trim_min_side: float = 0.02     # a side counts as a border from this share of the side length
+    trim_thumb: int = 128           # border search on a thumbnail with this longest side
+    trim_tolerance: int = 8         # grey levels a border pixel may differ from the border colour
+    trim_fraction: float = 0.98     # share of a line's pixels that must be border-coloured
+    trim_min_side: float = 0.03     # a side counts as a border from this share of the side length
+    trim_max_side: float = 0.35     # ... up to this share (more is a flat region of the picture)
     trim_inset: float = 0.005       # shave this share more off each trimmed side (edge ringing)
     min_region_quality: float = 1.0  # omit a crop/trim key whose region is flatter than this
 
@@ -126,28 +127,40 @@ def _edge_run(lines: np.ndarray, tolerance: int, fraction: float) -> int:
 def border_box(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[int, int, int, int] | None:
     """``(left, top, right, bottom)`` of the content inside uniform borders, or None.
 
-    Searched on a greyscale thumbnail (longest side ``cfg.trim_thumb``); each
-    side is trimmed independently (its own border colour). None when no side
-    has a border of at least ``cfg.trim_min_side`` of its length, or when the
-    content left would be under a quarter of either side (a flat image).
+    Searched on a greyscale thumbnail resized to ``cfg.trim_thumb`` pixels on
+    its longest side (so small and large copies are judged at one scale).
+    Each side is trimmed on its own (its own border colour), and trimming
+    repeats while it finds more (a white frame around a photo with black
+    edges loses both). None when no side has a border of at least
+    ``cfg.trim_min_side`` of its length, or when less than a quarter of
+    either side would be left (a flat image).
     """
     gray = _gray(img)
     w, h = gray.size
-    scale = max(1, max(w, h) // cfg.trim_thumb)
-    thumb = np.asarray(gray.reduce(scale) if scale > 1 else gray)
+    s = cfg.trim_thumb / max(w, h)
+    thumb = np.asarray(gray.resize((max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.BOX))
     th, tw = thumb.shape
-    runs = [_edge_run(lines, cfg.trim_tolerance, cfg.trim_fraction)
-            for lines in (thumb.T, thumb, thumb.T[::-1], thumb[::-1])]  # left, top, right, bottom
-    sides = (tw, th, tw, th)
-    if not any(run >= max(1, cfg.trim_min_side * side) for run, side in zip(runs, sides)):
+    l, t, r, b = 0, 0, tw, th
+    for _ in range(3):
+        region = thumb[t:b, l:r]
+        if region.shape[0] < th / 4 or region.shape[1] < tw / 4:
+            return None
+        runs = [_edge_run(lines, cfg.trim_tolerance, cfg.trim_fraction)
+                for lines in (region.T, region, region.T[::-1], region[::-1])]  # left, top, right, bottom
+        # a border: at least trim_min_side, at most trim_max_side of the side; then skip the
+        # one blended line between border and content (resampling, JPEG ringing)
+        runs = [run + 1 if max(2, cfg.trim_min_side * side) <= run <= cfg.trim_max_side * side else 0
+                for run, side in zip(runs, (tw, th, tw, th))]
+        if not any(runs):
+            break
+        l, t, r, b = l + runs[0], t + runs[1], r - runs[2], b - runs[3]
+    if (l, t, r, b) == (0, 0, tw, th) or r - l < tw / 4 or b - t < th / 4:
         return None
-    left, top = runs[0] / tw, runs[1] / th
-    right, bottom = 1 - runs[2] / tw, 1 - runs[3] / th
     inset = cfg.trim_inset
-    left, top = (left + inset if runs[0] else 0.0), (top + inset if runs[1] else 0.0)
-    right, bottom = (right - inset if runs[2] else 1.0), (bottom - inset if runs[3] else 1.0)
-    if right - left < 0.25 or bottom - top < 0.25:
-        return None
+    left = l / tw + inset if l else 0.0
+    top = t / th + inset if t else 0.0
+    right = r / tw - inset if r < tw else 1.0
+    bottom = b / th - inset if b < th else 1.0
     return (round(left * w), round(top * h), round(right * w), round(bottom * h))
 
 
@@ -233,7 +246,7 @@ class VerifyConfig:
     min_matches: int = 6      # fewer ratio-test matches than this: score 0
     max_scale: float = 4.0    # the affine map's singular values must lie in [1/max_scale, max_scale]
     max_anisotropy: float = 2.0  # and differ by at most this factor (squash, not collapse)
-    min_spread: float = 0.08  # inliers must spread over this share of the side (std in x and in y)
+    min_spread: float = 0.05  # inliers must spread: std in x and in y >= this share of max_side
     mirror: bool = True       # also try the left-right mirror of the second image
 
 
