@@ -15,6 +15,8 @@ INSTALL_REQUIRES = [
     "pyyaml>=6",
     # the built-in example corpus is made from scikit-image's bundled photographs
     "scikit-image>=0.22",
+    # the HTML report and the notebooks' figures
+    "matplotlib>=3.8",
 ]
 
 setup(
@@ -27,7 +29,7 @@ setup(
     extras_require={
         # faiss-gpu replaces faiss-cpu on GPU clusters (uninstall faiss-cpu first).
         "gpu": ["faiss-gpu>=1.8"],
-        "test": ["pytest>=8", "duckdb>=1.0"],
+        "test": ["pytest>=8", "duckdb>=1.0", "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6"],
     },
     entry_points={"console_scripts": ["dedup=jobs.dedup:main"]},
 )

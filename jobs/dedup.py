@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("example", help="build the built-in example corpus and deduplicate it")
     ex.add_argument("--output", default="example-output", help="folder for corpus/ and result/ (default: %(default)s)")
     _common(ex)
+    from jobs import report
+    report.add_parser(sub)
     return parser
 
 
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
     try:
+        if args.command == "report":
+            return args.handler(args)
         cfg = load_config(args.conf, args.overrides)
         if args.command == "example":
             return run_example(args, cfg)

@@ -52,7 +52,8 @@ def _table(df: pd.DataFrame, floats: str = "{:.3f}") -> str:
 def _summary_section(run: T.Run) -> str:
     s = run.summary
     counts = s.get("counts", {})
-    boxes = "".join(f'<div class="count {k}"><b>{v}</b>{html.escape(k)}</div>' for k, v in counts.items())
+    order = ["items", "keep", "drop", "error"] + sorted(set(counts) - {"items", "keep", "drop", "error"})
+    boxes = "".join(f'<div class="count {k}"><b>{counts[k]}</b>{html.escape(k)}</div>' for k in order if k in counts)
     reasons = pd.DataFrame(sorted(s.get("reasons", {}).items()), columns=["reason", "items"])
     settings = T.summary_table(run)
     settings = settings[~settings["setting"].str.startswith(("items:", "reason:"))]
@@ -68,10 +69,10 @@ def _pr_section(run: T.Run, stage: str, labels: pd.DataFrame, target: float) -> 
     current = run.threshold(stage)
     fig = T.plot_pr_curve(curve, current=current, chosen=chosen, target=target)
     positives = int(curve["tp"].iloc[0] + curve["fn"].iloc[0])
-    out = [f"<h3>Precision / recall over labelled pairs ({positives} labelled duplicate pairs of distinct "
-           f"contents; recall counts those never stored as candidates too)</h3>",
-           f'<div class="figs">{_png_img(T.figure_png(fig), f"{stage} precision recall")}'
-           f"<div>{_table(curve.drop(columns=['stage']))}</div></div>"]
+    out = [(f"<h3>Precision / recall over labelled pairs ({positives} labelled duplicate pairs of distinct "
+           f"contents; recall counts those never stored as candidates too)</h3>"),
+           (f'<div class="figs">{_png_img(T.figure_png(fig), f"{stage} precision recall")}'
+           f"<div>{_table(curve.drop(columns=['stage']))}</div></div>")]
     if chosen is None:
         out.append(f'<p class="warn">No stored threshold reaches precision {target}.</p>')
         return "".join(out)
@@ -214,7 +215,7 @@ def screenshot(page: str | os.PathLike[str], png: str | os.PathLike[str], width:
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                "--hide-scrollbars", f"--user-data-dir={profile}", f"--screenshot={png}",
                f"--window-size={width},{height}", Path(page).resolve().as_uri()]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0 or not png.exists():
         raise RuntimeError(f"chromium failed ({done.returncode}): {done.stderr[-2000:]}")
     return png

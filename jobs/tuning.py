@@ -22,17 +22,17 @@ import html
 import itertools
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
 
 from jobs.show import read_manifest
-from udfs.metrics import STAGE_EMBEDDING, STAGE_EXACT, STAGE_PHASH
+from udfs.metrics import STAGE_EMBEDDING, STAGE_PHASH
 
 LABEL_COLUMNS = ("item_a", "item_b", "is_duplicate")
 PLANTED_COLUMNS = ("file", "original", "edit", "group")
@@ -341,9 +341,9 @@ def pr_curve(pairs: pd.DataFrame, labels: pd.DataFrame, stage: str,
     sign = 1.0 if spec.lower_is_similar else -1.0
     order = np.argsort(sign * scored["score"].to_numpy(dtype=float), kind="stable")
     keys = (sign * scored["score"].to_numpy(dtype=float))[order]
-    label = scored["is_duplicate"].to_numpy(dtype=object)[order]
-    cum_tp = np.concatenate([[0], np.cumsum(label == True)])   # noqa: E712 - object array of True/False/NaN
-    cum_fp = np.concatenate([[0], np.cumsum(label == False)])  # noqa: E712
+    label = scored["is_duplicate"].map({True: 1.0, False: 0.0}).to_numpy(dtype=float)[order]  # NaN: unlabelled
+    cum_tp = np.concatenate([[0], np.cumsum(label == 1.0)])
+    cum_fp = np.concatenate([[0], np.cumsum(label == 0.0)])
     n = np.searchsorted(keys, sign * t, side="right")
     tp, fp = cum_tp[n], cum_fp[n]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -471,13 +471,23 @@ def cluster_members(run: Run, cluster_id: str) -> pd.DataFrame:
 
 
 def weakest_link(run: Run, cluster_id: str) -> pd.Series | None:
-    """The duplicate edge with the lowest similarity inside a cluster, or None."""
+    """The cluster's bottleneck edge: the weakest pair on a maximum spanning tree of its duplicate edges.
+
+    Its similarity is the cluster's ``min_edge_similarity``: the highest
+    threshold at which the cluster still holds together. None without edges.
+    """
+    from jobs.clusters import UnionFind
+
     members = set(run.manifest.loc[run.manifest["cluster_id"] == cluster_id, "item_id"])
     p = run.pairs
     inside = p[p["is_duplicate"] & p["item_a"].isin(members) & p["item_b"].isin(members)]
     if inside.empty:
         return None
-    return inside.sort_values(["similarity", "item_a", "item_b"]).iloc[0]
+    inside = inside.sort_values(["similarity", "item_a", "item_b"], ascending=[False, True, True])
+    nodes = {item: i for i, item in enumerate(sorted(members))}
+    merged = UnionFind(len(nodes)).union_many(inside["item_a"].map(nodes).to_numpy(),
+                                              inside["item_b"].map(nodes).to_numpy())
+    return inside[merged].iloc[-1]
 
 
 # ---------------------------------------------------------------------------
@@ -550,7 +560,7 @@ def pair_cards(rows: pd.DataFrame, run: Run, labels: pd.DataFrame | None = None,
     for i, r in enumerate(rows.itertuples(index=False)):
         score = f"hamming {int(r.hamming)}, " if r.stage == STAGE_PHASH and pd.notna(r.hamming) else ""
         text, tone = _label_text(None if lab is None or pd.isna(lab.iloc[i]) else bool(lab.iloc[i]))
-        title = f"{'#%d  ' % i if numbered else ''}{r.stage}: {score}similarity {r.similarity:.3f}"
+        title = f"{f'#{i}  ' if numbered else ''}{r.stage}: {score}similarity {r.similarity:.3f}"
         tiles = tuple(Tile(x, run.uri(x)) for x in (r.item_a, r.item_b))
         cards.append(Card(title, tiles, note=text, tone=tone))
     return cards
@@ -643,7 +653,7 @@ def plot_score_histogram(run: Run, stage: str, labels: pd.DataFrame | None = Non
     if labels is not None:
         lab = attach_labels(rows, labels, run.manifest)
         groups = [("labelled duplicate", lab.fillna(False).to_numpy(dtype=bool), "#2a9d4b"),
-                  ("labelled not duplicate", (lab == False).fillna(False).to_numpy(dtype=bool), "#d43d3d"),  # noqa: E712
+                  ("labelled not duplicate", (~lab).fillna(False).to_numpy(dtype=bool), "#d43d3d"),
                   ("unlabelled", lab.isna().to_numpy(dtype=bool), "#9aa3ad")]
     else:
         dup = rows["is_duplicate"].to_numpy(dtype=bool)
