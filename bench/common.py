@@ -45,8 +45,11 @@ def today() -> str:
 
 # ---------------------------------------------------------------------------- memory
 
-def _proc_table() -> dict[int, tuple[int, int, str]]:
-    """pid -> (ppid, rss bytes, short command) for every readable process."""
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_table() -> dict[int, tuple[int, int, str, int]]:
+    """pid -> (ppid, rss bytes, short command, cpu ticks user+system) for every readable process."""
     out = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -56,16 +59,17 @@ def _proc_table() -> dict[int, tuple[int, int, str]]:
             # comm may hold spaces/parens: split after the last ')'
             fields = stat[stat.rindex(")") + 2:].split()
             ppid, rss_pages = int(fields[1]), int(fields[21])
+            ticks = int(fields[11]) + int(fields[12])
             cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes()[:300].replace(b"\0", b" ").decode(errors="replace")
         except (OSError, ValueError, IndexError):
             continue
-        out[int(entry.name)] = (ppid, rss_pages * PAGE, cmd)
+        out[int(entry.name)] = (ppid, rss_pages * PAGE, cmd, ticks)
     return out
 
 
 def _descendants(table: dict, root: int) -> list[int]:
     children: dict[int, list[int]] = {}
-    for pid, (ppid, _, _) in table.items():
+    for pid, (ppid, *_rest) in table.items():
         children.setdefault(ppid, []).append(pid)
     found, stack = [], [root]
     while stack:
@@ -76,34 +80,50 @@ def _descendants(table: dict, root: int) -> list[int]:
 
 
 class MemorySampler:
-    """Peak RSS of this process and its descendants, sampled every `interval` s.
+    """Peak RSS and CPU time of this process and its descendants, sampled every `interval` s.
 
     Categories: `driver` (this Python process), `jvm` (java children: in local
     mode the Spark driver + executor), `workers` (Python processes under the
     JVM: pyspark.daemon and its UDF workers, i.e. the executor-side Python).
     Reports peak of the sum per category and the peak single worker.
     Sampling can miss spikes shorter than `interval`.
+
+    `cpu_s()`: user + system CPU seconds used by the whole tree while sampling
+    (processes that exit lose their last < interval of CPU). On a shared,
+    oversubscribed machine CPU seconds measure the work done far more stably
+    than wall time, so the benchmarks report ratios on both.
     """
 
     def __init__(self, interval: float = 0.2, root: int | None = None) -> None:
         self.interval = interval
         self.root = root or os.getpid()
         self.peak = {"driver": 0, "jvm": 0, "workers": 0, "worker_max": 0}
+        self._cpu0: dict[int, int] = {}
+        self._cpu: dict[int, tuple[str, int]] = {}
+        self._started = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> None:
         table = _proc_table()
-        cur = {"driver": table.get(self.root, (0, 0, ""))[1], "jvm": 0, "workers": 0, "worker_max": 0}
-        for pid in _descendants(table, self.root):
-            _, rss, cmd = table[pid]
-            if "java" in cmd.split(" ", 1)[0]:
+        cur = {"driver": table.get(self.root, (0, 0, "", 0))[1], "jvm": 0, "workers": 0, "worker_max": 0}
+        tree = [self.root] + _descendants(table, self.root)
+        for pid in tree:
+            if pid not in table:
+                continue
+            _, rss, cmd, ticks = table[pid]
+            kind = "driver" if pid == self.root else "jvm" if "java" in cmd.split(" ", 1)[0] else "workers"
+            if not self._started:
+                self._cpu0[pid] = ticks
+            self._cpu[pid] = (kind, ticks)
+            if pid == self.root:
+                continue
+            if kind == "jvm":
                 cur["jvm"] += rss
             elif "python" in cmd:
-                if self.root != os.getpid() and pid == self.root:
-                    continue
                 cur["workers"] += rss
                 cur["worker_max"] = max(cur["worker_max"], rss)
+        self._started = True
         for key, value in cur.items():
             self.peak[key] = max(self.peak[key], value)
 
@@ -113,6 +133,7 @@ class MemorySampler:
             self._stop.wait(self.interval)
 
     def __enter__(self) -> "MemorySampler":
+        self.sample()  # CPU baseline of the processes that exist already
         self._thread.start()
         return self
 
@@ -120,6 +141,14 @@ class MemorySampler:
         self._stop.set()
         self._thread.join()
         self.sample()
+
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds per category and "total" since __enter__."""
+        out = {"driver": 0.0, "jvm": 0.0, "workers": 0.0}
+        for pid, (kind, ticks) in self._cpu.items():
+            out[kind] += (ticks - self._cpu0.get(pid, 0)) / CLK_TCK
+        out["total"] = sum(out.values())
+        return {k: round(v, 1) for k, v in out.items()}
 
     def mib(self) -> dict[str, float]:
         return {k: round(v / 2**20, 1) for k, v in self.peak.items()}

@@ -89,27 +89,27 @@ def repeat_to(items: list, n: int) -> list:
 # ---------------------------------------------------------------------------- kernels
 
 def decode_rate(datas: list[bytes], draft_size: int | None, reps: int = 1) -> tuple[float, float]:
-    """(images/s, mean decoded megapixels) of udfs.decode.decode_image, one thread."""
+    """(images per CPU-second, mean decoded megapixels) of udfs.decode.decode_image, one thread."""
     from udfs.decode import decode_image
 
-    start = time.perf_counter()
+    start = time.process_time()
     pixels = 0
     for _ in range(reps):
         for data in datas:
             img = decode_image(data, MAX_PIXELS, draft_size=draft_size).image
             pixels += img.width * img.height
-    wall = time.perf_counter() - start
+    cpu = time.process_time() - start
     count = reps * len(datas)
-    return count / wall, pixels / count / 1e6
+    return count / cpu, pixels / count / 1e6
 
 
 def phash_rate(images: list) -> float:
     from udfs.hashing import phash64
 
-    start = time.perf_counter()
+    start = time.process_time()
     for img in images:
         phash64(img)
-    return len(images) / (time.perf_counter() - start)
+    return len(images) / (time.process_time() - start)
 
 
 def bare_loop(model_dir: Path, images: list, datas: list[bytes], batch_size: int, threads: int) -> dict:
@@ -124,19 +124,20 @@ def bare_loop(model_dir: Path, images: list, datas: list[bytes], batch_size: int
     embedder = ImageEmbedder(model_dir, device="cpu", precision="fp32", batch_size=batch_size,
                              num_threads=threads)
     embedder.embed(images[:batch_size])  # warm-up (allocator, oneDNN primitives)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = embedder.embed(images)
-    model_only = time.perf_counter() - start
+    model_only, model_cpu = time.perf_counter() - start, time.process_time() - cpu
     assert out.shape == (len(images), 512)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     decoded = []
     for data in datas:
         img = decode_image(data, MAX_PIXELS).image
         phash64(img)
         decoded.append(img)
     embedder.embed(decoded)
-    full = time.perf_counter() - start
-    return {"model": len(images) / model_only, "full": len(images) / full}
+    full, full_cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"model": len(images) / model_only, "full": len(images) / full,
+            "model_cpu_ms": 1000 * model_cpu / len(images), "full_cpu_ms": 1000 * full_cpu / len(images)}
 
 
 # ---------------------------------------------------------------------------- spark
@@ -168,7 +169,8 @@ def spark_stage(spark, files: list[Path], model_dir: Path, batch_size: int, num_
     run(warm_files, f"warm{num_threads}")  # every Python worker loads the model once
     with MemorySampler() as mem:
         wall = run(files, f"run{num_threads}")
-    return {"rate": len(files) / wall, "wall_s": wall, "mem": mem.mib()}
+    return {"rate": len(files) / wall, "wall_s": wall, "mem": mem.mib(),
+            "cpu_ms": 1000 * mem.cpu_s()["total"] / len(files)}
 
 
 # ---------------------------------------------------------------------------- main
@@ -214,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                             "draft_speedup": draft / full})
     ph = phash_rate(images)
     kernel_rows.append({"kernel": "phash64 (imagehash.phash 8x8) on decoded corpus images", "full_img_s": ph})
-    print("\n### Decode and pHash (one thread, images/s)\n")
+    print("\n### Decode and pHash (one thread, images per CPU-second)\n")
     print(table(kernel_rows, ["kernel", "full_img_s", "full_MP", f"draft{args.draft_size}_img_s",
                               f"draft{args.draft_size}_MP", "draft_speedup"]), flush=True)
 
@@ -236,23 +238,28 @@ def main(argv: list[str] | None = None) -> int:
         results[threads] = spark_stage(spark, rows, model_dir, args.batch_size, threads, warm)
     spark.stop()
 
-    ref = bare["model"]
+    ref, ref_cpu = bare["model"], bare["model_cpu_ms"]
     out = [
         {"path": f"bare loop, model only (ImageEmbedder.embed on decoded images, {args.cores} threads)",
-         "img_s": ref, "vs_bare": 1.0},
+         "img_s": ref, "vs_bare": 1.0, "cpu_ms_img": ref_cpu, "vs_bare_cpu": 1.0},
         {"path": f"bare loop, decode + pHash + model ({args.cores} threads)", "img_s": bare["full"],
-         "vs_bare": bare["full"] / ref},
-        {"path": "bare loop, model only, 1 thread (per-core rate)", "img_s": bare1["model"],
-         "vs_bare": bare1["model"] / ref},
+         "vs_bare": bare["full"] / ref, "cpu_ms_img": bare["full_cpu_ms"], "vs_bare_cpu": ref_cpu / bare["full_cpu_ms"]},
+        {"path": "bare loop, model only, 1 thread", "img_s": bare1["model"],
+         "vs_bare": bare1["model"] / ref, "cpu_ms_img": bare1["model_cpu_ms"],
+         "vs_bare_cpu": ref_cpu / bare1["model_cpu_ms"]},
     ]
     for threads, res in results.items():
         label = f"unset -> {os.cpu_count()} torch threads per worker" if threads is None else f"{threads}"
         out.append({"path": f"Spark local[{args.cores}] compute_features, embedding.num_threads={label}",
                     "img_s": res["rate"], "vs_bare": res["rate"] / ref, "wall_s": res["wall_s"],
+                    "cpu_ms_img": res["cpu_ms"], "vs_bare_cpu": ref_cpu / res["cpu_ms"],
                     "workers_mib": res["mem"]["workers"], "worker_max_mib": res["mem"]["worker_max"]})
     print(f"\n### Embedding stage throughput ({args.images} images, batch {args.batch_size}; "
           f"vs_bare = rate / bare model-only rate, same invocation)\n")
-    print(table(out, ["path", "img_s", "vs_bare", "wall_s", "workers_mib", "worker_max_mib"]), flush=True)
+    print(table(out, ["path", "img_s", "vs_bare", "cpu_ms_img", "vs_bare_cpu", "wall_s", "workers_mib",
+                      "worker_max_mib"]), flush=True)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (img_s is wall-clock; cpu_ms_img = CPU ms per image "
+          "of all processes involved, stable under other people's load; vs_bare_cpu = bare CPU/img / this CPU/img)")
     return 0
 
 

@@ -141,6 +141,16 @@ def extract(corpus: Path, files: list[str], cfg: robust.RobustConfig = robust.DE
 
 # ---------------------------------------------------------------------------- key distances
 
+def _useful(ka: str, kb: str) -> bool:
+    """Key pairs worth comparing: one side the full or content hash, or crop with crop."""
+    base = {robust.KEY_PHASH, robust.KEY_TRIM}
+    if ka == kb == robust.KEY_FLIP or (ka in robust.ROTATION_KEYS and kb in robust.ROTATION_KEYS):
+        return False
+    if ka in robust.ROTATION_KEYS or kb in robust.ROTATION_KEYS:
+        return robust.KEY_C60 in (ka, kb)
+    return bool(base & {ka, kb}) or ka == kb
+
+
 def key_distances(f: Features, max_distance: int = MAX_DISTANCE, block: int = 512) -> pd.DataFrame:
     """Every pair (i < j) and key combination within ``max_distance`` bits.
 
@@ -150,8 +160,8 @@ def key_distances(f: Features, max_distance: int = MAX_DISTANCE, block: int = 51
     n = len(f.files)
     out = []
     for ka, kb in combinations_with_replacement(robust.ALL_KEYS, 2):
-        if ka == robust.KEY_FLIP and kb == robust.KEY_FLIP:
-            continue  # the same as phash_trim|phash_trim
+        if not _useful(ka, kb):
+            continue
         for start in range(0, n, block):
             rows = slice(start, min(n, start + block))
             d1 = hamming(f.keys[ka][rows, None], f.keys[kb][None, :])
@@ -171,13 +181,15 @@ def key_distances(f: Features, max_distance: int = MAX_DISTANCE, block: int = 51
 
 @dataclass(frozen=True)
 class Rule:
-    """A match rule over key distances.
+    """A match rule over key distances (the distance of a pair: its smallest over the combos).
 
-    Duplicate when, for some combo in ``accept`` (combo -> max bits), the pair's
-    distance is within it and both qualities are >= ``min_quality``; or, with a
-    verifier, when some combo in ``verify`` is within its bound (or the pair
-    was accepted by hash but an image is below ``min_quality``) and ORB + RANSAC
-    finds at least ``min_inliers`` inliers.
+    - hash: duplicate when some combo in ``accept`` (combo -> max bits) is within
+      its bound and both qualities are >= ``min_quality``;
+    - veto (needs a verifier): a hash-accepted pair at ``veto_from`` bits or more
+      whose lower quality is below ``veto_quality`` needs ``veto_inliers`` ORB
+      inliers, else it is dropped;
+    - verify (needs a verifier): a pair within some bound of ``verify`` (or hash
+      accepted but below ``min_quality``) is a duplicate with ``min_inliers``.
     """
 
     name: str
@@ -185,18 +197,34 @@ class Rule:
     min_quality: float = 0.0
     verify: dict[str, int] = field(default_factory=dict)
     min_inliers: int = 0
-    veto_below: int = -1   # hash-accepted pairs with fewer inliers than this are rejected (-1: off)
+    veto_from: int = 99
+    veto_quality: float = 0.0
+    veto_inliers: int = 0
+    frame_guard: bool = False  # ignore phash|phash when both images have a border (see _within)
 
     @property
     def uses_verifier(self) -> bool:
-        return bool(self.verify) or self.veto_below >= 0 or (self.min_quality > 0 and self.min_inliers > 0)
+        return bool(self.verify) or self.veto_inliers > 0 or self.min_inliers > 0
 
 
-def _within(dist: pd.DataFrame, bounds: dict[str, int]) -> pd.DataFrame:
+PHASH_PAIR = "phash|phash"
+
+
+def _within(dist: pd.DataFrame, bounds: dict[str, int], bordered: np.ndarray | None) -> pd.DataFrame:
+    """Pairs (i, j, d) within the bound of some combo, d the smallest such distance.
+
+    With ``bordered`` (the frame guard), ``phash|phash`` counts only when not
+    both images are bordered: two unrelated images in the same frame have
+    close full-image pHashes (the frame dominates), so a framed pair is
+    compared on ``phash_trim``.
+    """
     if not bounds:
-        return dist.iloc[:0][["i", "j"]]
+        return pd.DataFrame({"i": [], "j": [], "d": []}, dtype=np.int64)
     lim = dist["combo"].map(bounds)
-    return dist.loc[lim.notna() & (dist["d"] <= lim.fillna(-1)), ["i", "j"]].drop_duplicates()
+    ok = lim.notna() & (dist["d"] <= lim.fillna(-1))
+    if bordered is not None:
+        ok &= ~((dist["combo"] == PHASH_PAIR) & bordered[dist["i"]] & bordered[dist["j"]])
+    return dist.loc[ok].groupby(["i", "j"], as_index=False)["d"].min()
 
 
 class Verifier:
@@ -230,21 +258,25 @@ class Verifier:
 
 
 def match(f: Features, dist: pd.DataFrame, rule: Rule, verifier: Verifier | None) -> pd.DataFrame:
-    """Duplicate edges (i, j) under ``rule``."""
-    hashed = _within(dist, rule.accept)
-    good_q = (f.quality[hashed["i"]] >= rule.min_quality) & (f.quality[hashed["j"]] >= rule.min_quality)
-    accepted = hashed[good_q]
-    to_verify = pd.concat([_within(dist, rule.verify), hashed[~good_q]]).drop_duplicates()
+    """Duplicate edges (i, j) under ``rule``; without a verifier, the hash part only."""
+    bordered = (f.keys[robust.KEY_TRIM] != f.keys[robust.KEY_PHASH]) if rule.frame_guard else None
+    hashed = _within(dist, rule.accept, bordered)
+    qmin = np.minimum(f.quality[hashed["i"]], f.quality[hashed["j"]])
+    accepted = hashed[qmin >= rule.min_quality]
     if verifier is None or not rule.uses_verifier:
-        return accepted
-    if rule.veto_below >= 0:
-        keep = [verifier.inliers(i, j) >= rule.veto_below for i, j in accepted.itertuples(index=False)]
-        accepted = accepted[np.array(keep, dtype=bool)] if len(accepted) else accepted
-    to_verify = to_verify.merge(accepted, how="left", indicator=True)
-    to_verify = to_verify[to_verify["_merge"] == "left_only"][["i", "j"]]
+        return accepted[["i", "j"]]
+    doubtful = ((accepted["d"] >= rule.veto_from)
+                & (np.minimum(f.quality[accepted["i"]], f.quality[accepted["j"]]) < rule.veto_quality))
+    if rule.veto_inliers > 0 and doubtful.any():
+        vetoed = [verifier.inliers(i, j) < rule.veto_inliers
+                  for i, j in accepted.loc[doubtful, ["i", "j"]].itertuples(index=False)]
+        accepted = accepted.drop(accepted.index[doubtful][np.array(vetoed, dtype=bool)])
+    to_verify = pd.concat([_within(dist, rule.verify, bordered), hashed[qmin < rule.min_quality]])[["i", "j"]]
+    to_verify = to_verify.merge(accepted[["i", "j"]], how="left", indicator=True)
+    to_verify = to_verify[to_verify["_merge"] == "left_only"][["i", "j"]].drop_duplicates()
     ok = [verifier.inliers(i, j) >= rule.min_inliers for i, j in to_verify.itertuples(index=False)]
     verified = to_verify[np.array(ok, dtype=bool)] if len(to_verify) else to_verify
-    return pd.concat([accepted, verified]).drop_duplicates()
+    return pd.concat([accepted[["i", "j"]], verified]).drop_duplicates()
 
 
 def components(n: int, edges: pd.DataFrame) -> np.ndarray:
@@ -271,26 +303,78 @@ def labels_of(files: list[str], comp: np.ndarray) -> dict[str, str | None]:
 
 # ---------------------------------------------------------------------------- the rules compared
 
-P, F, T, C80, C60 = (robust.KEY_PHASH, robust.KEY_FLIP, robust.KEY_TRIM, robust.KEY_C80, robust.KEY_C60)
+P, T, F = robust.KEY_PHASH, robust.KEY_TRIM, robust.KEY_FLIP
+C90, C80, C60 = robust.KEY_C90, robust.KEY_C80, robust.KEY_C60
+CCW5, CW5 = robust.KEY_CCW5, robust.KEY_CW5
 
 
 def _c(a: str, b: str) -> str:
     return "|".join(sorted((a, b), key=robust.ALL_KEYS.index))
 
 
-PLAIN = {_c(P, P): 10}
-FLIP = {**PLAIN, _c(P, F): 10}
-TRIM = {**FLIP, _c(P, T): 10, _c(T, T): 10}
-CROPS = {**TRIM, _c(P, C80): 10, _c(P, C60): 10}
+def robust_accept(same: int | None = None, crop: int | None = None, rotation: int | None = None) -> dict[str, int]:
+    """robust.MATCH_BITS as combo -> max bits; the arguments override its three groups:
+    ``same`` the picture as a whole (content box, mirror, full image), ``crop`` content box vs
+    an original's centre crop, ``rotation`` centre vs an original's turned centre."""
+    groups = {C90: crop, C80: crop, C60: crop, CCW5: rotation, CW5: rotation}
+    out = {}
+    for (a, b), bits in robust.MATCH_BITS.items():
+        override = rotation if {a, b} & {CCW5, CW5} else groups.get(b, same) if a == T else same
+        out[_c(a, b)] = bits if override is None else override
+    return out
+
+
+MIN_QUALITY = robust.MIN_QUALITY
+VETO_FROM, VETO_INLIERS = robust.VETO_FROM_BITS, robust.VETO_MIN_INLIERS
+VERIFY_UPTO, MIN_INLIERS = robust.VERIFY_UPTO_BITS, robust.VERIFY_MIN_INLIERS
+
+HASH_ONLY = Rule("robust hash", robust_accept(), min_quality=MIN_QUALITY, frame_guard=True)
+BEST = Rule("robust hash + ORB", robust_accept(), min_quality=MIN_QUALITY,
+            verify=robust_accept(VERIFY_UPTO, VERIFY_UPTO, VERIFY_UPTO), min_inliers=MIN_INLIERS,
+            veto_from=VETO_FROM, veto_quality=float("inf"), veto_inliers=VETO_INLIERS, frame_guard=True)
 
 RULES: tuple[Rule, ...] = (
-    Rule("phash<=10 (shipped)", PLAIN),
+    Rule("phash<=10 (shipped)", {_c(P, P): 10}),
     Rule("phash<=14", {_c(P, P): 14}),
-    Rule("phash<=18", {_c(P, P): 18}),
-    Rule("+flip", FLIP),
-    Rule("+flip+trim", TRIM),
-    Rule("+flip+trim+crops", CROPS),
+    Rule("+trim+flip", {_c(T, T): 6, _c(T, F): 6, _c(P, P): 6}, frame_guard=True),
+    Rule("+crops", {k: v for k, v in robust_accept().items() if CCW5 not in k and CW5 not in k}, frame_guard=True),
+    HASH_ONLY,
+    Rule("robust hash + ORB veto", HASH_ONLY.accept, min_quality=MIN_QUALITY, min_inliers=MIN_INLIERS,
+         veto_from=VETO_FROM, veto_quality=float("inf"), veto_inliers=VETO_INLIERS, frame_guard=True),
+    BEST,
 )
+
+
+# ---------------------------------------------------------------------------- costs
+
+def costs(corpus: Path, files: list[str], feats: Features, verifier: Verifier, sample: int = 200) -> pd.DataFrame:
+    """Milliseconds per image and per pair: mean over the corpus, and over the bundled
+    full-size photographs (best of 3 runs each), which are larger than the tiles."""
+    rows = {stage: {"corpus (ms)": 1000 * float(np.mean(v))} for stage, v in feats.seconds.items()}
+    for stage, v in verifier.seconds.items():
+        rows.setdefault(stage, {})["corpus (ms)"] = 1000 * float(np.mean(v))
+    photos = [p.load() for p in qc.bundled_photos() if p.kind == "photo"]
+    per_image = {"phash": phash64, "robust_hashes": robust.robust_hashes, "quality": robust.quality,
+                 "orb_features": robust.orb_features}
+    for stage, fn in per_image.items():
+        rows.setdefault(stage, {})["full-size photos (ms)"] = 1000 * float(np.mean([_best(fn, im) for im in photos]))
+    feats_ = [robust.orb_features(im) for im in photos[:12]]
+    match_ms = [_best(lambda ab: robust.verify_features(*ab), (a, b)) for a in feats_ for b in feats_ if a is not b]
+    rows["verify_features (pair, features cached)"] = {"full-size photos (ms)": 1000 * float(np.mean(match_ms))}
+    pair_ms = [_best(lambda ab: robust.verify_pair(*ab), (photos[i], photos[i + 1])) for i in range(0, 12, 2)]
+    rows["verify_pair (pair, from images)"] = {"full-size photos (ms)": 1000 * float(np.mean(pair_ms))}
+    out = pd.DataFrame(rows).T
+    out.index.name = "stage"
+    return out
+
+
+def _best(fn, arg, reps: int = 3) -> float:
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn(arg)
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 # ---------------------------------------------------------------------------- report
@@ -299,11 +383,13 @@ def table(results: dict[str, dict]) -> pd.DataFrame:
     """One column per rule: precision, recall, F1, false merges, then recall per edit."""
     cols = {}
     for name, r in results.items():
-        rows = {"precision": r["precision"], "recall": r["recall"], "F1": r["f1"],
+        rows = {"pair precision": r["precision"], "pair recall": r["recall"], "F1": r["f1"],
                 "false merges": r["false_merges"], "distractors matched": r["distractors_matched"]}
+        if "verified_pairs" in r:
+            rows["pairs sent to ORB"] = r["verified_pairs"]
         rows.update({f"recall {e}": v for e, v in r["per_edit"].items()})
         cols[name] = rows
-    return pd.DataFrame(cols)
+    return pd.DataFrame(cols, dtype=object)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -313,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N originals (quick)")
     ap.add_argument("--result", type=Path, default=None, help="score this job output's manifest only")
     ap.add_argument("--job", action="store_true", help="also run the Spark job (plain pHash) and score it")
+    ap.add_argument("--no-costs", action="store_true", help="skip the cost table")
+    ap.add_argument("--markdown", type=Path, default=None, help="also write the tables as markdown here")
     ap.add_argument("--json", type=Path, default=None, help="write all scores to this file")
     args = ap.parse_args(argv)
 
@@ -323,19 +411,73 @@ def main(argv: list[str] | None = None) -> int:
     files = planted["file"].tolist()
     t0 = time.perf_counter()
     feats = extract(args.corpus, files)
-    print(f"features: {len(files)} files in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     dist = key_distances(feats)
+    _log(f"features and key distances: {len(files)} files in {time.perf_counter() - t0:.1f} s")
     verifier = Verifier(args.corpus, files)
     results = {}
     for rule in RULES:
+        t0 = time.perf_counter()
+        before = len(verifier._score)
         edges = match(feats, dist, rule, verifier)
         results[rule.name] = score(planted, labels_of(files, components(len(files), edges)))
+        if rule.uses_verifier:
+            results[rule.name]["verified_pairs"] = _pairs_verified(feats, dist, rule, verifier)
+        _log(f"{rule.name}: {time.perf_counter() - t0:.1f} s, {len(verifier._score) - before} new ORB pairs")
     if args.job:
         results["job: phash<=10"] = score(planted, manifest_labels(run_job(args.corpus)))
     _print_scores(results)
+    cost = None if args.no_costs else costs(args.corpus, files, feats, verifier)
+    if cost is not None:
+        with pd.option_context("display.float_format", "{:.2f}".format):
+            print("\n" + cost.to_string())
+    if args.markdown:
+        args.markdown.write_text(_markdown(planted, args.corpus, results, cost))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=float))
     return 0
+
+
+def _pairs_verified(f: Features, dist: pd.DataFrame, rule: Rule, verifier: Verifier) -> int:
+    """How many distinct pairs ``rule`` sends to ORB (all cached by now)."""
+    calls: set = set()
+    original = verifier.inliers
+
+    def counting(i: int, j: int) -> int:
+        calls.add((i, j))
+        return original(i, j)
+
+    verifier.inliers = counting  # type: ignore[method-assign]
+    try:
+        match(f, dist, rule, verifier)
+    finally:
+        verifier.inliers = original  # type: ignore[method-assign]
+    return len(calls)
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _markdown(planted: pd.DataFrame, corpus: Path, results: dict, cost: pd.DataFrame | None) -> str:
+    info = json.loads((corpus / "distinctness.json").read_text())
+    lines = [f"corpus: {len(planted)} files, {info['originals']} originals from {info['bundled_photographs']} "
+             f"bundled photographs ({', '.join(info['sources'])}), distractors {info['distractors']}", ""]
+    lines.append(markdown_table(table(results), "{:.3f}"))
+    if cost is not None:
+        lines += ["", markdown_table(cost, "{:.2f}")]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table(df: pd.DataFrame, fmt: str) -> str:
+    """A DataFrame as a GitHub markdown table (index first); floats formatted with ``fmt``."""
+    def cell(v) -> str:
+        if isinstance(v, float):
+            return "" if np.isnan(v) else fmt.format(v)
+        return str(v)
+    head = [df.index.name or ""] + [str(c) for c in df.columns]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows += ["| " + " | ".join([str(i)] + [cell(v) for v in r]) + " |" for i, r in zip(df.index, df.itertuples(index=False))]
+    return "\n".join(rows)
 
 
 def _corpus(args) -> pd.DataFrame:
@@ -344,7 +486,7 @@ def _corpus(args) -> pd.DataFrame:
             shutil.rmtree(args.corpus)
         t0 = time.perf_counter()
         qc.build(args.corpus, limit=args.limit)
-        print(f"corpus built in {time.perf_counter() - t0:.1f} s: {args.corpus}", file=sys.stderr)
+        _log(f"corpus built in {time.perf_counter() - t0:.1f} s: {args.corpus}")
     return qc.load_planted(args.corpus)
 
 

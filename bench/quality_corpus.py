@@ -10,10 +10,13 @@ There are only a few dozen such photographs, so photographs whose shorter
 side is at least ``2 * TILE + GUTTER`` are cut into non-overlapping
 ``TILE x TILE`` tiles (``GUTTER`` pixels apart), each tile becoming one
 original; smaller photographs are used whole. A tile whose content is flat
-(:func:`udfs.robust.quality` below ``FLAT_QUALITY``) is not an original, and
-a candidate whose 32x32 greyscale pixels correlate at ``MAX_CORRELATION`` or
-more with an earlier original (or its mirror) is dropped: originals are
-verified distinct (see :func:`distinctness`).
+(:func:`udfs.robust.quality` below ``FLAT_QUALITY``) is not an original; a
+candidate whose 32x32 greyscale pixels correlate at ``MAX_CORRELATION`` or
+more with an earlier original (or its mirror) is dropped, and so is a tile
+that shares content with an earlier tile of the same photograph (ORB +
+RANSAC inliers >= ``MAX_SHARED_INLIERS``: scikit-image's grass and other
+textures repeat). Originals are thus verified distinct; the pHash distances
+and correlations between them are recorded (see :func:`distinctness`).
 
 Every original gets every edit of :data:`QUALITY_EDITS` (the registry of
 :mod:`jobs.corpus` plus the ones defined here), applied to the decoded
@@ -48,12 +51,14 @@ from PIL import Image, ImageDraw, ImageFont
 
 from jobs import corpus as base
 from udfs.hashing import hamming, phash64
+from udfs import robust
 from udfs.robust import quality
 
 TILE = 160
 GUTTER = 16
 FLAT_QUALITY = 2.0        # a tile flatter than this is no original (mean gradient, grey levels)
 MAX_CORRELATION = 0.85    # 32x32 pixel correlation at or above this: not distinct
+MAX_SHARED_INLIERS = 15   # two tiles of one photo with this many ORB inliers share content (periodic textures)
 DARK_EVERY = 9            # every 9th accepted tile becomes a dark distractor instead
 DARK_FACTOR = 0.18
 MAX_FLAT_DISTRACTORS = 24
@@ -334,7 +339,7 @@ def select(photos: list[Photo]) -> tuple[list[Candidate], dict]:
     """Originals and distractors from the bundled pictures, verified distinct; and a log."""
     chosen: list[Candidate] = []
     kept_sigs: list[np.ndarray] = []
-    rejected = {"flat_tile": 0, "correlated": 0, "too_many_flat": 0}
+    rejected = {"flat_tile": 0, "correlated": 0, "shared_content": 0, "too_many_flat": 0}
     flat_pool: list[Candidate] = []
     accepted_tiles = 0
     for p in photos:
@@ -344,6 +349,7 @@ def select(photos: list[Photo]) -> tuple[list[Candidate], dict]:
             kept_sigs.append(_signature(img))
             continue
         tiles = _tiles(img) or [("", img)]
+        photo_feats: list = []
         for suffix, tile in tiles:
             cid = f"{p.name}_{suffix}" if suffix else p.name
             if quality(tile) < FLAT_QUALITY:
@@ -354,6 +360,11 @@ def select(photos: list[Photo]) -> tuple[list[Candidate], dict]:
             if not _distinct(sig, kept_sigs):
                 rejected["correlated"] += 1
                 continue
+            feats = robust.orb_features(tile)
+            if any(robust.verify_features(feats, other) >= MAX_SHARED_INLIERS for other in photo_feats):
+                rejected["shared_content"] += 1
+                continue
+            photo_feats.append(feats)
             kept_sigs.append(sig)
             accepted_tiles += 1
             kind = "dark" if suffix and accepted_tiles % DARK_EVERY == 0 else "original"

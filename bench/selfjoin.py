@@ -141,15 +141,16 @@ def exact_full(x: np.ndarray) -> dict:
     and the blocked upper-triangle GEMM reference (N^2 / 2)."""
     from udfs.ivf import exact_pairs, exact_pairs_faiss
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     a, b, _ = exact_pairs_faiss(x, THRESHOLD)
-    t_faiss = time.perf_counter() - t
-    t = time.perf_counter()
+    t_faiss, c_faiss = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
     a2, b2, _ = exact_pairs(x, THRESHOLD)
-    t_tri = time.perf_counter() - t
+    t_tri, c_tri = time.perf_counter() - t, time.process_time() - c
     if not (np.array_equal(a, a2) and np.array_equal(b, b2)):
         print(f"  note: faiss and blocked exact differ ({a.size} vs {a2.size} pairs at the threshold edge)")
-    return {"a": a, "b": b, "faiss_s": t_faiss, "triangle_s": t_tri, "sampled": False}
+    return {"a": a, "b": b, "faiss_s": t_faiss, "triangle_s": t_tri, "faiss_cpu": c_faiss,
+            "triangle_cpu": c_tri, "sampled": False}
 
 
 def exact_sampled(x: np.ndarray, queries: int, seed: int, block_rows: int = 4096) -> dict:
@@ -167,22 +168,23 @@ def exact_sampled(x: np.ndarray, queries: int, seed: int, block_rows: int = 4096
     index = faiss.IndexFlatIP(D)
     index.add(x)
     radius = float(np.nextafter(np.float32(THRESHOLD), np.float32(-np.inf)))
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     lims, sims, hits = index.range_search(np.ascontiguousarray(x[q]), radius)
-    t_q = time.perf_counter() - t
+    t_q, c_q = time.perf_counter() - t, time.process_time() - c
     src = np.repeat(q, np.diff(lims.astype(np.int64)))
     hits = hits.astype(np.int64)
     keep = (src != hits) & (sims >= THRESHOLD)
     a, b = np.minimum(src, hits)[keep], np.maximum(src, hits)[keep]
     key = np.unique(a * len(x) + b)
     qb = np.array(x[q[:block_rows]], dtype=np.float32, copy=True)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for j0 in range(0, len(x), block_rows):  # the inner loop of udfs.ivf.exact_pairs
         s = qb @ x[j0:j0 + block_rows].T
         np.nonzero(s >= THRESHOLD)
-    t_b = time.perf_counter() - t
-    return {"a": key // len(x), "b": key % len(x), "faiss_s": t_q * len(x) / queries,
-            "triangle_s": t_b * len(x) / len(qb) / 2, "sampled": True, "queries": q,
+    t_b, c_b = time.perf_counter() - t, time.process_time() - c
+    scale_f, scale_b = len(x) / queries, len(x) / len(qb) / 2
+    return {"a": key // len(x), "b": key % len(x), "faiss_s": t_q * scale_f, "faiss_cpu": c_q * scale_f,
+            "triangle_s": t_b * scale_b, "triangle_cpu": c_b * scale_b, "sampled": True, "queries": q,
             "measured_s": t_q + t_b}
 
 
@@ -275,7 +277,9 @@ def child_ours(spec: dict) -> dict:
     np.savez(spec["pairs_out"], a=found["sha_a"].to_numpy().astype(np.int64),
              b=found["sha_b"].to_numpy().astype(np.int64))
     spark.stop()
-    return {"wall_s": wall, "mem_mib": mem.mib(), "stats": stats, "metrics": metrics, "pairs": len(found)}
+    stats = {k: v for k, v in stats.items() if not k.startswith("_")}  # "_centroids" is an array
+    return {"wall_s": wall, "cpu_s": mem.cpu_s(), "mem_mib": mem.mib(), "stats": stats, "metrics": metrics,
+            "pairs": len(found)}
 
 
 def _embedding_pairs_timed(spark, feats, emb, cfg, stats, steps):
@@ -297,7 +301,8 @@ def _embedding_pairs_timed(spark, feats, emb, cfg, stats, steps):
 
     vectors = feats.where(F.col("embedding").isNotNull()).select("content_sha256", "embedding")
     n = vectors.count()
-    lap("count (read parquet)")
+    len(vectors.select("embedding").first()["embedding"])
+    lap("count (read parquet) + dim")
     centroids = C._train(vectors, n, cfg)
     lap(f"train: sample to driver + k-means ({len(centroids)} lists)")
     bc = spark.sparkContext.broadcast(centroids)
@@ -466,7 +471,7 @@ def child_lsh(spec: dict) -> dict:
     found = pairs.toPandas()
     np.savez(spec["pairs_out"], a=found["a"].to_numpy().astype(np.int64), b=found["b"].to_numpy().astype(np.int64))
     spark.stop()
-    return {"wall_s": wall, "mem_mib": mem.mib(), "metrics": metrics, "pairs": len(found)}
+    return {"wall_s": wall, "cpu_s": mem.cpu_s(), "mem_mib": mem.mib(), "metrics": metrics, "pairs": len(found)}
 
 
 # ---------------------------------------------------------------------------- orchestration
@@ -478,6 +483,7 @@ class Bench:
         self.work.mkdir(parents=True, exist_ok=True)
         self.log = self.work / "children.log"
         self.rows: list[dict] = []
+        self.last_load = ""
 
     def data(self, x: np.ndarray, n: int) -> Path:
         path = self.work / f"features-{n}.parquet"
@@ -488,7 +494,9 @@ class Bench:
     def child(self, mode: str, spec: dict, cap_s: float) -> tuple[dict | None, str]:
         spec_path = self.work / f"spec-{mode}-{time.time_ns()}.json"
         spec_path.write_text(json.dumps(spec))
+        load0 = os.getloadavg()[0]
         result, wall, status = run_child([__file__, "--child", mode, "--spec", str(spec_path)], cap_s, self.log)
+        self.last_load = f"{load0:.1f}/{os.getloadavg()[0]:.1f}"
         return result, status
 
     def found(self, spec: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -505,6 +513,12 @@ class Bench:
                 "slice_pairs": f"{int(sl.sum())}/{truth_sl[0].size}",
                 "slice_comps": slice_components(*found, in_slice) if in_slice.any() else 0,
                 "pairs_found": int(found[0].size)}
+
+
+def ratios(exact: dict, wall: float, cpu: float) -> dict:
+    """Speed-ups against the exact references: wall and CPU seconds (CPU is the stable one here)."""
+    return {"x_faiss": exact["faiss_s"] / wall, "x_faiss_cpu": exact["faiss_cpu"] / cpu,
+            "x_blocked_cpu": exact["triangle_cpu"] / cpu}
 
 
 def sampled_found(found, exact, n):
@@ -531,16 +545,19 @@ def run_size(bench: Bench, n: int) -> None:
     else:
         exact = exact_sampled(x, args.exact_queries, args.seed)
         how = f"{args.exact_queries} sampled queries, extrapolated"
+    exact_load = f"{os.getloadavg()[0]:.1f}"
     sl = split_slice(exact["a"], exact["b"], in_slice)
     truth_ns = (exact["a"][~sl], exact["b"][~sl])
     truth_sl = (exact["a"][sl], exact["b"][sl])
     print(f"exact ({how}): faiss {exact['faiss_s']:.1f} s, blocked upper triangle {exact['triangle_s']:.1f} s; "
           f"{truth_ns[0].size} non-slice pairs, {truth_sl[0].size} slice pairs", flush=True)
     rows = [{"method": "exact FAISS IndexFlatIP range_search (N x N)", "time_s": exact["faiss_s"],
-             "recall": 1.0, "x_faiss": 1.0, "x_blocked": exact["triangle_s"] / exact["faiss_s"], "note": how},
+             "cpu_s": exact["faiss_cpu"], "recall": 1.0, "note": how, "load": exact_load,
+             **ratios(exact, exact["faiss_s"], exact["faiss_cpu"])},
             {"method": "exact blocked GEMM, upper triangle (udfs.ivf.exact_pairs)", "time_s": exact["triangle_s"],
-             "recall": 1.0, "x_faiss": exact["faiss_s"] / exact["triangle_s"], "x_blocked": 1.0,
-             "note": "N^2/2 dot products" + (", one 4096-row block measured, extrapolated" if exact["sampled"] else "")}]
+             "cpu_s": exact["triangle_cpu"], "recall": 1.0, **ratios(exact, exact["triangle_s"], exact["triangle_cpu"]),
+             "note": "N^2/2 dot products" + (", one 4096-row block measured, extrapolated" if exact["sampled"] else ""),
+             "load": exact_load}]
 
     # planner
     plan = []
@@ -564,16 +581,17 @@ def run_size(bench: Bench, n: int) -> None:
         print(f"ours [{name}] {sj} ...", flush=True)
         res, status = bench.child("ours", spec, args.cap_min * 60)
         kind = "PROTOTYPE of proposed diffs" if prop else "jobs.candidates.embedding_pairs"
-        row = {"method": f"ours Spark IVF, {kind} [{name}]", "setting": _short(sj), "status": status}
+        row = {"method": f"ours Spark IVF, {kind} [{name}]", "setting": _short(sj), "status": status,
+               "load": bench.last_load}
         if res:
             row.update(bench.score(bench.found(spec), truth_ns, truth_sl, in_slice, n, exact))
-            row.update(time_s=res["wall_s"], x_faiss=exact["faiss_s"] / res["wall_s"],
-                       x_blocked=exact["triangle_s"] / res["wall_s"],
+            row.update(time_s=res["wall_s"], cpu_s=res["cpu_s"]["total"],
+                       **ratios(exact, res["wall_s"], res["cpu_s"]["total"]),
                        jvm_mib=res["mem_mib"]["jvm"], workers_mib=res["mem_mib"]["workers"],
                        worker_max_mib=res["mem_mib"]["worker_max"], driver_mib=res["mem_mib"]["driver"],
                        shuffle_mib=res["metrics"].get("shuffle_write_mib"),
                        lists=res["stats"].get("ivf_lists"), largest=res["stats"].get("ivf_largest_list"))
-            print(f"  {res['wall_s']:.1f} s, recall {row['recall']:.4f}, stages:", flush=True)
+            print(f"  {res['wall_s']:.1f} s wall, {res['cpu_s']} CPU s, recall {row['recall']:.4f}:", flush=True)
             for step, sec in res["metrics"].get("steps_s", {}).items():
                 print(f"    step {sec:7.2f} s  {step}")
             for st in res["metrics"].get("stages", []):
@@ -597,12 +615,16 @@ def run_size(bench: Bench, n: int) -> None:
         lsh_row = run_lsh(bench, x, n, in_slice, exact, truth_ns, truth_sl)
         rows.extend(lsh_row)
     for r in rows:
-        if ours_best and r.get("method", "").startswith("Spark MLlib") and r.get("time_s"):
-            r["lsh_over_ours"] = r["time_s"] / ours_best["time_s"]
+        if ours_best and r.get("method", "").startswith("Spark MLlib BRP-LSH, N=") and r.get("time_s"):
+            wall = r["time_s"] / ours_best["time_s"]
+            prefix = ">= " if str(r.get("status", "")).startswith("timeout") else ""
+            cpu = f", cpu {r['cpu_s'] / ours_best['cpu_s']:.1f}x" if r.get("cpu_s") else ""
+            r["lsh_over_ours"] = f"{prefix}{wall:.1f}x wall{cpu}"
     print(f"\n### Results, N = {n:,} (ratios in the same invocation)\n")
-    print(table(rows, ["method", "setting", "status", "time_s", "x_faiss", "x_blocked", "lsh_over_ours", "recall",
+    print(table(rows, ["method", "setting", "status", "time_s", "cpu_s", "x_faiss", "x_faiss_cpu", "x_blocked_cpu",
+                       "lsh_over_ours", "recall",
                        "slice_pairs", "slice_comps", "pairs_found", "shuffle_mib", "jvm_mib", "workers_mib",
-                       "worker_max_mib", "driver_mib", "note"]), flush=True)
+                       "worker_max_mib", "driver_mib", "load", "note"]), flush=True)
     bench.rows.extend({"n": n, **r} for r in rows)
 
     if args.memory_scaling and ours_best is not None:
@@ -665,19 +687,19 @@ def numpy_reference(x, in_slice, truth_ns, truth_sl, n, best_row, exact, bench) 
     cfg = SelfJoinConfig(**split_spec(sj)[0])
     rng = np.random.default_rng(cfg.seed)
     with MemorySampler() as mem:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         take = min(n, cfg.train_sample)
         cents = train_centroids(x[np.sort(rng.choice(n, size=take, replace=False))],
                                 cfg.nlist or choose_nlist(n), niter=cfg.niter, seed=cfg.seed)
         t_train = time.perf_counter() - t
         a, b, _ = blocked_self_join(x, cents, cfg.nprobe, THRESHOLD, cfg.max_neighbors,
                                     cfg.max_list_size, cfg.block_rows)
-        wall = time.perf_counter() - t
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
     row = {"method": "ours numpy reference (udfs.ivf.blocked_self_join, 1 process)", "setting": _short(sj),
-           "status": "ok", "time_s": wall, "note": f"training {t_train:.1f} s of it",
+           "status": "ok", "time_s": wall, "cpu_s": cpu, "load": f"{os.getloadavg()[0]:.1f}", "note": f"training {t_train:.1f} s of it",
            "driver_mib": mem.mib()["driver"]}
     row.update(bench.score((a, b), truth_ns, truth_sl, in_slice, n, exact))
-    row.update(x_faiss=exact["faiss_s"] / wall, x_blocked=exact["triangle_s"] / wall)
+    row.update(ratios(exact, wall, cpu))
     return row
 
 
@@ -702,12 +724,12 @@ def run_lsh(bench, x, n, in_slice, exact, truth_ns, truth_sl) -> list[dict]:
         print(f"LSH subsample {sub}: bucketLength={bl} tables={tables} ...", flush=True)
         res, status = bench.child("lsh", spec, args.lsh_grid_cap_min * 60)
         row = {"method": f"Spark MLlib BRP-LSH, subsample N={sub:,}", "setting": f"bucketLength={bl}, tables={tables}",
-               "status": status}
+               "status": status, "load": bench.last_load}
         if res:
             row.update(bench.score(bench.found(spec), t_ns, t_sl, in_slice[:sub], sub))
-            row.update(time_s=res["wall_s"], jvm_mib=res["mem_mib"]["jvm"], workers_mib=res["mem_mib"]["workers"],
-                       shuffle_mib=res["metrics"].get("shuffle_write_mib"))
-            results.append((row["recall"], -res["wall_s"], bl, tables, res["wall_s"]))
+            row.update(time_s=res["wall_s"], cpu_s=res["cpu_s"]["total"], jvm_mib=res["mem_mib"]["jvm"],
+                       workers_mib=res["mem_mib"]["workers"], shuffle_mib=res["metrics"].get("shuffle_write_mib"))
+            results.append((row["recall"], -res["cpu_s"]["total"], bl, tables, res["wall_s"]))
             print(f"  {res['wall_s']:.1f} s, recall {row['recall']:.4f}", flush=True)
         else:
             print(f"  {status}", flush=True)
@@ -721,11 +743,11 @@ def run_lsh(bench, x, n, in_slice, exact, truth_ns, truth_sl) -> list[dict]:
     print(f"LSH N={n}: bucketLength={bl} tables={tables} (cap {args.lsh_cap_min} min) ...", flush=True)
     res, status = bench.child("lsh", spec, args.lsh_cap_min * 60)
     row = {"method": f"Spark MLlib BRP-LSH, N={n:,}", "setting": f"bucketLength={bl}, tables={tables}",
-           "status": status}
+           "status": status, "load": bench.last_load}
     if res:
         row.update(bench.score(bench.found(spec), truth_ns, truth_sl, in_slice, n, exact))
-        row.update(time_s=res["wall_s"], x_faiss=exact["faiss_s"] / res["wall_s"],
-                   x_blocked=exact["triangle_s"] / res["wall_s"], jvm_mib=res["mem_mib"]["jvm"],
+        row.update(time_s=res["wall_s"], cpu_s=res["cpu_s"]["total"],
+                   **ratios(exact, res["wall_s"], res["cpu_s"]["total"]), jvm_mib=res["mem_mib"]["jvm"],
                    workers_mib=res["mem_mib"]["workers"], shuffle_mib=res["metrics"].get("shuffle_write_mib"))
     else:
         est = t_sub * (n / sub) ** 2  # candidate pairs grow as N^2 at a fixed bucket width
@@ -750,16 +772,16 @@ def memory_scaling(bench, x, n, in_slice, best_row, settings) -> None:
                 "pairs_out": str(bench.work / f"mem-{m}.npz"), "driver_memory": bench.args.driver_memory}
         print(f"memory scaling: N={m} {cfg} ...", flush=True)
         res, status = bench.child("ours", spec, bench.args.cap_min * 60)
-        row = {"N": m, "setting": _short(cfg), "status": status}
+        row = {"N": m, "setting": _short(cfg), "status": status, "load": bench.last_load}
         if res:
-            row.update(time_s=res["wall_s"], workers_mib=res["mem_mib"]["workers"],
+            row.update(time_s=res["wall_s"], cpu_s=res["cpu_s"]["total"], workers_mib=res["mem_mib"]["workers"],
                        worker_max_mib=res["mem_mib"]["worker_max"], jvm_mib=res["mem_mib"]["jvm"],
                        driver_mib=res["mem_mib"]["driver"], largest_list=res["stats"].get("ivf_largest_list"),
                        shuffle_mib=res["metrics"].get("shuffle_write_mib"))
         rows.append(row)
     print(f"\n### Peak memory when N doubles (same average list size, block_rows, max_list_size)\n")
-    print(table(rows, ["N", "setting", "status", "time_s", "worker_max_mib", "workers_mib", "jvm_mib",
-                       "driver_mib", "largest_list", "shuffle_mib"]), flush=True)
+    print(table(rows, ["N", "setting", "status", "time_s", "cpu_s", "worker_max_mib", "workers_mib", "jvm_mib",
+                       "driver_mib", "largest_list", "shuffle_mib", "load"]), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

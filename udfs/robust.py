@@ -11,8 +11,12 @@ multi-index Hamming join. The keys (:func:`robust_hashes`):
                 (letterbox, padding, frames); equal to ``phash`` without them
 ``phash_flip``  pHash of the mirrored content box, from the same DCT (free):
                 mirroring a row negates its odd horizontal frequencies
-``phash_c80``   pHash of the centre 80% x 80% of the content box
-``phash_c60``   pHash of the centre 60% x 60% of the content box
+``phash_c90``   pHash of the centre 90% x 90% of the content box
+``phash_c80``   ... 80% x 80%
+``phash_c60``   ... 60% x 60%
+``phash_ccw5``  pHash of the centre 60% x 60% of the content box turned 5
+                degrees counter-clockwise (``phash_cw5``: clockwise); a copy
+                turned by that angle has ``phash_c60`` close to it
 =============== ==============================================================
 
 Match on the content-box keys, not on ``phash``: a border dominates the low
@@ -49,9 +53,16 @@ DCT_SIZE = 32  # imagehash: hash_size * highfreq_factor(4)
 KEY_PHASH = "phash"
 KEY_FLIP = "phash_flip"
 KEY_TRIM = "phash_trim"
+KEY_C90 = "phash_c90"
 KEY_C80 = "phash_c80"
 KEY_C60 = "phash_c60"
-ALL_KEYS: tuple[str, ...] = (KEY_PHASH, KEY_TRIM, KEY_FLIP, KEY_C80, KEY_C60)
+KEY_CCW5 = "phash_ccw5"
+KEY_CW5 = "phash_cw5"
+ALL_KEYS: tuple[str, ...] = (KEY_PHASH, KEY_TRIM, KEY_FLIP, KEY_C90, KEY_C80, KEY_C60, KEY_CCW5, KEY_CW5)
+CROP_KEYS: dict[str, float] = {KEY_C90: 0.9, KEY_C80: 0.8, KEY_C60: 0.6}
+ROTATION_KEYS: dict[str, float] = {KEY_CCW5: 5.0, KEY_CW5: -5.0}  # degrees, counter-clockwise
+ROTATION_KEEP = 0.6  # rotation keys hash this centre share: the rotated corners stay outside
+ROTATION_SIDE = 96   # ... of the content box turned at this size (longer side, pixels)
 
 # Odd horizontal frequencies change sign under a left-right mirror (DCT-II of a reversed row).
 _FLIP_SIGNS = np.where(np.arange(HASH_SIZE) % 2 == 1, -1.0, 1.0)[np.newaxis, :]
@@ -68,10 +79,30 @@ class RobustConfig:
     trim_min_side: float = 0.03     # a side counts as a border from this share of the side length
     trim_max_side: float = 0.35     # ... up to this share (more is a flat region of the picture)
     trim_inset: float = 0.005       # shave this share more off each trimmed side (edge ringing)
-    min_region_quality: float = 1.0  # omit a crop/trim key whose region is flatter than this
+    min_region_quality: float = 1.0  # omit a crop/rotation key whose region is flatter than this
+    work_side: int = 256            # keys other than phash use a copy reduced to about this size
 
 
 DEFAULT_CONFIG = RobustConfig()
+
+
+# ---------------------------------------------------------------------------- the match rule
+# Chosen on bench/quality.py (bench/RESULTS.md, section "quality"). A pair of images is a
+# duplicate when the smallest distance over the key pairs of MATCH_BITS is within that pair's
+# bound (``phash|phash`` not counted when both images have a border: phash_trim != phash), and
+# both quality() >= MIN_QUALITY. With the verifier: a pair so accepted at VETO_FROM_BITS or
+# more needs verify_pair() >= VETO_MIN_INLIERS; a pair within VERIFY_UPTO_BITS on any key pair
+# of MATCH_BITS (or hash-accepted but below MIN_QUALITY) is a duplicate when verify_pair() >=
+# VERIFY_MIN_INLIERS. Key pairs are unordered: (a, b) means key a of one image, key b of the other.
+
+MATCH_BITS: dict[tuple[str, str], int] = {
+    (KEY_TRIM, KEY_TRIM): 6, (KEY_TRIM, KEY_FLIP): 6, (KEY_PHASH, KEY_PHASH): 6,
+    (KEY_TRIM, KEY_C90): 4, (KEY_TRIM, KEY_C80): 4, (KEY_TRIM, KEY_C60): 4,
+    (KEY_C60, KEY_CCW5): 2, (KEY_C60, KEY_CW5): 2,
+}
+MIN_QUALITY = 1.0
+VETO_FROM_BITS, VETO_MIN_INLIERS = 4, 5
+VERIFY_UPTO_BITS, VERIFY_MIN_INLIERS = 14, 15
 
 
 # ---------------------------------------------------------------------------- hashing
@@ -192,7 +223,11 @@ def quality_of_gray(gray: Image.Image, box: tuple[float, float, float, float] | 
     dark or hazy photo 1..4, an ordinary photo 5..40.
     """
     small = gray.resize((QUALITY_SIZE, QUALITY_SIZE), Image.Resampling.BOX, box=box)
-    a = np.asarray(small, dtype=np.float32)
+    return mean_gradient(np.asarray(small, dtype=np.float32))
+
+
+def mean_gradient(a: np.ndarray) -> float:
+    """Mean |neighbour difference| of a 2-D array, averaged over both axes."""
     return float((np.abs(np.diff(a, axis=0)).mean() + np.abs(np.diff(a, axis=1)).mean()) / 2.0)
 
 
@@ -203,33 +238,67 @@ def quality(img: Image.Image) -> float:
 
 # ---------------------------------------------------------------------------- all keys
 
+def rotated_centre(small: Image.Image, degrees: float) -> Image.Image:
+    """The centre ROTATION_KEEP share of ``small`` after turning it by ``degrees`` (counter-clockwise).
+
+    ``small``: the content box at a small size with its aspect kept (so the
+    turn is a true rotation), see :func:`robust_hashes`.
+    """
+    turned = small.rotate(degrees, resample=Image.Resampling.BILINEAR, expand=False)
+    return turned.crop(tuple(round(v) for v in centre_box((0, 0, *turned.size), ROTATION_KEEP)))
+
+
+def working_image(gray: Image.Image, side: int) -> tuple[Image.Image, float]:
+    """``gray`` reduced by an integer factor (box filter) to about ``side`` px; and the factor.
+
+    Every key but ``phash`` is computed on it: the crops, the border search and
+    the quality checks then cost little whatever the input size.
+    """
+    factor = max(1, max(gray.size) // side)
+    return (gray.reduce(factor) if factor > 1 else gray), float(factor)
+
+
 def robust_hashes(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> dict[str, int]:
     """The configured keys of ``img`` as ``{name: signed int64}``; see the module docstring.
 
-    ``phash`` is the full image; every other key is taken inside the content
-    box (the image less its uniform borders): ``phash_trim`` the box itself
-    (equal to ``phash`` without borders), ``phash_flip`` its mirror, the crop
-    keys its centre. Crop keys are omitted when their region is flat.
+    ``phash`` is the full image (bit for bit ``phash64``); every other key is
+    taken inside the content box (the image less its uniform borders), on a
+    working copy of about ``cfg.work_side`` px: ``phash_trim`` the box itself
+    (``phash`` when there is no border), ``phash_flip`` its mirror, the crop
+    and rotation keys its centre. Those are omitted when their region is flat.
     """
     gray = _gray(img)
-    w, h = gray.size
     out: dict[str, int] = {}
     full = dct_lowfreq(gray)
     if KEY_PHASH in cfg.keys:
         out[KEY_PHASH] = hash_from_dct(full)
-    box = border_box(gray, cfg) if {KEY_TRIM, KEY_FLIP, KEY_C80, KEY_C60} & set(cfg.keys) else None
-    content = box or (0, 0, w, h)
-    coeffs = full if box is None else dct_lowfreq(gray, box)
+    if set(cfg.keys) <= {KEY_PHASH}:
+        return out
+    work, _ = working_image(gray, cfg.work_side)
+    box = border_box(work, cfg)
+    content = box or (0, 0, *work.size)
+    coeffs = full if box is None else dct_lowfreq(work, box)
     if KEY_TRIM in cfg.keys:
         out[KEY_TRIM] = hash_from_dct(coeffs)
     if KEY_FLIP in cfg.keys:
         out[KEY_FLIP] = flip_hash_from_dct(coeffs)
-    for name, keep in ((KEY_C80, 0.8), (KEY_C60, 0.6)):
-        region = centre_box(content, keep)
-        if name not in cfg.keys or region[2] - region[0] < 8 or region[3] - region[1] < 8:
-            continue
-        if quality_of_gray(gray, region) >= cfg.min_region_quality:
-            out[name] = hash_from_dct(dct_lowfreq(gray, region))
+    # flatness of the centre regions, from one 64x64 thumbnail of the content box
+    thumb = np.asarray(work.resize((QUALITY_SIZE, QUALITY_SIZE), Image.Resampling.BOX, box=content), np.float32)
+
+    def flat(keep: float) -> bool:
+        m = round(QUALITY_SIZE * (1 - keep) / 2)
+        return mean_gradient(thumb[m:QUALITY_SIZE - m, m:QUALITY_SIZE - m]) < cfg.min_region_quality
+
+    for name, keep in CROP_KEYS.items():
+        if name in cfg.keys and not flat(keep):
+            out[name] = hash_from_dct(dct_lowfreq(work, centre_box(content, keep)))
+    rotations = [(n, d) for n, d in ROTATION_KEYS.items() if n in cfg.keys]
+    if rotations and not flat(ROTATION_KEEP):
+        cw, ch = content[2] - content[0], content[3] - content[1]
+        s = ROTATION_SIDE / max(cw, ch)
+        small = work.resize((max(8, round(cw * s)), max(8, round(ch * s))), Image.Resampling.BILINEAR, box=content)
+        for name, degrees in rotations:
+            out[name] = hash_from_dct(dct_lowfreq(rotated_centre(small, degrees)))
     return out
 
 

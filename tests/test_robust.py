@@ -1,0 +1,186 @@
+"""udfs.robust kernels on small real photographs (scikit-image's bundled data).
+
+Unit tests, no Spark. Images are downscaled to <= 256 px so the module runs in a few seconds.
+"""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("cv2", reason="opencv-python-headless is not installed (ORB verifier)")
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from jobs.corpus import load_original
+from udfs import robust
+from udfs.hashing import hamming, phash64
+
+
+def _dist(a: int, b: int) -> int:
+    return int(hamming(np.array([a], dtype=np.int64), np.array([b], dtype=np.int64))[0])
+
+
+@pytest.fixture(scope="module")
+def photos() -> dict[str, Image.Image]:
+    out = {}
+    for name in ("astronaut", "coffee", "camera", "coins", "chelsea", "rocket"):
+        img = load_original(name)
+        img.thumbnail((256, 256), Image.Resampling.LANCZOS)
+        out[name] = img
+    return out
+
+
+def _border(img: Image.Image, share: float, fill=(255, 255, 255)) -> Image.Image:
+    w, h = img.size
+    bx, by = round(w * share), round(h * share)
+    return ImageOps.expand(img.convert("RGB"), border=(bx, by, bx, by), fill=fill)
+
+
+def _centre_crop(img: Image.Image, keep: float) -> Image.Image:
+    w, h = img.size
+    cw, ch = round(w * keep), round(h * keep)
+    left, top = (w - cw) // 2, (h - ch) // 2
+    return img.crop((left, top, left + cw, top + ch))
+
+
+# ---------------------------------------------------------------------------- hashes
+
+def test_keys_are_signed_int64_and_phash_is_the_job_hash(photos):
+    for img in photos.values():
+        keys = robust.robust_hashes(img)
+        assert set(keys) <= set(robust.ALL_KEYS)
+        assert {robust.KEY_PHASH, robust.KEY_TRIM, robust.KEY_FLIP} <= set(keys)
+        assert all(isinstance(v, int) and -(1 << 63) <= v < (1 << 63) for v in keys.values())
+        assert keys[robust.KEY_PHASH] == phash64(img)
+
+
+def test_flip_key_is_the_hash_of_the_mirror(photos):
+    for name, img in photos.items():
+        keys = robust.robust_hashes(img)
+        mirrored = robust.robust_hashes(ImageOps.mirror(img))
+        assert _dist(robust.phash_flip(img), phash64(ImageOps.mirror(img))) <= 2, name
+        assert _dist(mirrored[robust.KEY_TRIM], keys[robust.KEY_FLIP]) <= 2, name
+        assert _dist(mirrored[robust.KEY_FLIP], keys[robust.KEY_TRIM]) <= 2, name
+        # and a mirror is far from the unmirrored hash (what plain pHash misses)
+        assert _dist(mirrored[robust.KEY_TRIM], keys[robust.KEY_TRIM]) > 10, name
+
+
+def test_flip_from_dct_is_exact_on_a_mirrored_thumbnail():
+    rng = np.random.default_rng(0)
+    small = Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8), "L")
+    coeffs = robust.dct_lowfreq(small)
+    mirrored = robust.dct_lowfreq(ImageOps.mirror(small))
+    assert robust.flip_hash_from_dct(coeffs) == robust.hash_from_dct(mirrored)
+
+
+@pytest.mark.parametrize("fill", [(255, 255, 255), (0, 0, 0), (200, 30, 30)])
+def test_border_is_trimmed(photos, fill):
+    img = photos["astronaut"]
+    framed = _border(img, 0.10, fill)
+    box = robust.border_box(framed)
+    assert box is not None
+    w, h = img.size
+    bx, by = round(w * 0.1), round(h * 0.1)
+    tol = 0.02 * max(framed.size)
+    assert np.allclose(box, (bx, by, bx + w, by + h), atol=tol)
+    keys, framed_keys = robust.robust_hashes(img), robust.robust_hashes(framed)
+    assert _dist(framed_keys[robust.KEY_TRIM], keys[robust.KEY_TRIM]) <= 6
+    assert _dist(framed_keys[robust.KEY_PHASH], keys[robust.KEY_PHASH]) > 10  # what plain pHash sees
+
+
+def test_one_sided_padding_is_trimmed(photos):
+    img = photos["coffee"]
+    w, h = img.size
+    padded = Image.new("RGB", (w, round(h * 1.4)), (0, 0, 0))
+    padded.paste(img, (0, 0))
+    assert robust.border_box(padded)[3] == pytest.approx(h, abs=0.02 * padded.size[1])
+    assert _dist(robust.robust_hashes(padded)[robust.KEY_TRIM], robust.robust_hashes(img)[robust.KEY_TRIM]) <= 6
+
+
+def test_photos_without_borders_and_flat_images_are_not_trimmed(photos):
+    assert robust.border_box(photos["astronaut"]) is None
+    assert robust.border_box(photos["chelsea"]) is None
+    assert robust.border_box(Image.new("RGB", (200, 120), (90, 90, 90))) is None
+    assert robust.trim_borders(photos["astronaut"]) is photos["astronaut"]
+
+
+def test_centre_crop_keys_match_centre_crops(photos):
+    for name in ("astronaut", "coffee", "chelsea"):
+        keys = robust.robust_hashes(photos[name])
+        for keep, key in ((0.8, robust.KEY_C80), (0.6, robust.KEY_C60)):
+            copy = robust.robust_hashes(_centre_crop(photos[name], keep))
+            assert _dist(copy[robust.KEY_TRIM], keys[key]) <= 4, (name, keep)
+
+
+def test_rotation_keys_match_a_turned_copy(photos):
+    for name in ("astronaut", "coffee", "chelsea"):
+        img = photos[name]
+        keys = robust.robust_hashes(img)
+        ccw = robust.robust_hashes(img.rotate(5, resample=Image.Resampling.BICUBIC))
+        cw = robust.robust_hashes(img.rotate(-5, resample=Image.Resampling.BICUBIC))
+        assert _dist(ccw[robust.KEY_C60], keys[robust.KEY_CCW5]) <= 6, name
+        assert _dist(cw[robust.KEY_C60], keys[robust.KEY_CW5]) <= 6, name
+
+
+def test_match_rule_names_real_keys():
+    for a, b in robust.MATCH_BITS:
+        assert a in robust.ALL_KEYS and b in robust.ALL_KEYS
+    assert robust.VETO_FROM_BITS <= max(robust.MATCH_BITS.values()) < robust.VERIFY_UPTO_BITS
+
+
+# ---------------------------------------------------------------------------- quality
+
+def test_quality_is_low_for_flat_images_and_high_for_photos(photos):
+    w, h = 240, 160
+    flat = Image.new("RGB", (w, h), (128, 128, 128))
+    black = Image.new("RGB", (w, h), (0, 0, 0))
+    ramp = Image.fromarray(np.tile(np.linspace(0, 255, w, dtype=np.uint8), (h, 1)), "L")
+    rng = np.random.default_rng(1)
+    faint = Image.fromarray(np.clip(20 + rng.normal(0, 1, (h, w)), 0, 255).astype(np.uint8), "L")
+    assert robust.quality(flat) == 0.0
+    assert robust.quality(black) == 0.0
+    assert robust.quality(ramp) < 5.0
+    assert robust.quality(faint) < 1.0
+    for name, img in photos.items():
+        assert robust.quality(img) > 3.0, name
+    dark = Image.eval(photos["coffee"], lambda v: int(v * 0.1))
+    assert robust.quality(dark) < robust.quality(photos["coffee"]) / 5
+
+
+def test_flat_crop_regions_emit_no_crop_keys():
+    flat = Image.new("RGB", (200, 200), (30, 30, 30))
+    keys = robust.robust_hashes(flat)
+    assert robust.KEY_C80 not in keys and robust.KEY_C60 not in keys
+
+
+# ---------------------------------------------------------------------------- verification
+
+def test_verify_pair_is_high_for_crops_rotations_and_mirrors(photos):
+    img = photos["astronaut"]
+    assert robust.verify_pair(img, _centre_crop(img, 0.6)) >= 25
+    assert robust.verify_pair(_centre_crop(photos["coffee"], 0.6), photos["coffee"]) >= 25
+    assert robust.verify_pair(img, img.rotate(5, resample=Image.Resampling.BICUBIC)) >= 25
+    assert robust.verify_pair(img, ImageOps.mirror(img)) >= 25
+    assert robust.verify_pair(img, _border(img, 0.1)) >= 25
+
+
+def test_verify_pair_is_low_for_unrelated_photos(photos):
+    names = list(photos)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert robust.verify_pair(photos[a], photos[b]) < 8, (a, b)
+
+
+def test_verify_pair_is_zero_for_flat_images():
+    flat = Image.new("RGB", (160, 160), (128, 128, 128))
+    assert robust.verify_pair(flat, flat) == 0.0
+
+
+def test_verify_features_rejects_a_collapsed_fit():
+    # every match lands on one spot: an affine map that collapses the image, not a duplicate
+    rng = np.random.default_rng(2)
+    desc = rng.integers(0, 256, (40, 32), dtype=np.uint8)
+    a = robust.OrbFeatures(rng.uniform(0, 384, (40, 2)).astype(np.float32), desc)
+    b = robust.OrbFeatures((200 + rng.uniform(0, 2, (40, 2))).astype(np.float32), desc)
+    assert robust.verify_features(a, b) == 0
