@@ -2,8 +2,8 @@
 
 One command, prints markdown tables (see bench/RESULTS.md):
 
-    python bench/selfjoin.py                       # 100k
-    python bench/selfjoin.py --sizes 100000,1000000 --no-lsh
+    python bench/selfjoin.py                       # 100k: exact, planner, ours, LSH, memory
+    python bench/selfjoin.py --sizes 1000000 --no-lsh --no-memory-scaling --no-numpy-ref
 
 Data: synthetic 512-d L2-normalised vectors with structure: a shared direction
 (embeddings are anisotropic), ~N/200 cluster centres with log-normal sizes and
@@ -20,6 +20,18 @@ item by design; what matters is that the slice stays one connected component.
 Spark runs (ours, LSH) each run in a child process with their own local[2]
 JVM, so peak memory is per run and a run over its time cap is killed. Times
 exclude JVM start and Python worker start (both are warmed up first).
+
+Each row has wall seconds AND CPU seconds (user + system of every process
+involved: driver, JVM, Python workers; for exact, this process). The machine is
+shared and often oversubscribed, so CPU-second ratios are the stable ones;
+wall ratios hold only when the load column is low.
+
+"ours" rows run jobs.candidates.embedding_pairs as shipped. Rows marked
+PROTOTYPE run `proposed_pairs` below: a bench-only copy of embedding_pairs with
+the changes proposed in bench/RESULTS.md (vectors packed once to fp16/fp32
+binary, a smaller training sample without limit(), 10 k-means iterations,
+probe lists chosen by a similarity margin), reusing the job's _plan_groups and
+udfs.ivf.search_block.
 """
 from __future__ import annotations
 
@@ -637,7 +649,9 @@ def _short(sj: dict) -> str:
 
 def parse_settings(spec: str, n: int, plan: list[dict]) -> list[tuple[str, dict]]:
     """--ours "default;nlist=500,nprobe=2;auto": default = SelfJoinConfig() as shipped,
-    auto = the planner's cheapest fixed-nprobe setting with predicted recall >= 0.997."""
+    auto = the planner's cheapest fixed-nprobe setting with predicted recall >= 0.997;
+    a value "Ksqrt" means round(K * sqrt(N)), e.g. nlist=3sqrt. Keys dtype, margin,
+    train_per_list, niter_p (or proposed=1) select the bench prototype of the proposed diffs."""
     out = []
     for item in [s.strip() for s in spec.split(";") if s.strip()]:
         if item == "default":
@@ -649,7 +663,9 @@ def parse_settings(spec: str, n: int, plan: list[dict]) -> list[tuple[str, dict]
                 out.append((f"auto", {"nlist": best["nlist"], "nprobe": best["nprobe"]}))
         else:
             kv = dict(part.split("=") for part in item.split(","))
-            out.append((item.replace(",", " "), {k: _num(v) for k, v in kv.items()}))
+            cfg = {k: (int(round(float(v[:-4]) * math.sqrt(n))) if v.endswith("sqrt") else _num(v))
+                   for k, v in kv.items()}
+            out.append((" ".join(f"{k}={v}" for k, v in cfg.items()), cfg))
     return out
 
 
@@ -788,7 +804,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="100000", help="comma-separated corpus sizes")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ours", default="default;auto",
+    p.add_argument("--ours", default="default;nlist=3sqrt,nprobe=2;"
+                   "nlist=3sqrt,nprobe=4,margin=0.02,dtype=float16,train_per_list=40",
                    help="';'-separated settings: default | auto | nlist=K,nprobe=P[,train_sample=S,...]")
     p.add_argument("--cap-min", type=float, default=10, help="time cap per Spark run of ours (minutes)")
     p.add_argument("--exact-full-max", type=int, default=200_000, help="above this, exact uses sampled queries")
@@ -802,8 +819,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-numpy-ref", dest="numpy_ref", action="store_false")
     p.add_argument("--no-lsh", dest="lsh", action="store_false")
     p.add_argument("--lsh-max", type=int, default=100_000, help="largest N for the LSH comparison")
-    p.add_argument("--lsh-sub", type=int, default=20_000, help="subsample for the LSH settings grid")
-    p.add_argument("--lsh-grid", default="0.005:8,0.01:4,0.01:8,0.02:4",
+    p.add_argument("--lsh-sub", type=int, default=10_000, help="subsample for the LSH settings grid")
+    p.add_argument("--lsh-grid", default="0.005:8,0.01:4,0.01:8,0.02:4,0.02:8",
                    help="bucketLength:numHashTables,... tried on the subsample")
     p.add_argument("--lsh-grid-cap-min", type=float, default=3)
     p.add_argument("--lsh-cap-min", type=float, default=8, help="cap for LSH at full N (minutes)")
