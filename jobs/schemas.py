@@ -58,8 +58,6 @@ CLUSTERS = T.StructType([
 
 # Intermediate contracts between stages.
 ITEMS = ("item_id", "uri", "input_error")
-CONTENTS = ("item_id", "uri", "content_sha256", "bytes", "read_error")
-FEATURE_COLUMNS = ("content_sha256", "width", "height", "phash", "decode_error", "decode_message")
 
 
 def check_columns(df: DataFrame, required: tuple[str, ...] | T.StructType, stage: str) -> None:

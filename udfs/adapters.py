@@ -14,6 +14,8 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
+from udfs.errors import ItemError
+
 log = logging.getLogger("udfs.adapters")
 
 # Spark DDL of each adapter's output, next to the code that produces it.
@@ -24,14 +26,11 @@ BAND_DDL = "phash long, band int, value long, probe boolean"
 PAIR_DDL = "sha_a string, sha_b string, similarity double"
 
 
-class ContentChanged(Exception):
+class ContentChanged(ItemError):
     """The bytes read for decoding differ from those hashed earlier in the run."""
 
-    reason = "changed"
-
     def __init__(self, was: str, now: str) -> None:
-        super().__init__(was, now)
-        self.message = f"content sha256 is now {now}, was {was} when the item was hashed"
+        super().__init__("changed", f"content sha256 is now {now}, was {was} when the item was hashed")
 
 
 def _error(exc: Exception) -> str:

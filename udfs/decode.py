@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from udfs.errors import ItemError
+
 DECODE_REASONS = ("empty_file", "not_an_image", "truncated", "too_many_pixels", "decode_error")
 
 #: PIL plugins allowed to open input bytes: raster formats decoded in-process.
@@ -54,16 +56,8 @@ _ORIENTATION_TRANSPOSE = {
 _SWAPS_AXES = frozenset({5, 6, 7, 8})
 
 
-class DecodeError(Exception):
+class DecodeError(ItemError):
     """A failed decode; ``reason`` is one of :data:`DECODE_REASONS`."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(reason, message)
-        self.reason = reason
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.message}"
 
 
 @dataclass(frozen=True)

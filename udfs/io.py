@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
+from udfs.errors import ItemError
+
 # ``scheme://`` (at least two letters so a relative path such as ``c:x`` never
 # looks like a URI); ``file:`` is recognised separately because Spark writes the
 # single-slash form ``file:/a/b``.
@@ -60,16 +62,8 @@ READ_REASONS = ("not_found", "is_directory", "not_a_file", "too_large", "http_er
 TRANSIENT_REASONS = ("io_error", "timeout", "unavailable")
 
 
-class ReadError(Exception):
+class ReadError(ItemError):
     """A failed read; ``reason`` is one of :data:`READ_REASONS`."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(reason, message)
-        self.reason = reason
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.message}"
 
 
 def _is_file_uri(uri: str) -> bool:
