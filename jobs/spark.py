@@ -25,6 +25,10 @@ def get_session(cfg: SparkConfig) -> SparkSession:
     Under spark-submit the master and resources come from the command line and
     `spark-defaults.conf`; `cfg.master` only applies when none was given.
     """
+    # Python workers start with $PYSPARK_PYTHON (default: whatever `python3` is on PATH),
+    # not with spark.pyspark.python, in local mode; point them at this interpreter so
+    # `.venv/bin/dedup` works without an activated virtual environment.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     submitted = SparkConf()
     builder = SparkSession.builder.appName(cfg.app_name)
     if not submitted.contains("spark.master"):
