@@ -32,6 +32,7 @@ def print_result(result: str, summary: dict, planted_csv: Path | None = None, li
     if planted_csv is not None and Path(planted_csv).exists():
         print("\nper edit: copies dropped in favour of their own original's cluster")
         print(edit_recall(manifest, pd.read_csv(planted_csv)).to_string(index=False))
+        print(f"\nNext: dedup report --run {result} --labels {planted_csv}   (an HTML page of the run)")
 
 
 def edit_recall(manifest: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:

@@ -39,3 +39,14 @@ def test_spark_submit_bad_input_exits_non_zero(tmp_path):
     done = _submit("run", "--input", str(tmp_path / "nothing-here"), "--output", str(tmp_path / "out"))
     assert done.returncode == 2
     assert "cannot list input" in done.stdout + done.stderr
+
+
+def test_console_script_works_without_an_activated_venv(small_corpus, tmp_path):
+    """A newcomer runs .venv/bin/dedup with no PYSPARK_PYTHON and a system python3 on PATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "VIRTUAL_ENV")}
+    env["PATH"] = "/usr/bin:/bin"
+    done = subprocess.run([sys.executable, "-m", "jobs.dedup", "run", "--input", str(small_corpus / "originals"),
+                           "--output", str(tmp_path / "out"), "--set", "spark.master=local[1]"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["counts"]["keep"] == 5
