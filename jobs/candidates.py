@@ -3,10 +3,12 @@
 - pHash: identical hashes are linked to one representative (a star, not a
   clique), then multi-index hashing over the distinct hashes: join band
   probes to exact band values, verify the full 64-bit Hamming distance.
-- Embeddings: IVF blocked self-join. Centroids are trained on a driver-side
-  sample, each vector gets a home list and `nprobe` probe lists, and each
-  (list, member part, query part) group is searched block by block on an
-  executor. Memory per group is bounded by `max_list_size`, not by N.
+- Embeddings: IVF blocked self-join. Vectors are packed once into binary rows
+  (`selfjoin.transport_dtype`, fp16 by default), centroids are trained on a
+  driver-side sample, each vector gets a home list and up to `nprobe` probe
+  lists within `probe_margin` of it, and each (list, member part, query part)
+  group is searched block by block on an executor. Memory per group is
+  bounded by `max_list_size`, not by N.
 
 Edges are kept at the loose candidate threshold; the decision threshold is
 applied later (`decide`), so retuning needs no recomputation.
@@ -100,6 +102,9 @@ def _near_hashes(distinct: DataFrame, cfg: PhashConfig) -> DataFrame:
 
 # ---------------------------------------------------------------------------- embeddings
 
+ASSIGNED_DDL = "content_sha256 string, embedding binary, lists array<int>"
+
+
 def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConfig,
                     cfg: SelfJoinConfig, stats: dict, centroids: np.ndarray | None = None) -> DataFrame:
     """Content pairs with cosine >= emb.candidate_threshold, via the IVF blocked self-join.
@@ -107,37 +112,53 @@ def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConf
     `centroids` (e.g. from the corpus store) are reused when given and of the
     right dimension; otherwise they are trained on a sample. The centroids used
     are left in stats["_centroids"] and each content's home list is available
-    from `home_lists` for the store's index.
+    from `home_lists` for the store's index. Scores are computed from the
+    transported vectors; with fp16 the search runs `ivf.transport_slack` below
+    the candidate threshold, so pairs down to that are stored too.
     """
-    vectors = features.where(F.col("embedding").isNotNull()).select("content_sha256", "embedding")
-    n = vectors.count()
-    stats["embedded_contents"] = n
-    if n < 2:
-        return _empty_pairs(spark)
-    dim = len(vectors.select("embedding").first()["embedding"])
-    if centroids is None or centroids.shape[1] != dim:
-        centroids = _train(vectors, n, cfg)
-    stats["_centroids"] = centroids
-    nlist = len(centroids)
-    nprobe = min(cfg.nprobe, nlist)
-    log.info("self-join: %d vectors, %d lists, nprobe %d", n, nlist, nprobe)
-    bc = spark.sparkContext.broadcast(centroids)
-    assigned = vectors.mapInPandas(
-        partial(_assign_batches, centroids=bc, nprobe=nprobe, use_gpu=cfg.use_gpu),
-        "content_sha256 string, embedding array<float>, lists array<int>").cache()
+    dtype = cfg.transport_dtype
+    vectors = _packed_vectors(features, dtype).cache()
     try:
-        groups = _plan_groups(assigned, cfg.max_list_size, stats)
-        def search(pdf: pd.DataFrame) -> pd.DataFrame:
-            return adapters.search_group(pdf, emb.candidate_threshold, cfg.max_neighbors, cfg.block_rows)
+        n = vectors.count()
+        stats["embedded_contents"] = n
+        if n < 2:
+            return _empty_pairs(spark)
+        dim = len(vectors.select("embedding").first()["embedding"]) // np.dtype(dtype).itemsize
+        if centroids is None or centroids.shape[1] != dim:
+            centroids = _train(vectors, n, cfg, stats)
+        stats["_centroids"] = centroids
+        nlist = len(centroids)
+        nprobe = min(cfg.nprobe, nlist)
+        log.info("self-join: %d vectors, %d lists, nprobe <= %d within %g, %s transport",
+                 n, nlist, nprobe, cfg.probe_margin, dtype)
+        bc = spark.sparkContext.broadcast(centroids)
+        assigned = vectors.mapInPandas(
+            partial(_assign_batches, centroids=bc, nprobe=nprobe, margin=cfg.probe_margin, dtype=dtype,
+                    use_gpu=cfg.use_gpu), ASSIGNED_DDL).cache()
+        try:
+            groups = _plan_groups(assigned, cfg.max_list_size, stats)  # materialises `assigned`
+            vectors.unpersist()
+            threshold = emb.candidate_threshold - ivf.transport_slack(dtype)
 
-        found = groups.groupBy("list", "mpart", "qpart").applyInPandas(search, adapters.PAIR_DDL)
-        pairs = (found.groupBy("sha_a", "sha_b").agg(F.max("similarity").alias("similarity"))
-                      .withColumn("hamming", F.lit(None).cast("int"))
-                      .withColumn("stage", F.lit(STAGE_EMBEDDING)))
-        return pairs.localCheckpoint(eager=True)
+            def search(pdf: pd.DataFrame) -> pd.DataFrame:
+                return adapters.search_group(pdf, threshold, cfg.max_neighbors, cfg.block_rows, dtype)
+
+            found = groups.groupBy("list", "mpart", "qpart").applyInPandas(search, adapters.PAIR_DDL)
+            pairs = (found.groupBy("sha_a", "sha_b").agg(F.max("similarity").alias("similarity"))
+                          .withColumn("hamming", F.lit(None).cast("int"))
+                          .withColumn("stage", F.lit(STAGE_EMBEDDING)))
+            return pairs.localCheckpoint(eager=True)
+        finally:
+            assigned.unpersist()
+            bc.unpersist()
     finally:
-        assigned.unpersist()
-        bc.unpersist()
+        vectors.unpersist()
+
+
+def _packed_vectors(features: DataFrame, dtype: str) -> DataFrame:
+    """(content_sha256, embedding binary): each embedding packed once (udfs.ivf.pack_rows)."""
+    return (features.where(F.col("embedding").isNotNull()).select("content_sha256", "embedding")
+                    .mapInPandas(partial(adapters.pack_vectors, dtype=dtype), adapters.PACKED_DDL))
 
 
 def home_lists(spark: SparkSession, features: DataFrame, centroids: np.ndarray | None) -> DataFrame:
@@ -146,31 +167,45 @@ def home_lists(spark: SparkSession, features: DataFrame, centroids: np.ndarray |
     if centroids is None:
         return ok.withColumn("list", F.lit(0))
     bc = spark.sparkContext.broadcast(centroids)
-    with_vec = ok.where(F.col("embedding").isNotNull())
-    assigned = with_vec.select("content_sha256", "embedding").mapInPandas(
-        partial(_assign_batches, centroids=bc, nprobe=1, use_gpu=False),
-        "content_sha256 string, embedding array<float>, lists array<int>")
+    assigned = _packed_vectors(ok, "float32").mapInPandas(
+        partial(_assign_batches, centroids=bc, nprobe=1, margin=0.0, dtype="float32", use_gpu=False),
+        ASSIGNED_DDL)
     homes = assigned.select("content_sha256", F.col("lists")[0].alias("list"))
     return ok.join(homes, "content_sha256", "left").fillna({"list": 0})
 
 
-def _train(vectors: DataFrame, n: int, cfg: SelfJoinConfig) -> np.ndarray:
-    """Centroids from a sample of at most cfg.train_sample vectors (collected to the driver)."""
+def _train(vectors: DataFrame, n: int, cfg: SelfJoinConfig, stats: dict) -> np.ndarray:
+    """Centroids from min(n, train_sample, train_per_list * nlist) sampled packed vectors.
+
+    A Bernoulli sample of ~1.1x that size is collected to the driver (no
+    limit(), which would funnel the sample through one partition) and cut to
+    size at random. Driver memory: the sample as float32.
+    """
     nlist = cfg.nlist or ivf.choose_nlist(n)
-    take = min(n, cfg.train_sample)
-    fraction = min(1.0, 1.2 * take / n)
-    rows = vectors.sample(False, fraction, seed=cfg.seed).limit(take).select("embedding").toPandas()
-    sample = np.ascontiguousarray(np.stack(rows["embedding"].to_numpy()).astype(np.float32))
+    take = min(n, cfg.train_sample, cfg.train_per_list * nlist)
+    fraction = min(1.0, 1.1 * take / n)
+    rows = vectors.sample(False, fraction, seed=cfg.seed).select("embedding").toPandas()
+    if len(rows) == 0:  # a tiny fraction can come back empty
+        rows = vectors.limit(take).select("embedding").toPandas()
+    sample = ivf.unpack_rows(rows["embedding"], cfg.transport_dtype)
+    if len(sample) > take:
+        keep = np.random.default_rng(cfg.seed).choice(len(sample), size=take, replace=False)
+        sample = sample[np.sort(keep)]
+    stats["ivf_train_sample"] = int(len(sample))
     return ivf.train_centroids(sample, nlist, niter=cfg.niter, seed=cfg.seed, use_gpu=cfg.use_gpu)
 
 
-def _assign_batches(batches: Iterator[pd.DataFrame], centroids, nprobe: int,
-                    use_gpu: bool) -> Iterator[pd.DataFrame]:
+def _assign_batches(batches: Iterator[pd.DataFrame], centroids, nprobe: int, margin: float,
+                    dtype: str, use_gpu: bool) -> Iterator[pd.DataFrame]:
+    """Packed vectors -> + lists: the home list, then the probe lists kept by ivf.probe_mask."""
     cents = centroids.value
     for pdf in batches:
-        x = np.ascontiguousarray(np.stack(pdf["embedding"].to_numpy()).astype(np.float32))
-        lists = ivf.assign_lists(x, cents, nprobe, use_gpu=use_gpu)
-        yield pdf.assign(lists=list(lists.astype(np.int32)))
+        if pdf.empty:
+            continue
+        x = ivf.unpack_rows(pdf["embedding"], dtype)
+        lists, sims = ivf.assign_lists(x, cents, nprobe, use_gpu=use_gpu, return_sims=True)
+        keep = ivf.probe_mask(sims, margin)
+        yield pdf.assign(lists=[row[k] for row, k in zip(lists, keep)])
 
 
 def _plan_groups(assigned: DataFrame, max_list_size: int, stats: dict) -> DataFrame:
@@ -190,6 +225,8 @@ def _plan_groups(assigned: DataFrame, max_list_size: int, stats: dict) -> DataFr
     stats["ivf_lists"] = int(len(sizes))
     stats["ivf_largest_list"] = int(sizes["m"].max()) if len(sizes) else 0
     stats["ivf_split_lists"] = int((sizes["mparts"] > 1).sum())
+    stats["ivf_avg_probes"] = round(float(sizes["q"].sum() / max(1, sizes["m"].sum())), 3)
+    stats["ivf_pair_evaluations"] = int((sizes["q"].astype(np.int64) * sizes["m"].astype(np.int64)).sum())
     plan = F.broadcast(assigned.sparkSession.createDataFrame(
         sizes[["list", "mparts", "qparts"]].astype("int32")))
     m_hash = F.abs(F.xxhash64(F.lit("member"), "content_sha256"))

@@ -104,12 +104,16 @@ class EmbeddingConfig:
 
 @dataclass(frozen=True)
 class SelfJoinConfig:
-    """IVF blocked self-join over embeddings (see udfs/ivf.py)."""
+    """IVF blocked self-join over embeddings (see udfs/ivf.py; measured in bench/RESULTS.md "selfjoin")."""
 
-    nlist: int = 0                    # number of IVF lists; 0 = choose from the corpus size
-    nprobe: int = 8                   # lists each vector is compared against (home list included)
-    train_sample: int = 100_000       # vectors sampled to train the centroids on the driver
-    niter: int = 20                   # k-means iterations
+    nlist: int = 0                    # number of IVF lists; 0 = round(3 * sqrt(N)) (udfs.ivf.choose_nlist)
+    nprobe: int = 4                   # at most this many lists per vector (home list included) ...
+    probe_margin: float = 0.02        # ... and only those whose centroid cosine is within this of the home's
+    train_sample: int = 200_000       # at most this many vectors sampled to train the centroids on the driver
+    train_per_list: int = 40          # k-means sample = min(train_sample, train_per_list * nlist)
+    niter: int = 10                   # k-means iterations
+    transport_dtype: str = "float16"  # float16 | float32: vectors packed for shuffles and caches (fp16: cosines
+                                      # move by <= 2e-3, so the search runs that far below the candidate threshold)
     max_list_size: int = 20_000       # members per group; larger lists are split into parts
     block_rows: int = _runtime(4096)  # GEMM block edge: memory per block = block_rows^2 * 4 bytes
     max_neighbors: int = 64           # neighbours kept per item per block
@@ -119,8 +123,11 @@ class SelfJoinConfig:
     def validate(self) -> None:
         _at_least("selfjoin.nlist", self.nlist, 0)
         _at_least("selfjoin.nprobe", self.nprobe, 1)
+        _at_least("selfjoin.probe_margin", self.probe_margin, 0.0)
         _at_least("selfjoin.train_sample", self.train_sample, 1)
+        _at_least("selfjoin.train_per_list", self.train_per_list, 1)
         _at_least("selfjoin.niter", self.niter, 1)
+        _choice("selfjoin.transport_dtype", self.transport_dtype, ("float16", "float32"))
         _at_least("selfjoin.max_list_size", self.max_list_size, 1)
         _at_least("selfjoin.block_rows", self.block_rows, 1)
         _at_least("selfjoin.max_neighbors", self.max_neighbors, 1)

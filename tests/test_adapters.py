@@ -70,12 +70,15 @@ def test_search_group_drops_self_pairs_and_orders_ids():
     v /= np.linalg.norm(v, axis=1, keepdims=True)
     v[1] = v[0]
     ids = [f"s{i}" for i in range(6)]
-    pdf = pd.DataFrame({"role": ["m"] * 6 + ["q"] * 6, "content_sha256": ids + ids,
-                        "embedding": list(v) + list(v)})
-    out = adapters.search_group(pdf, threshold=0.99, max_neighbors=10, block_rows=2)
-    pairs = set(zip(out["sha_a"], out["sha_b"]))
-    assert pairs == {("s0", "s1")}
-    assert np.allclose(out["similarity"], 1.0, atol=1e-5)
+    for dtype in ("float32", "float16"):
+        packed = next(adapters.pack_vectors(iter([pd.DataFrame({"content_sha256": ids, "embedding": list(v)})]),
+                                            dtype))
+        assert packed["embedding"].map(len).tolist() == [8 * np.dtype(dtype).itemsize] * 6
+        pdf = pd.concat([packed.assign(role="m"), packed.assign(role="q")], ignore_index=True)
+        out = adapters.search_group(pdf, threshold=0.99, max_neighbors=10, block_rows=2, dtype=dtype)
+        pairs = set(zip(out["sha_a"], out["sha_b"]))
+        assert pairs == {("s0", "s1")}
+        assert np.allclose(out["similarity"], 1.0, atol=1e-5)
 
 
 def test_phash_survives_batches_with_failures_bit_exact(small_corpus):

@@ -33,6 +33,8 @@ def test_overrides_and_files_layer_in_order(tmp_path):
     ("embedding.device=tpu", "embedding.device must be one of"),
     ("selfjoin.nprobe=0", "selfjoin.nprobe must be >= 1"),
     ("selfjoin.nprobe=abc", "must be an integer"),
+    ("selfjoin.transport_dtype=float8", "selfjoin.transport_dtype must be one of float16, float32"),
+    ("selfjoin.probe_margin=-0.1", "selfjoin.probe_margin must be >= 0"),
     ("cluster.keep_order=pixels sideways", "cluster.keep_order"),
     ("phash.enabled=maybe", "must be true or false"),
     ("phash", "section.key=value"),

@@ -2,8 +2,9 @@
 
 Random weights say nothing about match quality, so these tests check what the
 job computes: every stored embedding score equals the model's own cosine for
-that pair, and the blocked self-join misses no pair above the candidate
-threshold (one IVF list here, so it must equal brute force).
+that pair to within the fp16 transport bound, and the blocked self-join misses
+no pair above the candidate threshold (one IVF list here, so it must equal
+brute force), not even those that fp16 rounding alone would push below it.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.helpers import read_run
 from udfs.decode import decode_image
 from udfs.embed import ImageEmbedder
 from udfs.io import read_bytes
+from udfs.ivf import transport_slack
 
 pytestmark = pytest.mark.spark
 
@@ -52,7 +54,8 @@ def test_embedding_scores_equal_the_model(emb_run, tiny_clip):
     sha = manifest.set_index("item_id")["content_sha256"]
     vecs = _direct_embeddings(manifest, tiny_clip)
     direct = np.array([float(vecs[sha[a]] @ vecs[sha[b]]) for a, b in zip(emb["item_a"], emb["item_b"])])
-    assert np.allclose(emb["similarity"].to_numpy(), direct, atol=1e-4)
+    error = np.abs(emb["similarity"].to_numpy() - direct)
+    assert error.max() <= transport_slack("float16")  # vectors travel as fp16 by default
     assert (emb["is_duplicate"] == (emb["similarity"] >= 0.999)).all()
 
 
@@ -63,7 +66,7 @@ def test_self_join_misses_no_pair_above_the_candidate_threshold(emb_run, tiny_cl
     mat = np.stack([vecs[s] for s in shas])
     sims = mat @ mat.T.copy()
     expected = {(shas[i], shas[j]) for i in range(len(shas)) for j in range(i + 1, len(shas))
-                if sims[i, j] >= CANDIDATE + 1e-4}
+                if sims[i, j] >= CANDIDATE}
     sha = manifest.set_index("item_id")["content_sha256"]
     emb = pairs[pairs["stage"] == "embedding"]
     found = {tuple(sorted((sha[a], sha[b]))) for a, b in zip(emb["item_a"], emb["item_b"])}

@@ -7,7 +7,7 @@ import pytest
 
 from jobs.dedup import main
 from tests.helpers import read_run
-from udfs.ivf import exact_pairs
+from udfs.ivf import exact_pairs, transport_slack
 
 pytestmark = pytest.mark.spark
 
@@ -29,18 +29,28 @@ def test_parquet_embeddings_run_the_self_join(spark, tmp_path):
     table.to_parquet(tmp_path / "vectors.parquet")
     out = tmp_path / "out"
     assert main(["run", "--input", str(tmp_path / "vectors.parquet"), "--output", str(out),
-                 "--set", "selfjoin.nlist=4", "--set", "selfjoin.nprobe=4", "--set", "selfjoin.max_list_size=50"]) == 0
+                 "--set", "selfjoin.nlist=4", "--set", "selfjoin.nprobe=4", "--set", "selfjoin.probe_margin=2",
+                 "--set", "selfjoin.max_list_size=50"]) == 0
     manifest, pairs, _, summary = read_run(out)
     assert summary["counts"]["items"] == len(table) == len(manifest)
     by_id = manifest.set_index("item_id")
     assert by_id.loc[["bad", "short"], "reason"].tolist() == ["bad_embedding", "bad_embedding"]
     assert summary["thresholds"]["embedding_threshold"] == 0.9
-    # every exact pair at cosine >= 0.9 between distinct vectors is found (nprobe = nlist)
+    stages = summary["stages"]
+    assert stages["ivf_lists"] == 4 and stages["ivf_avg_probes"] == 4.0  # a margin of 2 probes every list
+    assert stages["ivf_train_sample"] == 160  # train_per_list (40) x nlist, of 390 distinct vectors
+    # every exact pair at cosine >= the candidate threshold between distinct vectors is found (all
+    # lists probed), even those that fp16 transport rounds below it: the search runs transport_slack lower
+    candidate = summary["thresholds"]["embedding_candidate_threshold"]
     uniq = x[:390]  # v0389..v0399 are one content
-    a, b, _ = exact_pairs(uniq, 0.9 + 1e-5)
+    a, b, sim = exact_pairs(uniq, candidate)
     truth = {(f"v{i:04d}", f"v{j:04d}") for i, j in zip(a, b)}
     emb = pairs[pairs["stage"] == "embedding"]
     assert truth <= set(zip(emb["item_a"], emb["item_b"]))
+    assert emb["similarity"].min() >= candidate - transport_slack("float16")
+    exact = {(f"v{i:04d}", f"v{j:04d}"): v for i, j, v in zip(a, b, sim)}
+    got = emb.set_index(["item_a", "item_b"])["similarity"]
+    assert max(abs(got[k] - v) for k, v in exact.items()) <= transport_slack("float16")
     # identical vectors are exact duplicates of one kept item
     same = by_id.loc[[f"v{i:04d}" for i in range(389, 400)]]
     assert (same["action"] == "keep").sum() == 1 and same["cluster_id"].nunique() == 1

@@ -230,21 +230,42 @@ def phash_bands(batches: Iterator[pd.DataFrame], bands: int, radius: int) -> Ite
 
 # ---------------------------------------------------------------------------- IVF block search
 
-def search_group(pdf: pd.DataFrame, threshold: float, max_neighbors: int, block_rows: int) -> pd.DataFrame:
+PACKED_DDL = "content_sha256 string, embedding binary"
+
+
+def pack_vectors(batches: Iterator[pd.DataFrame], dtype: str) -> Iterator[pd.DataFrame]:
+    """(content_sha256, embedding array<float>) -> PACKED_DDL: each vector as `dtype` bytes.
+
+    Packed once before the self-join, so the shuffles and caches carry
+    d * itemsize bytes per vector and the kernels read them back with one
+    frombuffer per batch (udfs.ivf.unpack_rows).
+    """
+    from udfs.ivf import pack_rows
+
+    for pdf in batches:
+        if pdf.empty:
+            continue
+        x = np.stack(pdf["embedding"].to_numpy())
+        yield pd.DataFrame({"content_sha256": pdf["content_sha256"].to_numpy(), "embedding": pack_rows(x, dtype)})
+
+
+def search_group(pdf: pd.DataFrame, threshold: float, max_neighbors: int, block_rows: int,
+                 dtype: str) -> pd.DataFrame:
     """One (list, part) group -> pairs (sha_a < sha_b, similarity).
 
     Rows with role 'm' are the part's members, role 'q' the vectors probing this
-    list. Memory: the group's vectors plus one block_rows x block_rows block.
+    list; `embedding` holds rows packed as `dtype` (pack_vectors). Memory: the
+    group's vectors plus one block_rows x block_rows block.
     """
-    from udfs.ivf import search_block
+    from udfs.ivf import search_block, unpack_rows
 
     members = pdf[pdf["role"] == "m"]
     queries = pdf[pdf["role"] == "q"]
     if members.empty or queries.empty:
         return pd.DataFrame({"sha_a": pd.Series(dtype=str), "sha_b": pd.Series(dtype=str),
                              "similarity": pd.Series(dtype=np.float64)})
-    q = _stack(queries["embedding"])
-    m = _stack(members["embedding"])
+    q = unpack_rows(queries["embedding"], dtype)
+    m = unpack_rows(members["embedding"], dtype)
     qi, mi, sim = search_block(q, m, threshold, max_neighbors, block_rows)  # self counts, as in ivf
     q_ids = queries["content_sha256"].to_numpy()[qi]
     m_ids = members["content_sha256"].to_numpy()[mi]
@@ -252,7 +273,3 @@ def search_group(pdf: pd.DataFrame, threshold: float, max_neighbors: int, block_
     a = np.where(q_ids < m_ids, q_ids, m_ids)[keep]
     b = np.where(q_ids < m_ids, m_ids, q_ids)[keep]
     return pd.DataFrame({"sha_a": a, "sha_b": b, "similarity": sim[keep].astype(np.float64)})
-
-
-def _stack(column: pd.Series) -> np.ndarray:
-    return np.ascontiguousarray(np.stack(column.to_numpy()).astype(np.float32, copy=False))

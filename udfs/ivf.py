@@ -5,7 +5,10 @@ same steps in one process, as the reference and the local path):
 
 1. ``train_centroids`` on the driver from a sample (spherical k-means).
 2. Broadcast the centroids; ``assign_lists`` gives every vector its home list
-   (column 0) and ``nprobe - 1`` further probe lists.
+   (column 0) and up to ``nprobe - 1`` further probe lists; ``probe_mask``
+   keeps a further list only when its centroid is within ``probe_margin``
+   (cosine) of the home centroid, so vectors deep inside their list probe
+   one list and vectors near a boundary probe several.
 3. ``plan_parts`` splits each list into ``parts`` so no part is too large;
    a member goes to part ``index % parts[home]`` where ``index`` is its
    integer node index (see ``member_parts``).
@@ -14,6 +17,12 @@ same steps in one process, as the reference and the local path):
    Each group calls ``search_block(queries, members, ...)``.
 5. Drop self-pairs by id, canonicalise pairs (a < b), merge duplicates
    keeping the highest similarity.
+
+Transport: the job ships vectors between stages as packed rows of float16
+(or float32) bytes (``pack_rows`` / ``unpack_rows``); unpacked rows are
+renormalised float32.  fp16 moves a cosine by at most ``transport_slack``
+(2e-3), so the job searches at ``threshold - transport_slack`` and loses no
+pair to rounding.
 
 Metric: vectors are L2-normalised float32, similarity is the inner product
 (cosine), higher is more similar (see ``udfs.metrics``).  Every similarity is
@@ -46,12 +55,14 @@ _CAP_CHUNK = 512
 # ---------------------------------------------------------------- centroids
 
 
-def choose_nlist(n: int, min_list: int = MIN_POINTS_PER_LIST, factor: float = 4.0) -> int:
+def choose_nlist(n: int, min_list: int = MIN_POINTS_PER_LIST, factor: float = 3.0) -> int:
     """Default number of IVF lists for ``n`` vectors.
 
     Rule: ``round(factor * sqrt(n))``, capped at ``n // min_list`` so k-means
     sees at least ``min_list`` points per centroid (faiss wants >= 39), and at
-    least 1.  E.g. n = 1e6 -> 4000 lists of ~250 vectors each.
+    least 1.  E.g. n = 1e6 -> 3000 lists of ~330 vectors each (bench/RESULTS.md
+    "selfjoin": pair evaluations fall ~4x from 1000 to 3000 lists at 1M while
+    assignment stays a cheap GEMM).
     """
     if n < 0 or min_list < 1 or factor <= 0:
         raise ValueError(f"choose_nlist: bad arguments n={n}, min_list={min_list}, factor={factor}")
@@ -124,16 +135,18 @@ def _flat_ip_index(centroids: np.ndarray, use_gpu: bool) -> faiss.Index:
 
 
 def assign_lists(
-    x: np.ndarray, centroids: np.ndarray, nprobe: int, use_gpu: bool = False
-) -> np.ndarray:
+    x: np.ndarray, centroids: np.ndarray, nprobe: int, use_gpu: bool = False,
+    return_sims: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Home list and probe lists of every vector.
 
     x: (n, d) float32 unit rows; centroids: (k, d) float32.  Returns (n, p)
     int32 with p = min(nprobe, k): column 0 is the home list (largest inner
     product), then the next-nearest lists by inner product descending.  Ties
     go to the smaller centroid index (faiss keeps the smaller ids at the cut;
-    rows are re-sorted by (-similarity, id)).  Memory O(n * p) plus faiss's
-    internal blocks; deterministic for a given input.
+    rows are re-sorted by (-similarity, id)).  With ``return_sims`` also the
+    (n, p) float32 inner products, in the same order (for ``probe_mask``).
+    Memory O(n * p) plus faiss's internal blocks; deterministic for a given input.
     """
     xq = _as_float32_rows(x, "x")
     cents = _as_float32_rows(centroids, "centroids")
@@ -143,10 +156,76 @@ def assign_lists(
         raise ValueError(f"nprobe must be >= 1, got {nprobe}")
     p = min(int(nprobe), cents.shape[0])
     if xq.shape[0] == 0:
-        return np.zeros((0, p), dtype=np.int32)
+        lists, sims = np.zeros((0, p), dtype=np.int32), np.zeros((0, p), dtype=np.float32)
+        return (lists, sims) if return_sims else lists
     sims, ids = _flat_ip_index(cents, use_gpu).search(xq, p)
     order = np.lexsort((ids, -sims), axis=-1)
-    return np.take_along_axis(ids, order, axis=1).astype(np.int32)
+    lists = np.take_along_axis(ids, order, axis=1).astype(np.int32)
+    if return_sims:
+        return lists, np.take_along_axis(sims, order, axis=1).astype(np.float32, copy=False)
+    return lists
+
+
+def probe_mask(sims: np.ndarray, margin: float) -> np.ndarray:
+    """Which probe lists to search: (n, p) bool, True where ``sims >= sims[:, 0] - margin``.
+
+    sims: (n, p) from ``assign_lists(..., return_sims=True)`` (column 0 = the
+    home list, always kept; columns descending).  A vector well inside its
+    home list probes only it; one near a boundary also probes the lists whose
+    centroids are almost as close.  ``margin = inf`` keeps all p columns
+    (a fixed nprobe).  The kept columns of a row are a prefix.
+    """
+    if margin < 0:
+        raise ValueError(f"probe margin must be >= 0, got {margin}")
+    sims = np.asarray(sims, dtype=np.float32)
+    keep = sims >= sims[:, :1] - np.float32(margin)
+    keep[:, :1] = True
+    return keep
+
+
+# ---------------------------------------------------------------- transport
+
+#: dtypes vectors may travel in; see ``transport_slack``.
+TRANSPORT_DTYPES = ("float16", "float32")
+
+
+def transport_slack(dtype: str) -> float:
+    """Largest change of a cosine between unit vectors sent as ``dtype`` and unpacked.
+
+    float32: 0.  float16: rounding each component changes it by a relative
+    <= 2**-11, so the inner product of two rows moves by <= 2 * 2**-11 (~1e-3),
+    and renormalising each row moves it by at most as much again: 4 * 2**-11
+    ~= 2e-3.  Searching at ``threshold - transport_slack`` therefore finds every
+    pair whose float32 cosine is >= threshold.
+    """
+    if dtype not in TRANSPORT_DTYPES:
+        raise ValueError(f"transport dtype must be one of {TRANSPORT_DTYPES}, got {dtype!r}")
+    return 0.0 if dtype == "float32" else 2e-3
+
+
+def pack_rows(x: np.ndarray, dtype: str) -> list[bytes]:
+    """(n, d) rows -> n byte strings of ``d * itemsize(dtype)`` bytes each (native byte order)."""
+    transport_slack(dtype)  # validates dtype
+    packed = _as_float32_rows(x, "x").astype(dtype)
+    return [row.tobytes() for row in packed]
+
+
+def unpack_rows(blobs, dtype: str) -> np.ndarray:
+    """Packed rows (a sequence of equal-length byte strings) -> (n, d) float32 rows.
+
+    One join and one ``frombuffer``, no per-row arrays.  float32 rows come back
+    bit for bit; float16 rows are renormalised (rounding leaves them off unit
+    length).  Memory: two copies of the batch.
+    """
+    transport_slack(dtype)
+    blobs = list(blobs)
+    if not blobs:
+        return np.zeros((0, 0), dtype=np.float32)
+    raw = np.frombuffer(b"".join(blobs), dtype=dtype)
+    if raw.size % len(blobs):
+        raise ValueError("unpack_rows: packed rows differ in length")
+    rows = raw.reshape(len(blobs), -1)
+    return rows.copy() if dtype == "float32" else l2_normalize(rows)
 
 
 # ---------------------------------------------------------------- block search
@@ -287,8 +366,9 @@ def iter_group_searches(
 ) -> Iterator[tuple[int, int, Pairs]]:
     """Run ``search_block`` once per (list, part) group, as the distributed job does.
 
-    vecs: (n, d) float32; lists: (n, p) int32 from ``assign_lists``; parts:
-    (k,) from ``plan_parts``.  Yields ``(list_id, part, (q, m, sim))`` with q, m
+    vecs: (n, d) float32; lists: (n, p) int32 from ``assign_lists``, where
+    -1 marks a probe not taken (see ``probe_mask``); parts: (k,) from
+    ``plan_parts``.  Yields ``(list_id, part, (q, m, sim))`` with q, m
     GLOBAL int64 row indices (self-pairs still present).  Memory per group:
     the group's query and member rows plus search_block's bound.
     """
@@ -296,7 +376,9 @@ def iter_group_searches(
     k = parts.shape[0]
     idx = np.arange(n, dtype=np.int64)
     home = lists[:, 0].astype(np.int64)
-    q_ptr, q_ids = _csr_by_key(lists.reshape(-1).astype(np.int64), np.repeat(idx, p), k)
+    probes = lists.reshape(-1).astype(np.int64)
+    taken = probes >= 0
+    q_ptr, q_ids = _csr_by_key(probes[taken], np.repeat(idx, p)[taken], k)
     m_ptr, m_ids = _csr_by_key(home, idx, k)
     for lst in range(k):
         queries = q_ids[q_ptr[lst] : q_ptr[lst + 1]]
@@ -335,20 +417,29 @@ def blocked_self_join(
     max_neighbors: int,
     max_list_size: int,
     block_rows: int = 4096,
+    probe_margin: float = math.inf,
+    transport_dtype: str = "float32",
 ) -> Pairs:
     """Single-process IVF blocked self-join, the reference for the distributed job.
 
     vecs: (n, d) float32 unit rows; centroids: (k, d).  Members sit in their
     home list, split into ``plan_parts`` parts by ``index % parts``; queries
-    probe ``nprobe`` lists and meet every part of each; each (list, part)
-    group is one ``search_block`` call, so the neighbour cap applies per query
-    per group, before self-pairs are dropped.  With nprobe >= k and a large
-    cap this equals ``exact_pairs``.  Returns (a int64, b int64, sim float32),
-    a < b, sim >= threshold, sorted by (a, b).  Memory: O(n * nprobe) for the
-    assignment plus one group at a time plus the output.
+    probe up to ``nprobe`` lists, those within ``probe_margin`` of the home
+    centroid (``probe_mask``; inf: all nprobe), and meet every part of each;
+    each (list, part) group is one ``search_block`` call, so the neighbour cap
+    applies per query per group, before self-pairs are dropped.  As in the job,
+    vectors first make the ``transport_dtype`` round trip and the search runs
+    at ``threshold - transport_slack``.  With nprobe >= k, an infinite margin,
+    float32 and a large cap this equals ``exact_pairs``.  Returns (a int64,
+    b int64, sim float32), a < b, sorted by (a, b).  Memory: O(n * nprobe) for
+    the assignment plus one group at a time plus the output.
     """
     x = _as_float32_rows(vecs, "vecs")
-    lists = assign_lists(x, centroids, nprobe)
+    if transport_dtype != "float32":
+        x = unpack_rows(pack_rows(x, transport_dtype), transport_dtype)
+    threshold = threshold - transport_slack(transport_dtype)
+    lists, sims = assign_lists(x, centroids, nprobe, return_sims=True)
+    lists = np.where(probe_mask(sims, probe_margin), lists, -1)
     parts = plan_parts(np.bincount(lists[:, 0], minlength=len(centroids)), max_list_size)
     found = [_empty_pairs()]
     for _lst, _part, pairs in iter_group_searches(x, lists, parts, threshold, max_neighbors, block_rows):
