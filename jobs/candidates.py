@@ -25,7 +25,7 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.config import EmbeddingConfig, PhashConfig, SelfJoinConfig
+from jobs.config import PHASH_KEYS, EmbeddingConfig, PhashConfig, SelfJoinConfig
 from udfs import adapters, ivf
 from udfs.hashing import band_radius
 from udfs.metrics import STAGE_EMBEDDING, STAGE_PHASH
@@ -251,8 +251,9 @@ def _empty_pairs(spark: SparkSession) -> DataFrame:
 
 def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig) -> DataFrame:
     """Add `is_duplicate`: each stage's own decision threshold, applied to stored scores."""
-    rule = (F.when(F.col("stage") == STAGE_PHASH, F.col("hamming") <= phash.max_hamming)
-             .when(F.col("stage") == STAGE_EMBEDDING, F.col("similarity") >= emb.threshold)
-             .otherwise(F.lit(True)))
+    rule = F.when(F.col("stage") == STAGE_PHASH, F.col("hamming") <= phash.max_hamming)
+    for family in PHASH_KEYS:  # the weight-free key families of jobs/hashkeys.py
+        rule = rule.when(F.col("stage") == f"phash_{family}", F.col("hamming") <= phash.key_hamming(family))
+    rule = rule.when(F.col("stage") == STAGE_EMBEDDING, F.col("similarity") >= emb.threshold).otherwise(F.lit(True))
     return pairs.withColumn("is_duplicate", rule)
 

@@ -66,18 +66,51 @@ class DecodeConfig:
         _at_least("decode.max_pixels", self.max_pixels, 1)
 
 
+PHASH_KEYS = ("trim", "flip", "crop", "rotate")
+
+
 @dataclass(frozen=True)
 class PhashConfig:
+    """Weight-free matching: the full-image pHash plus the keys of udfs/robust.py.
+
+    Every key is a 64-bit pHash compared by Hamming distance, each key family with
+    its own threshold (measured on bench/quality.py; bench/RESULTS.md "quality"):
+    ``trim`` the content box (uniform borders, padding, letterbox removed), ``flip``
+    the mirrored content box, ``crop`` its centre 90/80/60% against a copy's content
+    box, ``rotate`` its centre turned 5 degrees either way.
+    """
+
     enabled: bool = True
-    max_hamming: int = 10             # decision threshold: duplicate when distance <= this (of 64 bits)
-    candidate_hamming: int = 12       # pairs up to this distance are stored for retuning
+    max_hamming: int = 6              # full-image pHash: duplicate when distance <= this (of 64 bits)
+    candidate_hamming: int = 10       # pairs up to this distance are stored for retuning
     bands: int = 4                    # multi-index hashing bands (more bands: fewer probes, more collisions)
+    min_quality: float = 1.0          # images flatter than this (mean gradient, grey levels) make no hash edges
+    keys: tuple[str, ...] = PHASH_KEYS  # extra key families; [] = the full-image pHash alone
+    trim_hamming: int = 6             # content box ~ content box
+    flip_hamming: int = 6             # mirrored content box ~ content box
+    crop_hamming: int = 4             # centre 90/80/60% crop ~ a copy's content box
+    rotate_hamming: int = 2           # centre turned 5 degrees ~ a copy's centre 60%
+    key_candidate_extra: int = 1      # key pairs up to <key>_hamming + this are stored for retuning
 
     def validate(self) -> None:
         _between("phash.max_hamming", self.max_hamming, 0, 64)
         _between("phash.candidate_hamming", self.candidate_hamming, self.max_hamming, 64,
                  hint="it must be >= phash.max_hamming")
         _between("phash.bands", self.bands, 1, 16)
+        _at_least("phash.min_quality", self.min_quality, 0.0)
+        for key in self.keys:
+            _choice("phash.keys", key, PHASH_KEYS)
+        for key in PHASH_KEYS:
+            _between(f"phash.{key}_hamming", getattr(self, f"{key}_hamming"), 0, 32)
+        _between("phash.key_candidate_extra", self.key_candidate_extra, 0, 16)
+
+    def key_hamming(self, family: str) -> int:
+        """Decision threshold of a key family (trim, flip, crop, rotate)."""
+        return int(getattr(self, f"{family}_hamming"))
+
+    def key_candidate_hamming(self, family: str) -> int:
+        """Pairs of a key family are stored up to this distance."""
+        return self.key_hamming(family) + self.key_candidate_extra
 
 
 @dataclass(frozen=True)
@@ -140,7 +173,10 @@ KEEP_COLUMNS = ("pixels", "bytes", "width", "height", "item_id", "uri")
 class ClusterConfig:
     # Keep policy: a total order; item_id asc is appended when absent so ties cannot remain.
     keep_order: tuple[str, ...] = ("pixels desc", "bytes desc", "item_id asc")
-    driver_max_edges: int = 5_000_000  # duplicate edges clustered on the driver
+    # Up to this many duplicate edges are clustered on the driver (~200 bytes per edge); above it,
+    # components are found on the executors (jobs/components.py) and each is decided in one task.
+    # Both give the same decisions.
+    driver_max_edges: int = _runtime(5_000_000)
     reelect: bool = False             # incremental runs: let better new items replace earlier keepers
 
     def validate(self) -> None:

@@ -22,7 +22,7 @@ from udfs.io import TRANSIENT_REASONS as READ_TRANSIENT
 
 log = logging.getLogger("dedup")
 
-FEATURE_VERSION = "2"  # bump when decode/hash code changes what it computes
+FEATURE_VERSION = "3"  # bump when decode/hash code changes what it computes
 
 
 def hash_items(items: DataFrame, cfg: InputConfig, fetch: FetchConfig = FetchConfig()) -> DataFrame:
@@ -43,11 +43,12 @@ def vector_items(items: DataFrame) -> DataFrame:
 
 def vector_features(vector_contents: DataFrame) -> DataFrame:
     """One FEATURE row per distinct vector (no pixels, no pHash)."""
-    return (vector_contents.where(F.col("content_sha256").isNotNull())
-            .groupBy("content_sha256").agg(F.first("embedding").alias("embedding"))
-            .select("content_sha256", F.lit(None).cast("int").alias("width"),
-                    F.lit(None).cast("int").alias("height"), F.lit(None).cast("long").alias("phash"),
-                    "embedding", F.lit(None).cast("string").alias("decode_error")))
+    none = {"width": "int", "height": "int", "phash": "long", "quality": "float",
+            **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "decode_error": "string"}
+    grouped = (vector_contents.where(F.col("content_sha256").isNotNull())
+               .groupBy("content_sha256").agg(F.first("embedding").alias("embedding")))
+    return grouped.select(*[c if c in ("content_sha256", "embedding") else F.lit(None).cast(none[c]).alias(c)
+                            for c in adapters.FEATURE_COLUMNS])
 
 
 def distinct_contents(contents: DataFrame) -> DataFrame:
@@ -57,24 +58,29 @@ def distinct_contents(contents: DataFrame) -> DataFrame:
               .agg(F.min_by("uri", "item_id").alias("uri")))
 
 
-def feature_fingerprint(decode: DecodeConfig, model_fingerprint: str | None) -> str:
-    blob = f"v{FEATURE_VERSION}|max_pixels={decode.max_pixels}|model={model_fingerprint or 'none'}"
+def feature_fingerprint(decode: DecodeConfig, model_fingerprint: str | None, keys: tuple[str, ...] = ()) -> str:
+    """Cache key of the computed features: code version, decode limit, model, robust keys."""
+    blob = (f"v{FEATURE_VERSION}|max_pixels={decode.max_pixels}|model={model_fingerprint or 'none'}"
+            f"|keys={','.join(keys)}")
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def compute_features(spark: SparkSession, distinct: DataFrame, input_cfg: InputConfig,
                      decode: DecodeConfig, embed: adapters.EmbedSpec | None,
                      cache: CacheConfig, fingerprint: str,
-                     fetch: FetchConfig = FetchConfig()) -> tuple[DataFrame | None, DataFrame]:
+                     fetch: FetchConfig = FetchConfig(),
+                     keys: tuple[str, ...] = ()) -> tuple[DataFrame | None, DataFrame]:
     """(cached features or None, freshly computed features) for every distinct content.
 
+    `keys`: the robust key columns to compute (adapters.robust_keys of phash.keys).
     Cached rows are reused; only contents missing from the cache are decoded.
     Transient read failures are not cached, so they are retried next run.
     """
     cached = read_cache(spark, cache, fingerprint)
     todo = distinct if cached is None else distinct.join(cached.select("content_sha256"), "content_sha256", "left_anti")
     fn = partial(adapters.compute_features, max_bytes=input_cfg.max_file_bytes,
-                 max_pixels=decode.max_pixels, embed=embed, fetch=fetch.options(), workers=fetch.workers)
+                 max_pixels=decode.max_pixels, embed=embed, fetch=fetch.options(), workers=fetch.workers,
+                 keys=keys)
     fresh = todo.repartition(spark.sparkContext.defaultParallelism * 2, "content_sha256") \
                 .mapInPandas(fn, adapters.FEATURE_DDL)
     if cached is not None:

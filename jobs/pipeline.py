@@ -19,9 +19,10 @@ from typing import Iterator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs import candidates, decisions, features, ingest, manifest, publish, store
+from jobs import candidates, decisions, features, hashkeys, ingest, manifest, publish, store
 from jobs import schemas as S
-from jobs.config import CacheConfig, JobConfig
+from jobs.config import PHASH_KEYS, CacheConfig, JobConfig
+from udfs import adapters
 from udfs.adapters import EmbedSpec
 
 log = logging.getLogger("dedup")
@@ -111,13 +112,14 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
             log.info("[ingest] compared against the corpus store %s", ctx.corpus)
 
     with stage(ctx, "features"):
-        fp = features.feature_fingerprint(cfg.decode, model_fingerprint)
+        keys = adapters.robust_keys(cfg.phash.keys) if cfg.phash.enabled else ()
+        fp = features.feature_fingerprint(cfg.decode, model_fingerprint, keys)
         if vectors:
             cached, fresh = None, materialize(ctx, features.vector_features(with_vectors), "features_new")
         else:
             distinct = features.distinct_contents(contents)
             cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cache, fp,
-                                                        cfg.fetch)
+                                                        cfg.fetch, keys)
             fresh = materialize(ctx, fresh, "features_new")
         feats = fresh if cached is None else cached.unionByName(fresh)
         n_new = fresh.count()
@@ -133,7 +135,10 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
     with stage(ctx, "candidates"):
         parts = []
         if cfg.phash.enabled:
-            parts.append(candidates.phash_pairs(feats, cfg.phash))
+            hashable = hashkeys.hashable(feats, cfg.phash)
+            full = candidates.phash_pairs(hashable, cfg.phash)
+            parts.append(hashkeys.drop_framed_phash_pairs(full, hashable) if cfg.phash.keys else full)
+            parts.append(hashkeys.key_pairs(hashable, cfg.phash))
         ctx.stats["embedding_stage"] = embed is not None or vectors
         if ctx.stats["embedding_stage"]:
             parts.append(candidates.embedding_pairs(spark, feats, cfg.embedding, cfg.selfjoin, ctx.stats,
@@ -241,6 +246,9 @@ def _summary(ctx: RunContext, actions: dict, reasons: dict, model_fp: str | None
         "thresholds": {
             "phash_max_hamming": cfg.phash.max_hamming if cfg.phash.enabled else None,
             "phash_candidate_hamming": cfg.phash.candidate_hamming if cfg.phash.enabled else None,
+            **{f"phash_{k}_{kind}_hamming": (cfg.phash.key_hamming(k) if kind == "max" else cfg.phash.key_candidate_hamming(k))
+               if cfg.phash.enabled and k in cfg.phash.keys else None
+               for k in PHASH_KEYS for kind in ("max", "candidate")},
             "embedding_threshold": cfg.embedding.threshold if emb_on else None,
             "embedding_candidate_threshold": cfg.embedding.candidate_threshold if emb_on else None,
         },

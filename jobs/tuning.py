@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from jobs.show import read_manifest
-from udfs.metrics import STAGE_EMBEDDING, STAGE_PHASH
+from udfs.metrics import KEY_STAGES, STAGE_EMBEDDING, STAGE_PHASH
 
 LABEL_COLUMNS = ("item_a", "item_b", "is_duplicate")
 PLANTED_COLUMNS = ("file", "original", "edit", "group")
@@ -57,6 +57,8 @@ class StageScore:
 STAGE_SCORES: dict[str, StageScore] = {
     STAGE_PHASH: StageScore("hamming", True, "phash", "max_hamming",
                             "phash_max_hamming", "phash_candidate_hamming"),
+    **{stage: StageScore("hamming", True, "phash", f"{stage[len('phash_'):]}_hamming",
+                         f"{stage}_max_hamming", f"{stage}_candidate_hamming") for stage in KEY_STAGES},
     STAGE_EMBEDDING: StageScore("similarity", False, "embedding", "threshold",
                                 "embedding_threshold", "embedding_candidate_threshold"),
 }

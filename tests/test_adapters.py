@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from udfs import adapters
 from udfs.hashing import band_radius, hamming
@@ -31,8 +32,9 @@ def test_compute_features_decodes_and_reports_errors(small_corpus):
                                 str(small_corpus / "broken/notes.png"),
                                 str(small_corpus / "broken/truncated.jpg")]})
     out = next(adapters.compute_features(iter([pdf]), 1 << 26, 10**8, embed=None))
-    assert list(out.columns) == ["content_sha256", "width", "height", "phash", "embedding", "decode_error"]
+    assert list(out.columns) == list(adapters.FEATURE_COLUMNS)
     assert (out["width"][0], out["height"][0]) == (600, 400)
+    assert out["quality"][0] > 1.0 and out[list(adapters.ROBUST_KEY_COLUMNS)].isna().all(axis=None)  # no keys asked
     assert out["decode_error"][1].startswith("not_an_image:")
     assert out["decode_error"][2].startswith("truncated:")
     assert pd.isna(out["phash"][1])
@@ -93,3 +95,24 @@ def test_phash_survives_batches_with_failures_bit_exact(small_corpus):
     out = next(adapters.compute_features(iter([pdf]), 1 << 26, 10**8, embed=None))
     with Image.open(good) as im:
         assert int(out["phash"][0]) == phash64(im.convert("RGB"))
+
+
+def test_compute_features_adds_the_robust_keys_asked_for_bit_exact(small_corpus):
+    """The key columns equal udfs.robust on the decoded image, also next to a failed row."""
+    from PIL import Image
+
+    from udfs import robust
+
+    good = small_corpus / "originals/astronaut.jpg"
+    sha = hashlib.sha256(good.read_bytes()).hexdigest()
+    pdf = pd.DataFrame({"content_sha256": ["b", sha], "uri": [str(small_corpus / "broken/noise.jpg"), str(good)]})
+    keys = adapters.robust_keys(["flip", "rotate"])
+    assert keys == ("phash_trim", "phash_flip", "phash_c60", "phash_ccw5", "phash_cw5")
+    out = next(adapters.compute_features(iter([pdf]), 1 << 26, 10**8, embed=None, keys=keys))
+    with Image.open(good) as im:
+        want = robust.robust_hashes(im.convert("RGB"))
+        q = robust.quality(im.convert("RGB"))
+    for column in keys:
+        assert int(out[column][1]) == want[column], column
+    assert pd.isna(out["phash_c80"][1]) and pd.isna(out["phash_trim"][0])
+    assert out["quality"][1] == pytest.approx(q, rel=1e-6) and pd.isna(out["quality"][0])

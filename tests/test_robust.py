@@ -89,13 +89,20 @@ def test_border_is_trimmed(photos, fill):
     assert _dist(framed_keys[robust.KEY_PHASH], keys[robust.KEY_PHASH]) > 10  # what plain pHash sees
 
 
-def test_one_sided_padding_is_trimmed(photos):
+def test_letterbox_is_trimmed_but_a_one_sided_strip_is_not(photos):
+    """Padding on two opposite sides is a frame; a uniform strip on one side is part of the
+    picture (a sky that brightening widens), so the content box stays the whole image."""
     img = photos["coffee"]
     w, h = img.size
-    padded = Image.new("RGB", (w, round(h * 1.4)), (0, 0, 0))
-    padded.paste(img, (0, 0))
-    assert robust.border_box(padded)[3] == pytest.approx(h, abs=0.02 * padded.size[1])
-    assert _dist(robust.robust_hashes(padded)[robust.KEY_TRIM], robust.robust_hashes(img)[robust.KEY_TRIM]) <= 6
+    boxed = Image.new("RGB", (w, round(h * 1.4)), (0, 0, 0))
+    boxed.paste(img, (0, round(h * 0.2)))
+    box = robust.border_box(boxed)
+    assert box[1] == pytest.approx(0.2 * h, abs=0.02 * boxed.size[1])
+    assert box[3] == pytest.approx(1.2 * h, abs=0.02 * boxed.size[1])
+    assert _dist(robust.robust_hashes(boxed)[robust.KEY_TRIM], robust.robust_hashes(img)[robust.KEY_TRIM]) <= 6
+    strip = Image.new("RGB", (w, round(h * 1.4)), (0, 0, 0))
+    strip.paste(img, (0, 0))
+    assert robust.border_box(strip) is None
 
 
 def test_photos_without_borders_and_flat_images_are_not_trimmed(photos):

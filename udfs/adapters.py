@@ -20,8 +20,24 @@ log = logging.getLogger("udfs.adapters")
 
 # Spark DDL of each adapter's output, next to the code that produces it.
 CONTENT_DDL = "item_id string, uri string, input_error string, content_sha256 string, bytes long, read_error string"
-FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, "
-               "embedding array<float>, decode_error string")
+#: The weight-free keys of udfs/robust.py kept per content (null when not computed or,
+#: for crop/rotation keys, when the region is flat); `quality` is robust.quality().
+ROBUST_KEY_COLUMNS = ("phash_trim", "phash_flip", "phash_c90", "phash_c80", "phash_c60", "phash_ccw5", "phash_cw5")
+FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, quality float, "
+               + ", ".join(f"{c} long" for c in ROBUST_KEY_COLUMNS)
+               + ", embedding array<float>, decode_error string")
+FEATURE_COLUMNS = ("content_sha256", "width", "height", "phash", "quality", *ROBUST_KEY_COLUMNS,
+                   "embedding", "decode_error")
+#: Which robust keys each key family (config phash.keys) needs.
+FAMILY_KEYS = {"trim": ("phash_trim",), "flip": ("phash_trim", "phash_flip"),
+               "crop": ("phash_trim", "phash_c90", "phash_c80", "phash_c60"),
+               "rotate": ("phash_c60", "phash_ccw5", "phash_cw5")}
+
+
+def robust_keys(families) -> tuple[str, ...]:
+    """The robust key columns the given key families need, in ROBUST_KEY_COLUMNS order."""
+    wanted = {k for f in families for k in FAMILY_KEYS[f]}
+    return tuple(k for k in ROBUST_KEY_COLUMNS if k in wanted)
 BAND_DDL = "phash long, band int, value long, probe boolean"
 PAIR_DDL = "sha_a string, sha_b string, similarity double"
 
@@ -137,47 +153,63 @@ class EmbedSpec:
 
 
 def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels: int,
-                     embed: EmbedSpec | None, fetch=None, workers: int = 1) -> Iterator[pd.DataFrame]:
-    """(content_sha256, uri) -> FEATURE_DDL: decode once, then pHash and the embedding.
+                     embed: EmbedSpec | None, fetch=None, workers: int = 1,
+                     keys: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
+    """(content_sha256, uri) -> FEATURE_DDL: decode once, then hashes and the embedding.
 
-    Read, sha256 check, decode and pHash run in `workers` threads. Bytes that no
-    longer hash to content_sha256 (the file or URL changed since it was hashed)
-    become a `changed` error. Memory: with an embedding model, one Arrow batch of
-    decoded images (spark.arrow_batch_rows), embedded in chunks of
-    `embed.batch_size`; without one, only the hashes are kept.
+    Per content: pHash, quality (flatness score) and the robust key columns named
+    in `keys` (see robust_keys; the others stay null). Read, sha256 check, decode and
+    hashing run in `workers` threads. Bytes that no longer hash to content_sha256
+    (the file or URL changed since it was hashed) become a `changed` error. Memory:
+    with an embedding model, one Arrow batch of decoded images
+    (spark.arrow_batch_rows), embedded in chunks of `embed.batch_size`; without
+    one, only the hashes are kept.
     """
     from udfs.decode import decode_image
-    from udfs.hashing import phash64, sha256_hex
+    from udfs import robust
+    from udfs.hashing import sha256_hex
     from udfs.io import read_many
 
     embedder = _load_embedder(embed) if embed else None
+    settings = robust.RobustConfig(keys=(robust.KEY_PHASH, *keys))
 
     def features_of(data: bytes) -> tuple:
         decoded = decode_image(data, max_pixels)
         image = decoded.image if embedder else None  # keep pixels only for the model
-        return sha256_hex(data), decoded.width, decoded.height, phash64(decoded.image), image
+        hashes = robust.robust_hashes(decoded.image, settings)
+        hashes["quality"] = robust.quality(decoded.image)
+        return sha256_hex(data), decoded.width, decoded.height, hashes, image
 
+    hash_columns = ("phash", *ROBUST_KEY_COLUMNS)
     for pdf in batches:
         _fault_injection_point("features")
-        rows, images = [], []
+        columns: dict[str, list] = {c: [] for c in ("content_sha256", "width", "height", "quality",
+                                                    *hash_columns, "decode_error")}
+        images = []
         results = read_many(list(pdf["uri"]), max_bytes, fetch, workers, transform=features_of)
         for sha, result in zip(pdf["content_sha256"], results):
             if not isinstance(result, Exception) and result[0] != sha:
                 result = ContentChanged(sha, result[0])
-            if isinstance(result, Exception):
-                rows.append((sha, None, None, None, _error(result)))
-                images.append(None)
-            else:
-                rows.append((sha, *result[1:4], None))
-                images.append(result[4])
-        # Build each column with its own dtype: a frame built from rows would pass
-        # the 64-bit hashes through float64 (53-bit mantissa) wherever a row is None.
-        sha, width, height, phash, error = (list(c) for c in zip(*rows)) if rows else ([],) * 5
-        out = pd.DataFrame({"content_sha256": sha, "width": pd.array(width, dtype="Int32"),
-                            "height": pd.array(height, dtype="Int32"),
-                            "phash": pd.array(phash, dtype="Int64"), "decode_error": error})
+            failed = isinstance(result, Exception)
+            hashes = {} if failed else result[3]
+            columns["content_sha256"].append(sha)
+            columns["width"].append(None if failed else result[1])
+            columns["height"].append(None if failed else result[2])
+            for c in ("quality", *hash_columns):
+                columns[c].append(hashes.get(c))
+            columns["decode_error"].append(_error(result) if failed else None)
+            images.append(None if failed else result[4])
+        # Each column with its own dtype: a frame built from rows would pass the 64-bit
+        # hashes through float64 (53-bit mantissa) wherever a row is None.
+        out = pd.DataFrame({
+            "content_sha256": columns["content_sha256"],
+            "width": pd.array(columns["width"], dtype="Int32"),
+            "height": pd.array(columns["height"], dtype="Int32"),
+            "quality": pd.array(columns["quality"], dtype="Float32"),
+            **{c: pd.array(columns[c], dtype="Int64") for c in hash_columns},
+            "decode_error": columns["decode_error"]})
         out["embedding"] = _embed_column(embedder, images) if embedder else None
-        yield out[["content_sha256", "width", "height", "phash", "embedding", "decode_error"]]
+        yield out[list(FEATURE_COLUMNS)]
 
 
 def _load_embedder(spec: EmbedSpec):

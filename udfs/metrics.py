@@ -21,8 +21,16 @@ import numpy as np
 STAGE_EXACT = "exact"
 STAGE_PHASH = "phash"
 STAGE_EMBEDDING = "embedding"
-#: Strongest evidence first: identical bytes, then perceptual hash, then embedding.
-STAGE_PRIORITY: tuple[str, ...] = (STAGE_EXACT, STAGE_PHASH, STAGE_EMBEDDING)
+# Weight-free keys beyond the full-image pHash (udfs/robust.py, jobs/hashkeys.py): the content
+# box (borders trimmed), its mirror, its centre crops, its centre turned by 5 degrees.
+STAGE_PHASH_TRIM = "phash_trim"
+STAGE_PHASH_FLIP = "phash_flip"
+STAGE_PHASH_CROP = "phash_crop"
+STAGE_PHASH_ROTATE = "phash_rotate"
+KEY_STAGES: tuple[str, ...] = (STAGE_PHASH_TRIM, STAGE_PHASH_FLIP, STAGE_PHASH_CROP, STAGE_PHASH_ROTATE)
+#: Strongest evidence first: identical bytes, then perceptual hashes (full image, then
+#: the content box and its transforms), then embedding.
+STAGE_PRIORITY: tuple[str, ...] = (STAGE_EXACT, STAGE_PHASH, *KEY_STAGES, STAGE_EMBEDDING)
 
 DEFAULT_HASH_BITS = 64
 _EPS = 1e-9

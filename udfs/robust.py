@@ -73,12 +73,12 @@ class RobustConfig:
     """Settings of the robust keys. Units: pixels of the full image unless said."""
 
     keys: tuple[str, ...] = ALL_KEYS
-    trim_thumb: int = 128           # border search on a thumbnail with this longest side
+    trim_thumb: int = 256           # border search on a thumbnail with at most this longest side
     trim_tolerance: int = 8         # grey levels a border pixel may differ from the border colour
     trim_fraction: float = 0.98     # share of a line's pixels that must be border-coloured
     trim_min_side: float = 0.03     # a side counts as a border from this share of the side length
     trim_max_side: float = 0.35     # ... up to this share (more is a flat region of the picture)
-    trim_inset: float = 0.005       # shave this share more off each trimmed side (edge ringing)
+    trim_inset: float = 0.0         # shave this share more off each trimmed side (edge ringing)
     min_region_quality: float = 1.0  # omit a crop/rotation key whose region is flatter than this
     work_side: int = 256            # keys other than phash use a copy reduced to about this size
 
@@ -158,17 +158,22 @@ def _edge_run(lines: np.ndarray, tolerance: int, fraction: float) -> int:
 def border_box(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[int, int, int, int] | None:
     """``(left, top, right, bottom)`` of the content inside uniform borders, or None.
 
-    Searched on a greyscale thumbnail resized to ``cfg.trim_thumb`` pixels on
-    its longest side (so small and large copies are judged at one scale).
+    Searched on a greyscale thumbnail of at most ``cfg.trim_thumb`` pixels on
+    its longest side (robust_hashes passes its ~256 px working copy, so the box
+    edge is within about one working pixel: a content box 2% too small moves
+    the hash of a textured photo by 8-10 bits).
     Each side is trimmed on its own (its own border colour), and trimming
     repeats while it finds more (a white frame around a photo with black
     edges loses both). None when no side has a border of at least
     ``cfg.trim_min_side`` of its length, or when less than a quarter of
-    either side would be left (a flat image).
+    either side would be left (a flat image). A round of trimming counts only
+    when it trims two opposite sides: frames, padding, letterbox and pillarbox
+    bars come in pairs, while a uniform strip on one side is usually sky or
+    wall, which an edit such as brightening widens or narrows.
     """
     gray = _gray(img)
     w, h = gray.size
-    s = cfg.trim_thumb / max(w, h)
+    s = min(cfg.trim_thumb, max(w, h)) / max(w, h)  # never upsampled
     thumb = np.asarray(gray.resize((max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.BOX))
     th, tw = thumb.shape
     l, t, r, b = 0, 0, tw, th
@@ -182,8 +187,8 @@ def border_box(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[in
         # one blended line between border and content (resampling, JPEG ringing)
         runs = [run + 1 if max(2, cfg.trim_min_side * side) <= run <= cfg.trim_max_side * side else 0
                 for run, side in zip(runs, (tw, th, tw, th))]
-        if not any(runs):
-            break
+        if not ((runs[0] and runs[2]) or (runs[1] and runs[3])):
+            break  # one-sided: a uniform sky or wall in the photo, not a frame or padding
         l, t, r, b = l + runs[0], t + runs[1], r - runs[2], b - runs[3]
     if (l, t, r, b) == (0, 0, tw, th) or r - l < tw / 4 or b - t < th / 4:
         return None

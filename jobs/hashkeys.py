@@ -1,0 +1,152 @@
+"""Weight-free candidate edges beyond the full-image pHash: borders, mirror, crops, rotation.
+
+Every content carries the 64-bit keys of udfs/robust.py (features columns
+``phash_trim``, ``phash_flip``, ``phash_c90/c80/c60``, ``phash_ccw5/cw5``). A key
+family compares one key of an image with another key of a copy:
+
+========== ===================================== ==========================================
+family     probe key (one image)                 indexed key (the other image)
+========== ===================================== ==========================================
+trim       content box (only images with a       content box: a framed or padded copy
+           border: without one it equals the     against its original
+           full-image pHash, compared already)
+flip       mirrored content box                  content box: a left-right mirrored copy
+crop       centre 90 / 80 / 60% of the box       content box: a copy cropped to that centre
+rotate     centre 60% turned 5 degrees each way  centre 60%: a copy turned by about 5 degrees
+========== ===================================== ==========================================
+
+Pairs are found with the same multi-index hashing as the pHash stage (exact band
+values of the indexed keys, band values within a radius of the probe keys), so
+nothing is compared all-against-all. Each family stores its pairs up to
+``phash.<family>_hamming + phash.key_candidate_extra`` bits (stage
+``phash_<family>``, the smallest distance over the family's key pairs); the
+decision threshold is applied later by ``candidates.decide``.
+
+Two rules that keep precision (measured on bench/quality.py):
+- flat images (``quality`` below ``phash.min_quality``) make no hash edges at all:
+  flat regions hash to noise and collide;
+- when both images of a full-image pHash pair have a border, that pair is dropped:
+  the frames dominate the low frequencies, so unrelated photographs in the same
+  frame look alike. Their content boxes are compared by the ``trim`` family instead.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from jobs.config import PhashConfig
+from udfs import adapters
+from udfs.hashing import band_radius
+
+#: (probe key, indexed key, family): key pairs whose distance makes an edge of that family.
+KEY_PAIRS: tuple[tuple[str, str, str], ...] = (
+    ("phash_trim", "phash_trim", "trim"),
+    ("phash_flip", "phash_trim", "flip"),
+    ("phash_c90", "phash_trim", "crop"),
+    ("phash_c80", "phash_trim", "crop"),
+    ("phash_c60", "phash_trim", "crop"),
+    ("phash_ccw5", "phash_c60", "rotate"),
+    ("phash_cw5", "phash_c60", "rotate"),
+)
+
+# As in the pHash stage: contents sharing one key value are all paired up to this group
+# size; a larger group (placeholders, near-blank images) is represented by its smallest id.
+GROUP_EXPANSION_LIMIT = 32
+MIN_KEY_BITS = 16  # a key with fewer bits set is a near-flat region's hash (see candidates.MIN_PHASH_BITS)
+
+
+def stage_of(family: str) -> str:
+    return f"phash_{family}"
+
+
+def hashable(features: DataFrame, cfg: PhashConfig) -> DataFrame:
+    """Contents that may make hash edges: decoded, with a pHash, not flatter than cfg.min_quality."""
+    return features.where(F.col("phash").isNotNull()
+                          & (F.coalesce(F.col("quality"), F.lit(0.0)) >= F.lit(cfg.min_quality)))
+
+
+def framed(features: DataFrame) -> DataFrame:
+    """(content_sha256, framed): whether the content has a uniform border (content box != image)."""
+    return features.select("content_sha256", (F.col("phash_trim").isNotNull()
+                                              & (F.col("phash_trim") != F.col("phash"))).alias("framed"))
+
+
+def drop_framed_phash_pairs(pairs: DataFrame, features: DataFrame) -> DataFrame:
+    """Remove full-image pHash pairs between two framed contents (their content boxes are compared instead)."""
+    flags = framed(features)
+    fa = flags.select(F.col("content_sha256").alias("sha_a"), F.col("framed").alias("framed_a"))
+    fb = flags.select(F.col("content_sha256").alias("sha_b"), F.col("framed").alias("framed_b"))
+    both = F.coalesce(F.col("framed_a"), F.lit(False)) & F.coalesce(F.col("framed_b"), F.lit(False))
+    return (pairs.join(fa, "sha_a", "left").join(fb, "sha_b", "left")
+                 .where(~both).drop("framed_a", "framed_b"))
+
+
+def key_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:
+    """Content pairs of every enabled key family: (sha_a < sha_b, similarity, hamming, stage).
+
+    `features` should already be `hashable`. Families not in cfg.keys make no pairs.
+    """
+    spark = features.sparkSession
+    used = [(p, i, fam) for p, i, fam in KEY_PAIRS if fam in cfg.keys]
+    if not used:
+        return spark.createDataFrame([], "sha_a string, sha_b string, similarity double, hamming int, stage string")
+    names = sorted({k for p, i, _ in used for k in (p, i)})
+    entries = F.array(*[F.struct(F.lit(k).alias("key"), F.col(k).alias("h")) for k in names])
+    is_framed = F.col("phash_trim").isNotNull() & (F.col("phash_trim") != F.col("phash"))
+    long = (features.select("content_sha256", is_framed.alias("framed"), F.explode(entries).alias("e"))
+                    .select("content_sha256", "framed", "e.key", "e.h")
+                    .where(F.col("h").isNotNull() & (F.bit_count("h") >= MIN_KEY_BITS)))
+    groups = long.groupBy("key", "h").agg(F.min("content_sha256").alias("rep"), F.count("*").alias("size"))
+    members = (long.join(groups, ["key", "h"])
+                   .where((F.col("size") <= GROUP_EXPANSION_LIMIT) | (F.col("content_sha256") == F.col("rep")))
+                   .select("key", "h", "content_sha256", "framed")).cache()
+    try:
+        exact = _bands(members.where(F.col("key").isin(sorted({i for _, i, _ in used}))), 0, cfg.bands) \
+            .select(F.col("key").alias("ikey"), F.col("h").alias("ih"), "band", "value")
+        probes = None
+        for probe_key, index_key, family in used:
+            source = members.where(F.col("key") == probe_key)
+            if family == "trim":  # unframed: content box == image, compared by the pHash stage
+                source = source.where("framed")
+            radius = band_radius(cfg.key_candidate_hamming(family), cfg.bands)
+            rows = (_bands(source, radius, cfg.bands)
+                    .select(F.col("key").alias("pkey"), F.col("h").alias("ph"), "band", "value",
+                            F.lit(index_key).alias("ikey"), F.lit(family).alias("family"),
+                            F.lit(cfg.key_candidate_hamming(family)).alias("bound")))
+            probes = rows if probes is None else probes.unionByName(rows)
+        near = (probes.join(exact, ["ikey", "band", "value"])
+                      .select("pkey", "ph", "ikey", "ih", "family", "bound").distinct()
+                      .withColumn("hamming", F.expr("bit_count(ph ^ ih)"))
+                      .where(F.col("hamming") <= F.col("bound")))
+        pm = members.select(F.col("key").alias("pkey"), F.col("h").alias("ph"), F.col("content_sha256").alias("c_a"),
+                            "framed")
+        im = members.select(F.col("key").alias("ikey"), F.col("h").alias("ih"), F.col("content_sha256").alias("c_b"))
+        linked = (near.join(pm, ["pkey", "ph"]).join(im, ["ikey", "ih"])
+                      .where((F.col("c_a") != F.col("c_b")) & ((F.col("family") != "trim") | F.col("framed")))
+                      .select(F.least("c_a", "c_b").alias("sha_a"), F.greatest("c_a", "c_b").alias("sha_b"),
+                              F.concat(F.lit("phash_"), F.col("family")).alias("stage"), "hamming"))
+        out = (linked.groupBy("sha_a", "sha_b", "stage").agg(F.min("hamming").alias("hamming"))
+                     .withColumn("similarity", 1.0 - F.col("hamming") / 64.0))
+        return out.localCheckpoint(eager=True)
+    finally:
+        members.unpersist()
+
+
+def _bands(members: DataFrame, radius: int, bands: int) -> DataFrame:
+    """(key, h, band, value) for the distinct (key, h) of `members`: exact band values
+    (radius 0) or every value within `radius` bits of them (the probes)."""
+    fn = partial(_key_bands, bands=bands, radius=radius)
+    return members.select("key", "h").distinct().mapInPandas(fn, "key string, h long, band int, value long")
+
+
+def _key_bands(batches, bands: int, radius: int):
+    """adapters.phash_bands over (key, h) rows, keeping the key; exact values when radius is 0."""
+    for pdf in batches:
+        for key, part in pdf.groupby("key", sort=False):
+            for out in adapters.phash_bands(iter([part.rename(columns={"h": "phash"})[["phash"]]]),
+                                            bands=bands, radius=radius):
+                if radius > 0:
+                    out = out[out["probe"]]
+                yield out.rename(columns={"phash": "h"}).assign(key=key)[["key", "h", "band", "value"]]

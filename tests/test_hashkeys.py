@@ -1,0 +1,102 @@
+"""The weight-free key families (jobs/hashkeys.py) against a brute-force reference."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jobs import candidates, hashkeys
+from jobs.config import PhashConfig
+from udfs.adapters import FEATURE_COLUMNS, ROBUST_KEY_COLUMNS
+from udfs.hashing import hamming
+
+pytestmark = pytest.mark.spark
+
+KEYS = ("phash", *ROBUST_KEY_COLUMNS)
+
+
+def _random_hashes(rng, n: int) -> np.ndarray:
+    """Hashes with about 32 bits set, as pHashes have."""
+    bits = rng.random((n, 64)) < 0.5
+    return np.array([int.from_bytes(np.packbits(b).tobytes(), "big", signed=True) for b in bits], dtype=np.int64)
+
+
+def _near(rng, h: int, distance: int) -> int:
+    """A hash `distance` bits away from h (signed int64 in, signed int64 out)."""
+    mask = np.uint64(sum(1 << int(p) for p in rng.choice(64, size=distance, replace=False)))
+    return int((np.array([h], np.int64).view(np.uint64) ^ mask).view(np.int64)[0])
+
+
+def _features(rng, n: int = 120) -> pd.DataFrame:
+    """n contents with random keys, then planted near pairs for every key pair of KEY_PAIRS."""
+    rows = {k: list(_random_hashes(rng, n)) for k in KEYS}
+    rows["phash_trim"] = [p if i % 3 else t for i, (p, t) in enumerate(zip(rows["phash"], rows["phash_trim"]))]
+    bound = PhashConfig().key_candidate_hamming
+    for probe, index, family in hashkeys.KEY_PAIRS * 4:  # some within the bound, some just beyond
+        a, b = rng.choice(n, size=2, replace=False)
+        rows[index][b] = _near(rng, int(rows[probe][a]), int(rng.integers(0, bound(family) + 2)))
+    df = pd.DataFrame({k: pd.array(v, dtype="Int64") for k, v in rows.items()})
+    df["content_sha256"] = [f"c{i:04d}" for i in range(n)]
+    df["quality"] = np.where(np.arange(n) % 17 == 5, 0.2, 8.0).astype(np.float32)  # a few flat images
+    df.loc[7, "phash_c60"] = pd.NA  # a flat centre emits no key
+    df["width"], df["height"], df["embedding"], df["decode_error"] = 100, 100, None, None
+    return df[list(FEATURE_COLUMNS)]
+
+
+def _brute(df: pd.DataFrame, cfg: PhashConfig) -> set[tuple[str, str, str, int]]:
+    ok = df[df["quality"] >= cfg.min_quality].reset_index(drop=True)
+    framed = (ok["phash_trim"].notna() & (ok["phash_trim"] != ok["phash"])).to_numpy()
+    out: dict[tuple[str, str, str], int] = {}
+    for probe, index, family in hashkeys.KEY_PAIRS:
+        if family not in cfg.keys:
+            continue
+        for i in range(len(ok)):
+            for j in range(len(ok)):
+                if i == j or pd.isna(ok.at[i, probe]) or pd.isna(ok.at[j, index]):
+                    continue
+                if family == "trim" and not framed[i]:
+                    continue
+                d = int(hamming(np.array([ok.at[i, probe]]), np.array([ok.at[j, index]]))[0])
+                if d <= cfg.key_candidate_hamming(family):
+                    a, b = sorted((ok.at[i, "content_sha256"], ok.at[j, "content_sha256"]))
+                    key = (a, b, f"phash_{family}")
+                    out[key] = min(d, out.get(key, 64))
+    return {(*k, d) for k, d in out.items()}
+
+
+@pytest.mark.parametrize("keys", [("trim", "flip", "crop", "rotate"), ("flip",), ()])
+def test_key_pairs_equal_brute_force(spark, keys):
+    rng = np.random.default_rng(len(keys))
+    df = _features(rng)
+    cfg = PhashConfig(keys=keys)
+    feats = spark.createDataFrame(df, "content_sha256 string, width int, height int, phash long, quality float, "
+                                  + ", ".join(f"{c} long" for c in ROBUST_KEY_COLUMNS)
+                                  + ", embedding array<float>, decode_error string")
+    got = hashkeys.key_pairs(hashkeys.hashable(feats, cfg), cfg).toPandas()
+    found = set(zip(got["sha_a"], got["sha_b"], got["stage"], got["hamming"]))
+    truth = _brute(df, cfg)
+    assert found == truth
+    if keys:
+        assert len(truth) >= 2 * len(keys) and {s for *_, s, _ in truth} == {f"phash_{k}" for k in keys}
+    assert np.allclose(got["similarity"], 1 - got["hamming"] / 64)
+    flat = set(df.loc[df["quality"] < 1.0, "content_sha256"])
+    assert not flat & (set(got["sha_a"]) | set(got["sha_b"]))
+
+
+def test_decide_applies_each_family_threshold(spark):
+    cfg = PhashConfig(trim_hamming=5, flip_hamming=3, crop_hamming=2, rotate_hamming=1, max_hamming=4)
+    rows = [("a", "b", s, 1 - h / 64, h) for s in ("phash", "phash_trim", "phash_flip", "phash_crop", "phash_rotate")
+            for h in range(0, 7)]
+    pairs = spark.createDataFrame(rows, "sha_a string, sha_b string, stage string, similarity double, hamming int")
+    from jobs.config import EmbeddingConfig
+    got = candidates.decide(pairs, cfg, EmbeddingConfig()).toPandas()
+    limit = {"phash": 4, "phash_trim": 5, "phash_flip": 3, "phash_crop": 2, "phash_rotate": 1}
+    assert (got["is_duplicate"] == (got["hamming"] <= got["stage"].map(limit))).all()
+
+
+def test_full_phash_pairs_between_two_framed_images_are_dropped(spark):
+    feats = spark.createDataFrame(pd.DataFrame({
+        "content_sha256": ["a", "b", "c"], "phash": [1, 2, 3], "phash_trim": [11, 12, 3]}))
+    pairs = spark.createDataFrame([("a", "b"), ("a", "c"), ("b", "c")], "sha_a string, sha_b string")
+    kept = hashkeys.drop_framed_phash_pairs(pairs, feats).toPandas()
+    assert set(zip(kept["sha_a"], kept["sha_b"])) == {("a", "c"), ("b", "c")}
