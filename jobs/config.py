@@ -166,13 +166,15 @@ class SelfJoinConfig:
         _at_least("selfjoin.max_neighbors", self.max_neighbors, 1)
 
 
-KEEP_COLUMNS = ("pixels", "bytes", "width", "height", "item_id", "uri")
+# framed: 1 when the image has a uniform frame or padding around its content (udfs/robust.py)
+KEEP_COLUMNS = ("framed", "pixels", "bytes", "width", "height", "item_id", "uri")
 
 
 @dataclass(frozen=True)
 class ClusterConfig:
     # Keep policy: a total order; item_id asc is appended when absent so ties cannot remain.
-    keep_order: tuple[str, ...] = ("pixels desc", "bytes desc", "item_id asc")
+    # Unframed first: a padded copy has more pixels, but the extra ones are padding.
+    keep_order: tuple[str, ...] = ("framed asc", "pixels desc", "bytes desc", "item_id asc")
     # Up to this many duplicate edges are clustered on the driver (~200 bytes per edge); above it,
     # components are found on the executors (jobs/components.py) and each is decided in one task.
     # Both give the same decisions.

@@ -18,8 +18,9 @@ def keep_order_columns(order: list[tuple[str, str]]) -> list[Column]:
 
 def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, str]]) -> DataFrame:
     """One row per item with its features, `error`, and `content_rank` (1 = the content's representative)."""
+    framed = F.coalesce(F.col("phash_trim").isNotNull() & (F.col("phash_trim") != F.col("phash")), F.lit(False))
     feats = features.select("content_sha256", "width", "height", "phash", "decode_error",
-                            F.lit(True).alias("_has_features"))
+                            framed.cast("int").alias("framed"), F.lit(True).alias("_has_features"))
     joined = contents.join(feats, "content_sha256", "left")
     missing = F.when(F.col("content_sha256").isNotNull() & F.col("_has_features").isNull(),
                      F.lit("internal_error: no features were computed for this content"))
@@ -36,7 +37,8 @@ def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, 
 def representatives(items: DataFrame) -> DataFrame:
     """The best item of each content (its keep-policy columns)."""
     return (items.where(F.col("content_rank") == 1)
-                 .select("content_sha256", "item_id", "uri", "pixels", "bytes", "width", "height", "prior_keep"))
+                 .select("content_sha256", "item_id", "uri", "pixels", "bytes", "width", "height", "framed",
+                         "prior_keep"))
 
 
 def item_pairs(content_pairs: DataFrame, items: DataFrame) -> DataFrame:

@@ -143,14 +143,18 @@ def phash_flip(img: Image.Image) -> int:
 
 # ---------------------------------------------------------------------------- borders
 
-def _edge_run(lines: np.ndarray, tolerance: int, fraction: float) -> int:
-    """How many leading lines (rows of ``lines``, uint8 2-D) are one uniform colour.
+def _edge_run(lines: np.ndarray, tolerance: int, fraction: float, limit: int) -> int:
+    """How many leading lines (rows of ``lines``, uint8 2-D) are one uniform colour, up to ``limit``.
 
     The colour is the median of the first line; a line counts while at least
-    ``fraction`` of its pixels lie within ``tolerance`` of that colour.
+    ``fraction`` of its pixels lie within ``tolerance`` of that colour. Only the
+    first ``limit`` lines are looked at (a longer run is not a border anyway),
+    and the first line alone when it is not uniform (most photographs).
     """
     ref = float(np.median(lines[0]))
-    close = np.abs(lines.astype(np.int16) - ref) <= tolerance
+    if (np.abs(lines[0].astype(np.int16) - ref) <= tolerance).mean() < fraction:
+        return 0
+    close = np.abs(lines[:limit].astype(np.int16) - ref) <= tolerance
     ok = close.mean(axis=1) >= fraction
     return int(np.argmin(ok)) if not ok.all() else len(ok)
 
@@ -174,15 +178,17 @@ def border_box(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[in
     gray = _gray(img)
     w, h = gray.size
     s = min(cfg.trim_thumb, max(w, h)) / max(w, h)  # never upsampled
-    thumb = np.asarray(gray.resize((max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.BOX))
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    thumb = np.asarray(gray if size == gray.size else gray.resize(size, Image.Resampling.BOX))
     th, tw = thumb.shape
     l, t, r, b = 0, 0, tw, th
     for _ in range(3):
         region = thumb[t:b, l:r]
         if region.shape[0] < th / 4 or region.shape[1] < tw / 4:
             return None
-        runs = [_edge_run(lines, cfg.trim_tolerance, cfg.trim_fraction)
-                for lines in (region.T, region, region.T[::-1], region[::-1])]  # left, top, right, bottom
+        runs = [_edge_run(lines, cfg.trim_tolerance, cfg.trim_fraction, int(cfg.trim_max_side * side) + 1)
+                for lines, side in zip((region.T, region, region.T[::-1], region[::-1]), (tw, th, tw, th))]
+        # left, top, right, bottom
         # a border: at least trim_min_side, at most trim_max_side of the side; then skip the
         # one blended line between border and content (resampling, JPEG ringing)
         runs = [run + 1 if max(2, cfg.trim_min_side * side) <= run <= cfg.trim_max_side * side else 0
