@@ -1,14 +1,24 @@
 """Duplicate edges between contents -> keep/drop decisions per content.
 
-Runs the driver-side clustering of jobs/clusters.py on the thresholded edges
-(only contents that have at least one duplicate edge travel to the driver) and
-returns the decisions as a small Spark DataFrame:
+Runs the clustering and keep policy of jobs/clusters.py on the thresholded
+edges (only contents that have at least one duplicate edge take part) and
+returns the decisions as Spark DataFrames:
 content_sha256, cluster_id, is_keeper, chain_guard, keeper_sha, keeper_similarity,
 matched_by, plus a per-cluster table of weakest/strongest links.
+
+Where it runs depends on the number of duplicate edges:
+
+- up to `cluster.driver_max_edges`: collected to the driver and decided in one
+  call (driver memory ~200 bytes per edge);
+- above it: connected components on the executors (jobs/components.py), then
+  each component is decided by one pandas call (`cogroup(...).applyInPandas`)
+  running the very same `_decide_frame`, so the results equal the driver's.
+  Memory per task: the largest component's edges and nodes.
 """
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -16,56 +26,108 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs import clusters
+from jobs.components import spark_components
 from jobs.config import ClusterConfig
 from udfs.metrics import STAGE_PRIORITY
 
 log = logging.getLogger("dedup")
 
-
-class TooManyEdgesError(RuntimeError):
-    """More duplicate edges than cluster.driver_max_edges allows on the driver."""
-
-
 DECISION_DDL = ("content_sha256 string, cluster_id string, is_keeper boolean, chain_guard boolean, "
                 "keeper_sha string, keeper_similarity double, matched_by string")
 LINK_DDL = "cluster_id string, min_edge_similarity double, max_edge_similarity double"
+# one component's decisions, each row carrying its cluster's links (the executor path's output)
+COMPONENT_DDL = DECISION_DDL + ", min_edge_similarity double, max_edge_similarity double"
 
 
-def collect_edges(content_pairs: DataFrame, cfg: ClusterConfig) -> pd.DataFrame:
-    """Duplicate edges merged per content pair: max similarity, stages joined by '+'."""
-    dup = content_pairs.where("is_duplicate")
-    merged = (dup.groupBy("sha_a", "sha_b")
-                 .agg(F.max("similarity").alias("similarity"),
-                      F.collect_set("stage").alias("stages")))
-    n = merged.count()
-    if n > cfg.driver_max_edges:
-        raise TooManyEdgesError(
-            f"{n} duplicate edges exceed cluster.driver_max_edges={cfg.driver_max_edges}; "
-            "raise it (driver memory ~200 bytes per edge) or tighten the thresholds")
-    edges = merged.toPandas()
-    order = {s: i for i, s in enumerate(STAGE_PRIORITY)}
-    edges["matched_by"] = [
-        "+".join(sorted(s, key=lambda x: order.get(x, len(order)))) for s in edges["stages"]]
-    return edges.drop(columns="stages").sort_values(["sha_a", "sha_b"], ignore_index=True)
+def duplicate_edges(content_pairs: DataFrame) -> DataFrame:
+    """Duplicate edges merged per content pair: (sha_a, sha_b, similarity = max, stages array<string>)."""
+    return (content_pairs.where("is_duplicate")
+                         .groupBy("sha_a", "sha_b")
+                         .agg(F.max("similarity").alias("similarity"), F.collect_set("stage").alias("stages")))
 
 
-def decide_contents(spark: SparkSession, edges: pd.DataFrame, reps: DataFrame,
-                    order: list[tuple[str, str]]) -> tuple[DataFrame, DataFrame, dict]:
-    """Cluster the edges and choose keepers.
+def decide_contents(spark: SparkSession, content_pairs: DataFrame, reps: DataFrame,
+                    order: list[tuple[str, str]], cfg: ClusterConfig) -> tuple[DataFrame, DataFrame, dict]:
+    """Cluster the duplicate edges of `content_pairs` and choose keepers.
 
     `reps` holds one row per content with its representative item's keep-policy
     columns (content_sha256, item_id, uri, pixels, bytes, width, height, prior_keep);
     `order` is the keep policy (ClusterConfig.order(), with prior_keep first on
-    incremental runs).
-    Returns (decisions, links, stats).
+    incremental runs). Returns (decisions, links, stats); stats has clusters,
+    chain_guard_keeps, duplicate_edges and cluster_path ("driver" or "executors").
     """
+    merged = duplicate_edges(content_pairs).localCheckpoint(eager=True)
+    n = merged.count()
+    if n <= cfg.driver_max_edges:
+        decided, links, stats = _decide_on_driver(spark, merged, reps, order)
+        path = "driver"
+    else:
+        log.info("[clusters] %d duplicate edges > cluster.driver_max_edges=%d: clustering on the executors",
+                 n, cfg.driver_max_edges)
+        decided, links, stats = _decide_on_executors(merged, reps, order)
+        path = "executors"
+    return decided, links, {**stats, "duplicate_edges": int(n), "cluster_path": path}
+
+
+def _decide_on_driver(spark: SparkSession, merged: DataFrame, reps: DataFrame,
+                      order: list[tuple[str, str]]) -> tuple[DataFrame, DataFrame, dict]:
+    edges = merged.toPandas()
     if edges.empty:
-        empty = spark.createDataFrame([], DECISION_DDL), spark.createDataFrame([], LINK_DDL)
-        return (*empty, {"clusters": 0, "chain_guard_keeps": 0})
+        return spark.createDataFrame([], DECISION_DDL), spark.createDataFrame([], LINK_DDL), \
+            {"clusters": 0, "chain_guard_keeps": 0}
     shas = np.unique(np.concatenate([edges["sha_a"].to_numpy(), edges["sha_b"].to_numpy()]))
-    node_df = (reps.join(F.broadcast(spark.createDataFrame(pd.DataFrame({"content_sha256": shas}))),
-                         "content_sha256")
-                   .toPandas().set_index("content_sha256").loc[shas].reset_index())
+    node_df = reps.join(F.broadcast(spark.createDataFrame(pd.DataFrame({"content_sha256": shas}))),
+                        "content_sha256").toPandas()
+    decided, links = _decide_frame(edges, node_df, order)
+    stats = {"clusters": int(len(links)), "chain_guard_keeps": int(decided["chain_guard"].sum())}
+    return spark.createDataFrame(decided, DECISION_DDL), spark.createDataFrame(links, LINK_DDL), stats
+
+
+def _decide_on_executors(merged: DataFrame, reps: DataFrame,
+                         order: list[tuple[str, str]]) -> tuple[DataFrame, DataFrame, dict]:
+    """Components by large-star / small-star, then one `_decide_frame` call per component."""
+    labels = spark_components(merged.select(F.col("sha_a").alias("src"), F.col("sha_b").alias("dst"))) \
+        .localCheckpoint(eager=True)
+    # fresh aliases on both sides: the cogroup must not see one `component` column twice
+    edges = merged.join(labels.select(F.col("node").alias("sha_a"), F.col("component").alias("component")), "sha_a")
+    nodes = reps.join(labels.select(F.col("node").alias("content_sha256"), F.col("component").alias("component")),
+                      "content_sha256")
+    out = (edges.groupBy("component").cogroup(nodes.groupBy("component"))
+                .applyInPandas(partial(_decide_component, order=order), COMPONENT_DDL)
+                .localCheckpoint(eager=True))
+    decided = out.select(*[c.split()[0] for c in DECISION_DDL.split(", ")])
+    links = out.select("cluster_id", "min_edge_similarity", "max_edge_similarity").dropDuplicates(["cluster_id"])
+    counts = out.agg(F.countDistinct("cluster_id").alias("clusters"),
+                     F.sum(F.col("chain_guard").cast("long")).alias("guard")).first()
+    return decided, links, {"clusters": int(counts["clusters"] or 0), "chain_guard_keeps": int(counts["guard"] or 0)}
+
+
+def _decide_component(edges: pd.DataFrame, nodes: pd.DataFrame, order: list[tuple[str, str]]) -> pd.DataFrame:
+    """One connected component (its edges and its nodes' keep-policy columns) -> COMPONENT_DDL rows."""
+    if edges.empty:
+        raise ValueError(f"component of {len(nodes)} contents without edges: the components and edges disagree")
+    decided, links = _decide_frame(edges.drop(columns="component"), nodes.drop(columns="component"), order)
+    if len(links) != 1:
+        raise ValueError(f"one component gave {len(links)} clusters")
+    return decided.assign(min_edge_similarity=float(links["min_edge_similarity"].iat[0]),
+                          max_edge_similarity=float(links["max_edge_similarity"].iat[0]))
+
+
+def _decide_frame(edges: pd.DataFrame, node_df: pd.DataFrame,
+                  order: list[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Edges (sha_a, sha_b, similarity, stages) and one row per content in them -> (decisions, links).
+
+    Pure pandas: the driver calls it on all edges, the executors on one
+    component at a time. Nodes are indexed in content_sha256 order, so labels
+    and ties do not depend on how the edges were split.
+    """
+    edges = edges.sort_values(["sha_a", "sha_b"], ignore_index=True)
+    shas = np.unique(np.concatenate([edges["sha_a"].to_numpy(), edges["sha_b"].to_numpy()]))
+    node_df = node_df.set_index("content_sha256")
+    missing = np.setdiff1d(shas, node_df.index.to_numpy())
+    if missing.size:
+        raise ValueError(f"{missing.size} contents in duplicate edges have no representative item, e.g. {missing[0]}")
+    node_df = node_df.loc[shas].reset_index()
     index = pd.Series(np.arange(len(shas)), index=shas)
     a = index[edges["sha_a"]].to_numpy()
     b = index[edges["sha_b"]].to_numpy()
@@ -73,10 +135,16 @@ def decide_contents(spark: SparkSession, edges: pd.DataFrame, reps: DataFrame,
     rank = clusters.rank_by_policy(node_df, order)
     result = clusters.choose_keepers(len(shas), a, b, sim, rank)
     links = clusters.summarize_clusters(result, a, b, sim)
-    return _to_spark(spark, result, links, node_df, edges, a, b, rank)
+    return _frames(result, links, node_df, _matched_by(edges["stages"]), a, b, rank)
 
 
-def _to_spark(spark, result, links, node_df, edges, a, b, rank):
+def _matched_by(stages: pd.Series) -> list[str]:
+    """Each edge's stages joined by '+' in STAGE_PRIORITY order."""
+    order = {s: i for i, s in enumerate(STAGE_PRIORITY)}
+    return ["+".join(sorted(s, key=lambda x: order.get(x, len(order)))) for s in stages]
+
+
+def _frames(result, links, node_df, matched_by, a, b, rank) -> tuple[pd.DataFrame, pd.DataFrame]:
     shas = node_df["content_sha256"].to_numpy()
     items = node_df["item_id"].to_numpy()
     # A component is named after its best-ranked item.
@@ -85,7 +153,7 @@ def _to_spark(spark, result, links, node_df, edges, a, b, rank):
         .sort_values(["component", "rank"]).drop_duplicates("component").set_index("component")["node"]
     cluster_of = items[best.loc[comp].to_numpy()]
     pair_stage = {}
-    for i, j, m in zip(a, b, edges["matched_by"]):
+    for i, j, m in zip(a, b, matched_by):
         pair_stage[(i, j)] = pair_stage[(j, i)] = m
     keeper = result["keeper"].to_numpy()
     matched = [pair_stage[(n, k)] if k >= 0 else None for n, k in zip(result["node"], keeper)]
@@ -103,5 +171,4 @@ def _to_spark(spark, result, links, node_df, edges, a, b, rank):
         "min_edge_similarity": links["min_edge_similarity"].astype(float),
         "max_edge_similarity": links["max_edge_similarity"].astype(float),
     })
-    stats = {"clusters": int(len(links)), "chain_guard_keeps": int(decisions["chain_guard"].sum())}
-    return (spark.createDataFrame(decisions, DECISION_DDL), spark.createDataFrame(link_rows, LINK_DDL), stats)
+    return decisions, link_rows

@@ -19,8 +19,7 @@ from jobs.config import ConfigError, JobConfig, load_config  # noqa: E402
 
 log = logging.getLogger("dedup")
 
-USER_ERRORS = ("ConfigError", "InputError", "ModelNotFoundError", "OutputExistsError", "TooManyEdgesError",
-               "FileNotFoundError")
+USER_ERRORS = ("ConfigError", "InputError", "ModelNotFoundError", "OutputExistsError", "FileNotFoundError")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -154,11 +154,12 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
 
     with stage(ctx, "clusters"):
         table = materialize(ctx, manifest.item_table(contents, feats.drop("embedding"), order), "items")
-        edges = decisions.collect_edges(content_pairs, cfg.cluster)
-        decided, links, cstats = decisions.decide_contents(spark, edges, manifest.representatives(table), order)
+        decided, links, cstats = decisions.decide_contents(spark, content_pairs, manifest.representatives(table),
+                                                           order, cfg.cluster)
         ctx.stats.update(cstats)
-        log.info("[clusters] %d duplicate edges between distinct contents, %d clusters, %d kept by the chain guard",
-                 len(edges), cstats["clusters"], cstats["chain_guard_keeps"])
+        log.info("[clusters] %d duplicate edges between distinct contents (clustered on the %s), %d clusters, "
+                 "%d kept by the chain guard", cstats["duplicate_edges"], cstats["cluster_path"],
+                 cstats["clusters"], cstats["chain_guard_keeps"])
 
     with stage(ctx, "manifest"):
         pairs = materialize(ctx, manifest.item_pairs(content_pairs, table), "pairs")

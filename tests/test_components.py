@@ -91,3 +91,70 @@ def test_round_limit_is_an_error(spark):
     edges = chain([f"n{i:03d}" for i in range(64)][::-1])
     with pytest.raises(ComponentsDidNotConverge):
         spark_labels(spark, edges, max_rounds=1)
+
+
+# ---------------------------------------------------------------------------- the job's executor path
+
+def _clustered_vectors(seed: int = 0, d: int = 32) -> tuple[list[str], np.ndarray]:
+    """Planted duplicate structure: groups of 3, chains A~B~C with A unlike C, an identical
+    slice, and unrelated vectors. Ids sort so that A ranks before B before C."""
+    rng = np.random.default_rng(seed)
+    ids, rows = [], []
+
+    def unit(v):
+        return v / np.linalg.norm(v)
+
+    for g in range(40):                                       # base + 2 copies at cosine ~0.95
+        base = unit(rng.normal(size=d))
+        for k in range(3):
+            ids.append(f"g{g:02d}-{k}")
+            rows.append(unit(base + (0.33 * unit(rng.normal(size=d)) if k else 0)))
+    for c in range(12):                                       # chains: cos(A,B) = cos(B,C) = 0.93, cos(A,C) = 0.73
+        e1, e2 = np.linalg.qr(rng.normal(size=(d, 2)))[0].T
+        theta = np.arccos(0.93)
+        for k, name in enumerate("abc"):
+            ids.append(f"k{c:02d}-{name}")
+            rows.append(np.cos(k * theta) * e1 + np.sin(k * theta) * e2)
+    same = unit(rng.normal(size=d))
+    for k in range(8):                                        # one content, 8 items
+        ids.append(f"s{k}")
+        rows.append(same)
+    for k in range(150):                                      # unrelated
+        ids.append(f"u{k:03d}")
+        rows.append(unit(rng.normal(size=d)))
+    return ids, np.asarray(rows, dtype=np.float32)
+
+
+@pytest.mark.spark
+def test_job_clusters_on_the_executors_equal_the_driver(spark, tmp_path):
+    """cluster.driver_max_edges=1 forces components and keepers onto the executors."""
+    from jobs.dedup import main
+    from tests.helpers import read_run
+
+    ids, x = _clustered_vectors()
+    pd.DataFrame({"id": ids, "embedding": list(x)}).to_parquet(tmp_path / "vectors.parquet")
+    runs = {}
+    for name, limit in (("driver", 5_000_000), ("executors", 1)):
+        out = tmp_path / name
+        assert main(["run", "--input", str(tmp_path / "vectors.parquet"), "--output", str(out),
+                     "--set", "selfjoin.nlist=4", "--set", "selfjoin.nprobe=4", "--set", "selfjoin.probe_margin=2",
+                     "--set", f"cluster.driver_max_edges={limit}"]) == 0
+        runs[name] = read_run(out)
+    (m_drv, _, c_drv, s_drv), (m_exe, _, c_exe, s_exe) = runs["driver"], runs["executors"]
+    assert s_drv["stages"]["cluster_path"] == "driver" and s_exe["stages"]["cluster_path"] == "executors"
+    assert s_exe["stages"]["duplicate_edges"] == s_drv["stages"]["duplicate_edges"] > 100
+    for key in ("clusters", "chain_guard_keeps"):
+        assert s_exe["stages"][key] == s_drv["stages"][key]
+    assert s_drv["stages"]["clusters"] >= 40 + 12 and s_drv["stages"]["chain_guard_keeps"] >= 12
+    cols = ["item_id", "action", "reason", "cluster_id", "keeper_id", "keeper_similarity", "matched_by",
+            "max_similarity", "nearest_id"]
+    drv = m_drv[cols].sort_values("item_id", ignore_index=True)
+    exe = m_exe[cols].sort_values("item_id", ignore_index=True)
+    pd.testing.assert_frame_equal(exe, drv)
+    by_id = drv.set_index("item_id")
+    for c in range(12):                                       # the chain guard held: A and C kept, B dropped to A
+        assert by_id.loc[[f"k{c:02d}-a", f"k{c:02d}-b", f"k{c:02d}-c"], "action"].tolist() == ["keep", "drop", "keep"]
+        assert by_id.at[f"k{c:02d}-b", "keeper_id"] == f"k{c:02d}-a"
+    key = [c for c in c_drv.columns if not isinstance(c_drv[c].iat[0], (list, np.ndarray))]
+    pd.testing.assert_frame_equal(c_exe[key].sort_values("cluster_id", ignore_index=True),
+                                  c_drv[key].sort_values("cluster_id", ignore_index=True))
