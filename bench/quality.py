@@ -329,13 +329,13 @@ MIN_QUALITY = robust.MIN_QUALITY
 VETO_FROM, VETO_INLIERS = robust.VETO_FROM_BITS, robust.VETO_MIN_INLIERS
 VERIFY_UPTO, MIN_INLIERS = robust.VERIFY_UPTO_BITS, robust.VERIFY_MIN_INLIERS
 
-HASH_ONLY = Rule("robust hash", robust_accept(), min_quality=MIN_QUALITY, frame_guard=True)
+HASH_ONLY = Rule("robust hash (job default)", robust_accept(), min_quality=MIN_QUALITY, frame_guard=True)
 BEST = Rule("robust hash + ORB", robust_accept(), min_quality=MIN_QUALITY,
             verify=robust_accept(VERIFY_UPTO, VERIFY_UPTO, VERIFY_UPTO), min_inliers=MIN_INLIERS,
             veto_from=VETO_FROM, veto_quality=float("inf"), veto_inliers=VETO_INLIERS, frame_guard=True)
 
 RULES: tuple[Rule, ...] = (
-    Rule("phash<=10 (shipped)", {_c(P, P): 10}),
+    Rule("plain phash<=10", {_c(P, P): 10}),
     Rule("phash<=14", {_c(P, P): 14}),
     Rule("+trim+flip", {_c(T, T): 6, _c(T, F): 6, _c(P, P): 6}, frame_guard=True),
     Rule("+crops", {k: v for k, v in robust_accept().items() if CCW5 not in k and CW5 not in k}, frame_guard=True),

@@ -90,7 +90,9 @@ class PhashConfig:
     flip_hamming: int = 6             # mirrored content box ~ content box
     crop_hamming: int = 4             # centre 90/80/60% crop ~ a copy's content box
     rotate_hamming: int = 2           # centre turned 5 degrees ~ a copy's centre 60%
-    key_candidate_extra: int = 1      # key pairs up to <key>_hamming + this are stored for retuning
+    # Key pairs up to <key>_hamming + this are stored for retuning. pHash distances are even
+    # (a hash has 32 of 64 bits set), so 2 stores the next step, at ~2x the probes of radius-1 families.
+    key_candidate_extra: int = 0
 
     def validate(self) -> None:
         _between("phash.max_hamming", self.max_hamming, 0, 64)
