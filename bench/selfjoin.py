@@ -26,12 +26,9 @@ involved: driver, JVM, Python workers; for exact, this process). The machine is
 shared and often oversubscribed, so CPU-second ratios are the stable ones;
 wall ratios hold only when the load column is low.
 
-"ours" rows run jobs.candidates.embedding_pairs as shipped. Rows marked
-PROTOTYPE run `proposed_pairs` below: a bench-only copy of embedding_pairs with
-the changes proposed in bench/RESULTS.md (vectors packed once to fp16/fp32
-binary, a smaller training sample without limit(), 10 k-means iterations,
-probe lists chosen by a similarity margin), reusing the job's _plan_groups and
-udfs.ivf.search_block.
+"ours" rows run jobs.candidates.embedding_pairs as shipped, with the
+SelfJoinConfig defaults overridden by each setting (any SelfJoinConfig key,
+e.g. "transport_dtype=float32" or "nprobe=2,probe_margin=inf").
 """
 from __future__ import annotations
 
@@ -276,9 +273,7 @@ def child_ours(spec: dict) -> dict:
     steps = {}
     with MemorySampler() as mem:
         t = time.perf_counter()
-        if spec.get("proposed"):
-            pairs = proposed_pairs(spark, feats, emb, cfg, stats, steps, **spec["proposed"])
-        elif spec.get("breakdown"):
+        if spec.get("breakdown"):
             pairs = _embedding_pairs_timed(spark, feats, emb, cfg, stats, steps)
         else:
             pairs = embedding_pairs(spark, feats, emb, cfg, stats)  # ends with an eager localCheckpoint
@@ -302,106 +297,6 @@ def _embedding_pairs_timed(spark, feats, emb, cfg, stats, steps):
     from pyspark.sql import functions as F
 
     from jobs import candidates as C
-    from udfs import adapters
-
-    clock = [time.perf_counter()]
-
-    def lap(name):
-        now = time.perf_counter()
-        steps[name] = round(now - clock[0], 2)
-        clock[0] = now
-
-    vectors = feats.where(F.col("embedding").isNotNull()).select("content_sha256", "embedding")
-    n = vectors.count()
-    len(vectors.select("embedding").first()["embedding"])
-    lap("count (read parquet) + dim")
-    centroids = C._train(vectors, n, cfg)
-    lap(f"train: sample to driver + k-means ({len(centroids)} lists)")
-    bc = spark.sparkContext.broadcast(centroids)
-    assigned = vectors.mapInPandas(
-        partial(C._assign_batches, centroids=bc, nprobe=min(cfg.nprobe, len(centroids)), use_gpu=False),
-        "content_sha256 string, embedding array<float>, lists array<int>").cache()
-    assigned.count()
-    lap("assign lists (mapInPandas) + cache")
-    groups = C._plan_groups(assigned, cfg.max_list_size, stats)
-    lap("plan groups (list sizes to driver)")
-    search = partial(adapters.search_group, threshold=emb.candidate_threshold,
-                     max_neighbors=cfg.max_neighbors, block_rows=cfg.block_rows)
-    found = groups.groupBy("list", "mpart", "qpart").applyInPandas(search, adapters.PAIR_DDL)
-    pairs = (found.groupBy("sha_a", "sha_b").agg(F.max("similarity").alias("similarity"))
-                  .localCheckpoint(eager=True))
-    lap("shuffle groups + search (applyInPandas) + merge pairs")
-    assigned.unpersist()
-    return pairs
-
-
-# ---------------------------------------------------------------------------- child: proposed variant
-
-def _unpack(column, dtype: str) -> np.ndarray:
-    """Binary column of packed rows -> (n, D) float32 (one join + frombuffer, no per-row arrays)."""
-    raw = np.frombuffer(b"".join(column.to_numpy()), dtype=dtype)
-    return raw.reshape(-1, D).astype(np.float32)
-
-
-def _pack_batches(batches, dtype: str):
-    """(content_sha256, embedding array<float>) -> (content_sha256, embedding binary), once."""
-    import pandas as pd
-
-    for pdf in batches:
-        x = np.stack(pdf["embedding"].to_numpy()).astype(dtype)
-        yield pd.DataFrame({"content_sha256": pdf["content_sha256"].to_numpy(),
-                            "embedding": [row.tobytes() for row in x]})
-
-
-def _assign_packed(batches, centroids, nprobe: int, margin: float | None, dtype: str):
-    """Home + probe lists; with `margin`, only lists with sim >= sim(home) - margin (<= nprobe)."""
-    from udfs.ivf import assign_lists
-
-    cents = centroids.value
-    for pdf in batches:
-        x = _unpack(pdf["embedding"], dtype)
-        lists = assign_lists(x, cents, nprobe)
-        if margin is None:
-            chosen = list(lists)
-        else:
-            sims = np.einsum("nd,npd->np", x, cents[lists])
-            keep = sims >= sims[:, :1] - margin
-            chosen = [row[k] for row, k in zip(lists, keep)]
-        yield pdf.assign(lists=chosen)
-
-
-def _search_packed(pdf, threshold: float, max_neighbors: int, block_rows: int, dtype: str):
-    """adapters.search_group on packed vectors."""
-    import pandas as pd
-
-    from udfs.ivf import search_block
-
-    members = pdf[pdf["role"] == "m"]
-    queries = pdf[pdf["role"] == "q"]
-    if members.empty or queries.empty:
-        return pd.DataFrame({"sha_a": pd.Series(dtype=str), "sha_b": pd.Series(dtype=str),
-                             "similarity": pd.Series(dtype=np.float64)})
-    qi, mi, sim = search_block(_unpack(queries["embedding"], dtype), _unpack(members["embedding"], dtype),
-                               threshold, max_neighbors, block_rows)
-    q_ids = queries["content_sha256"].to_numpy()[qi]
-    m_ids = members["content_sha256"].to_numpy()[mi]
-    keep = q_ids != m_ids
-    a = np.where(q_ids < m_ids, q_ids, m_ids)[keep]
-    b = np.where(q_ids < m_ids, m_ids, q_ids)[keep]
-    return pd.DataFrame({"sha_a": a, "sha_b": b, "similarity": sim[keep].astype(np.float64)})
-
-
-def proposed_pairs(spark, feats, emb, cfg, stats, steps, dtype: str = "float16",
-                   margin: float | None = None, train_per_list: int = 64, niter: int = 10):
-    """Bench-only prototype of the proposed embedding_pairs (see bench/RESULTS.md):
-    pack vectors once to a binary column (fp16 or fp32), train on
-    `train_per_list * nlist` samples without a limit() shuffle, fewer k-means
-    iterations, optional margin-adaptive probing; same groups and block search."""
-    from functools import partial
-
-    from pyspark.sql import functions as F
-
-    from jobs import candidates as C
     from udfs import adapters, ivf
 
     clock = [time.perf_counter()]
@@ -411,34 +306,31 @@ def proposed_pairs(spark, feats, emb, cfg, stats, steps, dtype: str = "float16",
         steps[name] = round(now - clock[0], 2)
         clock[0] = now
 
-    vectors = feats.where(F.col("embedding").isNotNull()).select("content_sha256", "embedding")
-    packed = vectors.mapInPandas(partial(_pack_batches, dtype=dtype),
-                                 "content_sha256 string, embedding binary").cache()
-    n = packed.count()
-    lap(f"pack to {dtype} binary + cache + count")
-    nlist = cfg.nlist or ivf.choose_nlist(n)
-    take = min(n, cfg.train_sample, train_per_list * nlist)
-    rows = packed.sample(False, min(1.0, 1.1 * take / n), seed=cfg.seed).select("embedding").toPandas()
-    sample = _unpack(rows["embedding"], dtype)[:take]
-    centroids = ivf.train_centroids(sample, nlist, niter=niter, seed=cfg.seed)
-    lap(f"train: {len(sample)} samples to driver + k-means ({len(centroids)} lists, {niter} iter)")
+    dtype = cfg.transport_dtype
+    vectors = C._packed_vectors(feats, dtype).cache()
+    n = vectors.count()
+    lap(f"read parquet + pack to {dtype} + cache + count")
+    centroids = C._train(vectors, n, cfg, stats)
+    lap(f"train: {stats['ivf_train_sample']} samples to driver + k-means ({len(centroids)} lists)")
     bc = spark.sparkContext.broadcast(centroids)
-    assigned = packed.mapInPandas(
-        partial(_assign_packed, centroids=bc, nprobe=min(cfg.nprobe, len(centroids)), margin=margin, dtype=dtype),
-        "content_sha256 string, embedding binary, lists array<int>").cache()
+    assigned = vectors.mapInPandas(
+        partial(C._assign_batches, centroids=bc, nprobe=min(cfg.nprobe, len(centroids)), margin=cfg.probe_margin,
+                dtype=dtype, use_gpu=False), C.ASSIGNED_DDL).cache()
     assigned.count()
-    packed.unpersist()
-    lap("assign lists + cache")
+    vectors.unpersist()
+    lap("assign lists (mapInPandas) + cache")
     groups = C._plan_groups(assigned, cfg.max_list_size, stats)
-    lap("plan groups")
-    search = partial(_search_packed, threshold=emb.candidate_threshold, max_neighbors=cfg.max_neighbors,
-                     block_rows=cfg.block_rows, dtype=dtype)
+    lap("plan groups (list sizes to driver)")
+    threshold = emb.candidate_threshold - ivf.transport_slack(dtype)
+
+    def search(pdf):
+        return adapters.search_group(pdf, threshold, cfg.max_neighbors, cfg.block_rows, dtype)
+
     found = groups.groupBy("list", "mpart", "qpart").applyInPandas(search, adapters.PAIR_DDL)
     pairs = (found.groupBy("sha_a", "sha_b").agg(F.max("similarity").alias("similarity"))
                   .localCheckpoint(eager=True))
-    lap("shuffle groups + search + merge pairs")
+    lap("shuffle groups + search (applyInPandas) + merge pairs")
     assigned.unpersist()
-    bc.unpersist()
     return pairs
 
 
@@ -585,14 +477,13 @@ def run_size(bench: Bench, n: int) -> None:
     # ours through Spark
     settings = parse_settings(args.ours, n, plan)
     data = bench.data(x, n)
-    ours_best = proto_best = None
+    ours_best = None
     for name, sj in settings:
-        cfg, prop = split_spec(sj)
-        spec = {"data": str(data), "selfjoin": cfg, "pairs_out": str(bench.work / f"ours-{n}-{name}.npz"),
-                "driver_memory": args.driver_memory, "breakdown": args.breakdown, "proposed": prop}
+        spec = {"data": str(data), "selfjoin": sj, "pairs_out": str(bench.work / f"ours-{n}-{name}.npz"),
+                "driver_memory": args.driver_memory, "breakdown": args.breakdown}
         print(f"ours [{name}] {sj} ...", flush=True)
         res, status = bench.child("ours", spec, args.cap_min * 60)
-        kind = "PROTOTYPE of proposed diffs" if prop else "jobs.candidates.embedding_pairs"
+        kind = "jobs.candidates.embedding_pairs"
         row = {"method": f"ours Spark IVF, {kind} [{name}]", "setting": _short(sj), "status": status,
                "load": bench.last_load}
         if res:
@@ -604,15 +495,14 @@ def run_size(bench: Bench, n: int) -> None:
                        shuffle_mib=res["metrics"].get("shuffle_write_mib"),
                        lists=res["stats"].get("ivf_lists"), largest=res["stats"].get("ivf_largest_list"))
             print(f"  {res['wall_s']:.1f} s wall, {res['cpu_s']} CPU s, recall {row['recall']:.4f}:", flush=True)
+            print(f"    stats {res['stats']}")
             for step, sec in res["metrics"].get("steps_s", {}).items():
                 print(f"    step {sec:7.2f} s  {step}")
             for st in res["metrics"].get("stages", []):
                 print(f"    stage group {st[0]}: executor {st[1]} s, shuffle write {st[2]} MiB, {st[3]} stages")
             row["_spec"] = sj
-            if not prop and row["recall"] >= 0.99 and (ours_best is None or res["wall_s"] < ours_best["time_s"]):
+            if row["recall"] >= 0.99 and (ours_best is None or res["wall_s"] < ours_best["time_s"]):
                 ours_best = row
-            if prop and row["recall"] >= 0.99 and (proto_best is None or res["wall_s"] < proto_best["time_s"]):
-                proto_best = row
         else:
             print(f"  {status}", flush=True)
         rows.append(row)
@@ -650,8 +540,7 @@ def _short(sj: dict) -> str:
 def parse_settings(spec: str, n: int, plan: list[dict]) -> list[tuple[str, dict]]:
     """--ours "default;nlist=500,nprobe=2;auto": default = SelfJoinConfig() as shipped,
     auto = the planner's cheapest fixed-nprobe setting with predicted recall >= 0.997;
-    a value "Ksqrt" means round(K * sqrt(N)), e.g. nlist=3sqrt. Keys dtype, margin,
-    train_per_list, niter_p (or proposed=1) select the bench prototype of the proposed diffs."""
+    a value "Ksqrt" means round(K * sqrt(N)), e.g. nlist=3sqrt; other keys are SelfJoinConfig fields."""
     out = []
     for item in [s.strip() for s in spec.split(";") if s.strip()]:
         if item == "default":
@@ -669,9 +558,6 @@ def parse_settings(spec: str, n: int, plan: list[dict]) -> list[tuple[str, dict]
     return out
 
 
-PROPOSED_KEYS = ("dtype", "margin", "train_per_list", "niter_p")
-
-
 def _num(v: str):
     try:
         return int(v)
@@ -682,34 +568,23 @@ def _num(v: str):
             return v
 
 
-def split_spec(sj: dict) -> tuple[dict, dict | None]:
-    """Setting -> (SelfJoinConfig kwargs, proposed-variant kwargs or None).
-    A setting with 'proposed=1' (or any of PROPOSED_KEYS) runs the bench prototype."""
-    cfg = {k: v for k, v in sj.items() if k not in PROPOSED_KEYS and k != "proposed"}
-    if not sj.get("proposed") and not any(k in sj for k in PROPOSED_KEYS):
-        return cfg, None
-    prop = {k: sj[k] for k in PROPOSED_KEYS if k in sj}
-    if "niter_p" in prop:
-        prop["niter"] = prop.pop("niter_p")
-    return cfg, prop
-
-
 def numpy_reference(x, in_slice, truth_ns, truth_sl, n, best_row, exact, bench) -> dict:
     """udfs.ivf.blocked_self_join in this process (same algorithm, no Spark), timed with training."""
     from jobs.config import SelfJoinConfig
     from udfs.ivf import blocked_self_join, choose_nlist, train_centroids
 
     sj = best_row["_spec"]
-    cfg = SelfJoinConfig(**split_spec(sj)[0])
+    cfg = SelfJoinConfig(**sj)
     rng = np.random.default_rng(cfg.seed)
     with MemorySampler() as mem:
         t, c = time.perf_counter(), time.process_time()
-        take = min(n, cfg.train_sample)
+        nlist = cfg.nlist or choose_nlist(n)
+        take = min(n, cfg.train_sample, cfg.train_per_list * nlist)
         cents = train_centroids(x[np.sort(rng.choice(n, size=take, replace=False))],
-                                cfg.nlist or choose_nlist(n), niter=cfg.niter, seed=cfg.seed)
+                                nlist, niter=cfg.niter, seed=cfg.seed)
         t_train = time.perf_counter() - t
         a, b, _ = blocked_self_join(x, cents, cfg.nprobe, THRESHOLD, cfg.max_neighbors,
-                                    cfg.max_list_size, cfg.block_rows)
+                                    cfg.max_list_size, cfg.block_rows, cfg.probe_margin, cfg.transport_dtype)
         wall, cpu = time.perf_counter() - t, time.process_time() - c
     row = {"method": "ours numpy reference (udfs.ivf.blocked_self_join, 1 process)", "setting": _short(sj),
            "status": "ok", "time_s": wall, "cpu_s": cpu, "load": f"{os.getloadavg()[0]:.1f}", "note": f"training {t_train:.1f} s of it",
@@ -784,7 +659,7 @@ def memory_scaling(bench, x, n, in_slice, best_row, settings) -> None:
         cfg = dict(sj)
         if base_nlist:
             cfg["nlist"] = max(1, base_nlist * m // n)
-        spec = {"data": str(bench.data(x, m)), "selfjoin": split_spec(cfg)[0], "proposed": split_spec(cfg)[1],
+        spec = {"data": str(bench.data(x, m)), "selfjoin": cfg,
                 "pairs_out": str(bench.work / f"mem-{m}.npz"), "driver_memory": bench.args.driver_memory}
         print(f"memory scaling: N={m} {cfg} ...", flush=True)
         res, status = bench.child("ours", spec, bench.args.cap_min * 60)
@@ -804,16 +679,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="100000", help="comma-separated corpus sizes")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ours", default="default;nlist=3sqrt,nprobe=2;"
-                   "nlist=3sqrt,nprobe=4,margin=0.02,dtype=float16,train_per_list=40",
-                   help="';'-separated settings: default | auto | nlist=K,nprobe=P[,train_sample=S,...]")
+    p.add_argument("--ours", default="default;transport_dtype=float32;nprobe=2,probe_margin=inf",
+                   help="';'-separated settings: default | auto | key=value,... (SelfJoinConfig keys)")
     p.add_argument("--cap-min", type=float, default=10, help="time cap per Spark run of ours (minutes)")
     p.add_argument("--exact-full-max", type=int, default=200_000, help="above this, exact uses sampled queries")
     p.add_argument("--exact-queries", type=int, default=20000)
     p.add_argument("--no-plan", dest="plan", action="store_false")
     p.add_argument("--plan-nlists", default="")
     p.add_argument("--train-sample", type=int, default=100_000, help="planner's training sample")
-    p.add_argument("--niter", type=int, default=20)
+    p.add_argument("--niter", type=int, default=10, help="planner's k-means iterations")
     p.add_argument("--breakdown", action="store_true",
                    help="run embedding_pairs' steps one by one (forced, timed) instead of the single call")
     p.add_argument("--no-numpy-ref", dest="numpy_ref", action="store_false")
