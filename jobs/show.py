@@ -30,7 +30,7 @@ def print_result(result: str, summary: dict, planted_csv: Path | None = None, li
         for row in errors.itertuples():
             print(f"  {row.item_id:<44} {row.error}")
     if planted_csv is not None and Path(planted_csv).exists():
-        print("\nper edit: copies dropped in favour of their own original's cluster")
+        print("\nper edit: copies in the same cluster as their original (dropped, or kept by the chain guard)")
         print(edit_recall(manifest, pd.read_csv(planted_csv)).to_string(index=False))
         print(f"\nNext: dedup report --run {result} --labels {planted_csv}   (an HTML page of the run)")
 
