@@ -51,7 +51,7 @@ def decide_contents(spark: SparkSession, content_pairs: DataFrame, reps: DataFra
     """Cluster the duplicate edges of `content_pairs` and choose keepers.
 
     `reps` holds one row per content with its representative item's keep-policy
-    columns (content_sha256, item_id, uri, pixels, bytes, width, height, prior_keep);
+    columns (content_sha256, item_id, uri, framed, pixels, bytes, width, height, prior_keep);
     `order` is the keep policy (ClusterConfig.order(), with prior_keep first on
     incremental runs). Returns (decisions, links, stats); stats has clusters,
     chain_guard_keeps, duplicate_edges and cluster_path ("driver" or "executors").
