@@ -1,8 +1,9 @@
 """`dedup query --corpus STORE IMAGE...`: is this image already in the corpus?
 
-Answered from the store without Spark: exact content hash, pHash Hamming distance
-over the stored hashes, and (when the store holds embeddings and the config turns
-them on) cosine similarity over only the IVF lists the image probes.
+Answered from the store without Spark: exact content hash, the full-image pHash and
+the key families of jobs/hashkeys.py (same thresholds and rules as the job) over the
+stored hashes, and (when the store holds embeddings and the config turns them on)
+cosine similarity over only the IVF lists the image probes.
 Reads local stores (a path or file: URI).
 """
 from __future__ import annotations
@@ -15,10 +16,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 
-from jobs.config import JobConfig
+from jobs.config import JobConfig, PhashConfig
+from jobs.hashkeys import KEY_PAIRS
 from jobs.store import CURRENT
+from udfs import robust
+from udfs.adapters import robust_keys
 from udfs.decode import decode_image
-from udfs.hashing import hamming, phash64, sha256_hex
+from udfs.hashing import hamming, sha256_hex
 from udfs.io import read_bytes
 from udfs.metrics import STAGE_EMBEDDING, STAGE_EXACT, STAGE_PHASH, stage_priority
 
@@ -46,6 +50,9 @@ class Store:
         cents = np.asarray(json.loads(cpath.read_text())["centroids"], np.float32) if cpath.exists() else None
         return cls(root, state, items, cents)
 
+    def index_columns(self) -> list[str]:
+        return ds.dataset(self.state / "index", format="parquet", partitioning="hive").schema.names
+
     def index(self, columns: list[str], lists: list[int] | None = None) -> pd.DataFrame:
         """Index rows, only from the given IVF lists when `lists` is set."""
         data = ds.dataset(self.state / "index", format="parquet", partitioning="hive")
@@ -61,7 +68,7 @@ def query(store: Store, image: str, cfg: JobConfig, embedder=None, top: int = 5)
     matches = [{"content_sha256": sha, "stage": STAGE_EXACT, "similarity": 1.0, "hamming": 0}] \
         if (store.items["content_sha256"] == sha).any() else []
     if cfg.phash.enabled:
-        matches += _phash_matches(store, phash64(decoded.image), cfg.phash.max_hamming)
+        matches += _hash_matches(store, decoded.image, cfg.phash)
     lists_read = None
     if embedder is not None and store.centroids is not None:
         vec = embedder.embed([decoded.image])[0]
@@ -71,12 +78,56 @@ def query(store: Store, image: str, cfg: JobConfig, embedder=None, top: int = 5)
             "matches": _to_items(store, matches, top), "lists_read": lists_read}
 
 
-def _phash_matches(store: Store, h: int, max_hamming: int) -> list[dict]:
-    rows = store.index(["content_sha256", "phash"]).dropna(subset=["phash"])
-    d = hamming(rows["phash"].to_numpy(np.int64), np.full(len(rows), h, np.int64))
-    hit = rows[d <= max_hamming].assign(hamming=d[d <= max_hamming])
-    return [{"content_sha256": r.content_sha256, "stage": STAGE_PHASH,
-             "similarity": 1 - r.hamming / 64, "hamming": int(r.hamming)} for r in hit.itertuples()]
+def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
+    """Stored contents matching the image by the full-image pHash or a key family.
+
+    The job's rules: no hash match for images flatter than min_quality (either side),
+    no full-image pHash match between two framed images, and each family compares one
+    key of either image with another key of the other (the trim family from the
+    framed side only). A store written without the keys answers by pHash alone.
+    """
+    keys = robust_keys(cfg.keys)
+    mine = robust.robust_hashes(image, robust.RobustConfig(keys=(robust.KEY_PHASH, *keys)))
+    if robust.quality(image) < cfg.min_quality:
+        return []
+    present = set(store.index_columns())
+    columns = ["content_sha256", "phash", *[c for c in ("quality", *keys) if c in present]]
+    rows = store.index(columns).dropna(subset=["phash"]).reset_index(drop=True)
+    if "quality" in rows:
+        rows = rows[rows["quality"].fillna(0.0) >= cfg.min_quality].reset_index(drop=True)
+    n = len(rows)
+
+    def dist(column: str, value: int | None) -> np.ndarray:
+        if value is None or column not in rows:
+            return np.full(n, 99)
+        col = rows[column]
+        d = hamming(col.fillna(0).to_numpy(np.int64), np.full(n, value, np.int64))
+        return np.where(col.notna().to_numpy(), d, 99)
+
+    mine_framed = robust.KEY_TRIM in mine and mine[robust.KEY_TRIM] != mine[robust.KEY_PHASH]
+    stored_framed = (rows["phash_trim"].notna() & (rows["phash_trim"] != rows["phash"])).to_numpy() \
+        if "phash_trim" in rows else np.zeros(n, bool)
+    best: dict[str, np.ndarray] = {}
+    full = dist("phash", mine[robust.KEY_PHASH])
+    best[STAGE_PHASH] = np.where(mine_framed & stored_framed, 99, full)
+    for probe, index, family in KEY_PAIRS:
+        if family not in cfg.keys:
+            continue
+        mine_probe = dist(index, mine.get(probe))            # my probe key ~ their indexed key
+        their_probe = dist(probe, mine.get(index))           # their probe key ~ my indexed key
+        if family == "trim":  # from the framed side only (unframed: trim == phash, compared above)
+            mine_probe = mine_probe if mine_framed else np.full(n, 99)
+            their_probe = np.where(stored_framed, their_probe, 99)
+        stage = f"phash_{family}"
+        d = np.minimum(mine_probe, their_probe)
+        best[stage] = np.minimum(best.get(stage, np.full(n, 99)), d)
+    out = []
+    for stage, d in best.items():
+        limit = cfg.max_hamming if stage == STAGE_PHASH else cfg.key_hamming(stage[len("phash_"):])
+        for i in np.flatnonzero(d <= limit):
+            out.append({"content_sha256": rows.at[i, "content_sha256"], "stage": stage,
+                        "similarity": 1 - int(d[i]) / 64, "hamming": int(d[i])})
+    return out
 
 
 def _probe(centroids: np.ndarray, vec: np.ndarray, nprobe: int) -> list[int]:

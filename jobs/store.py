@@ -3,7 +3,8 @@
 Layout (a directory on any Hadoop file system; `dedup query` reads local ones):
   STORE/features-<fingerprint>/   feature cache: content sha256 -> size, pHash, embedding
   STORE/state-<run_id>/items/     every corpus item with its current decision (manifest columns)
-  STORE/state-<run_id>/index/     content_sha256, phash, embedding, list (partitioned by IVF home list)
+  STORE/state-<run_id>/index/     content_sha256, phash, quality, robust keys, embedding, list
+                                   (partitioned by IVF home list)
   STORE/state-<run_id>/centroids.json  the IVF centroids the index was built with (absent: no embeddings)
   STORE/state-<run_id>/pending/   items that failed for a transient reason: retried by the next run
   STORE/CURRENT                   the name of the state the last successful run published
