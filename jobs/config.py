@@ -177,10 +177,11 @@ class ClusterConfig:
     # Keep policy: a total order; item_id asc is appended when absent so ties cannot remain.
     # Unframed first: a padded copy has more pixels, but the extra ones are padding.
     keep_order: tuple[str, ...] = ("framed asc", "pixels desc", "bytes desc", "item_id asc")
-    # Up to this many duplicate edges are clustered on the driver (~200 bytes per edge); above it,
-    # components are found on the executors (jobs/components.py) and each is decided in one task.
-    # Both give the same decisions.
-    driver_max_edges: int = _runtime(5_000_000)
+    # Up to this many duplicate edges are clustered on the driver; above it, components are found
+    # on the executors (jobs/components.py) and each is decided in one task. Both give the same
+    # decisions. Collecting costs several hundred bytes of driver heap per edge (4.84M edges overran
+    # Spark's default 1 GiB driver in bench/pipeline.py), so raise this with spark.driver.memory.
+    driver_max_edges: int = _runtime(1_000_000)
     reelect: bool = False             # incremental runs: let better new items replace earlier keepers
 
     def validate(self) -> None:
