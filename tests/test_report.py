@@ -236,9 +236,9 @@ def test_report_renders_in_headless_chromium(small_run, tmp_path):
         pytest.skip("chromium is not on PATH (Debian: apt-get install -y chromium)")
     run_dir, planted = small_run
     page = write_report(run_dir, tmp_path / "r.html", labels_path=planted)
-    png = screenshot(page, tmp_path / "r.png", width=1280, height=1600)
+    png = screenshot(page, tmp_path / "r.png", width=1280, height=2400)  # summary, first stage, galleries
     img = Image.open(png).convert("L")
-    assert img.size == (1280, 1600)
+    assert img.size == (1280, 2400)
     assert ImageStat.Stat(img).var[0] > 500  # a blank or error page is near-uniform
     non_white = np.asarray(img) < 200
     assert non_white.mean() > 0.05
