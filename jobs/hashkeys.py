@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.config import PhashConfig
@@ -67,15 +67,14 @@ def hashable(features: DataFrame, cfg: PhashConfig) -> DataFrame:
                           & (F.coalesce(F.col("quality"), F.lit(0.0)) >= F.lit(cfg.min_quality)))
 
 
-def framed(features: DataFrame) -> DataFrame:
-    """(content_sha256, framed): whether the content has a uniform border (content box != image)."""
-    return features.select("content_sha256", (F.col("phash_trim").isNotNull()
-                                              & (F.col("phash_trim") != F.col("phash"))).alias("framed"))
+def is_framed() -> Column:
+    """True when a content has a uniform frame or padding (its content box is not the image)."""
+    return F.coalesce(F.col("phash_trim").isNotNull() & (F.col("phash_trim") != F.col("phash")), F.lit(False))
 
 
 def drop_framed_phash_pairs(pairs: DataFrame, features: DataFrame) -> DataFrame:
     """Remove full-image pHash pairs between two framed contents (their content boxes are compared instead)."""
-    flags = framed(features)
+    flags = features.select("content_sha256", is_framed().alias("framed"))
     fa = flags.select(F.col("content_sha256").alias("sha_a"), F.col("framed").alias("framed_a"))
     fb = flags.select(F.col("content_sha256").alias("sha_b"), F.col("framed").alias("framed_b"))
     both = F.coalesce(F.col("framed_a"), F.lit(False)) & F.coalesce(F.col("framed_b"), F.lit(False))
@@ -94,8 +93,7 @@ def key_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:
         return spark.createDataFrame([], "sha_a string, sha_b string, similarity double, hamming int, stage string")
     names = sorted({k for p, i, _ in used for k in (p, i)})
     entries = F.array(*[F.struct(F.lit(k).alias("key"), F.col(k).alias("h")) for k in names])
-    is_framed = F.col("phash_trim").isNotNull() & (F.col("phash_trim") != F.col("phash"))
-    long = (features.select("content_sha256", is_framed.alias("framed"), F.explode(entries).alias("e"))
+    long = (features.select("content_sha256", is_framed().alias("framed"), F.explode(entries).alias("e"))
                     .select("content_sha256", "framed", "e.key", "e.h")
                     .where(F.col("h").isNotNull() & (F.bit_count("h") >= MIN_KEY_BITS)))
     groups = long.groupBy("key", "h").agg(F.min("content_sha256").alias("rep"), F.count("*").alias("size"))

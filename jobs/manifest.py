@@ -8,6 +8,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs import schemas as S
+from jobs.hashkeys import is_framed
 from udfs.metrics import STAGE_EXACT
 
 
@@ -18,9 +19,8 @@ def keep_order_columns(order: list[tuple[str, str]]) -> list[Column]:
 
 def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, str]]) -> DataFrame:
     """One row per item with its features, `error`, and `content_rank` (1 = the content's representative)."""
-    framed = F.coalesce(F.col("phash_trim").isNotNull() & (F.col("phash_trim") != F.col("phash")), F.lit(False))
     feats = features.select("content_sha256", "width", "height", "phash", "decode_error",
-                            framed.cast("int").alias("framed"), F.lit(True).alias("_has_features"))
+                            is_framed().cast("int").alias("framed"), F.lit(True).alias("_has_features"))
     joined = contents.join(feats, "content_sha256", "left")
     missing = F.when(F.col("content_sha256").isNotNull() & F.col("_has_features").isNull(),
                      F.lit("internal_error: no features were computed for this content"))

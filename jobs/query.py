@@ -86,10 +86,10 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
     key of either image with another key of the other (the trim family from the
     framed side only). A store written without the keys answers by pHash alone.
     """
-    keys = robust_keys(cfg.keys)
-    mine = robust.robust_hashes(image, robust.RobustConfig(keys=(robust.KEY_PHASH, *keys)))
     if robust.quality(image) < cfg.min_quality:
         return []
+    keys = robust_keys(cfg.keys)
+    mine = robust.robust_hashes(image, robust.RobustConfig(keys=(robust.KEY_PHASH, *keys)))
     present = set(store.index_columns())
     columns = ["content_sha256", "phash", *[c for c in ("quality", *keys) if c in present]]
     rows = store.index(columns).dropna(subset=["phash"]).reset_index(drop=True)

@@ -310,15 +310,20 @@ def test_full_probe_equals_exact(small, block_rows, max_list_size):
     assert_same_pairs(found, ivf.exact_pairs(x, threshold))
 
 
+def _truth_and_hard(x: np.ndarray, same: np.ndarray, threshold: float) -> tuple[ivf.Pairs, tuple]:
+    """Exact pairs at ``threshold``, and those not inside the identical slice (which are trivial)."""
+    truth = ivf.exact_pairs(x, threshold)
+    is_same = np.zeros(x.shape[0], bool)
+    is_same[same] = True
+    hard = ~(is_same[truth[0]] & is_same[truth[1]])
+    return truth, (truth[0][hard], truth[1][hard])
+
+
 def test_partial_probe_recall(large):
     # loose candidate threshold; 256 lists trained on half the corpus
     x, same = large
     threshold = 0.6
-    truth = ivf.exact_pairs(x, threshold)
-    is_same = np.zeros(x.shape[0], bool)
-    is_same[same] = True
-    hard = ~(is_same[truth[0]] & is_same[truth[1]])  # identical-slice pairs are trivial
-    truth_hard = (truth[0][hard], truth[1][hard])
+    truth, truth_hard = _truth_and_hard(x, same, threshold)
     c = ivf.train_centroids(x[::2], 256, niter=20)
     assert c.shape[0] == 256
     recalls, previous = {}, None
@@ -339,11 +344,7 @@ def test_margin_probes_recall_and_work(large):
     # the shipped rule: up to nprobe lists, only those within probe_margin of the home centroid
     x, same = large
     threshold = 0.6
-    truth = ivf.exact_pairs(x, threshold)
-    is_same = np.zeros(x.shape[0], bool)
-    is_same[same] = True
-    hard = ~(is_same[truth[0]] & is_same[truth[1]])
-    truth_hard = (truth[0][hard], truth[1][hard])
+    truth, truth_hard = _truth_and_hard(x, same, threshold)
     c = ivf.train_centroids(x[::2], 256, niter=10)
     lists, sims = ivf.assign_lists(x, c, 8, return_sims=True)
     fixed8 = ivf.blocked_self_join(x, c, 8, threshold, 10**6, 200, 1024)
