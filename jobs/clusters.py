@@ -10,7 +10,10 @@ arrays ``(a, b, sim)``, already thresholded: every edge is a duplicate edge and
 * ``rank_by_policy``: the configured keep policy as a total order over rows.
 * ``choose_keepers``: keep/drop with the chaining guard; every dropped node
   has a direct edge to a kept, better-ranked node.
-* ``summarize_clusters``: one row per cluster with its weakest link.
+* ``star_clusters``: the published clusters: each keeper and the items it
+  dropped (a star), so a cluster never grows through weak links: every
+  member matches its keeper directly, whatever the component looks like.
+* ``summarize_clusters``: one row per component with its weakest link.
 """
 from __future__ import annotations
 
@@ -259,6 +262,31 @@ def _keeper_frame(nodes, labels, rank, kept, best_first, picks) -> pd.DataFrame:
         },
         columns=list(KEEPER_COLUMNS),
     )
+
+
+def star_clusters(result_df: pd.DataFrame) -> pd.DataFrame:
+    """Clusters as stars: a keeper and the nodes it dropped (``choose_keepers`` output in).
+
+    A connected component can hold several stars (A~B~C with A unlike C gives
+    {A, B} and {C}); a star never holds two items that are only linked through
+    others, so look-alike chains cannot grow one cluster. Returns one row per
+    node of ``result_df`` (same order): node, head (the keeper node of its
+    star, -1 for a keeper that dropped nothing: it stands alone), and for
+    each star its min/max keeper similarity over the dropped members
+    (``min_edge_similarity``, ``max_edge_similarity``, NaN for lone keepers).
+    """
+    node = result_df["node"].to_numpy()
+    keeper = result_df["keeper"].to_numpy()
+    head = np.where(keeper >= 0, keeper, node)
+    members = pd.DataFrame({"head": keeper[keeper >= 0],
+                            "sim": result_df["keeper_similarity"].to_numpy()[keeper >= 0]})
+    stats = members.groupby("head")["sim"].agg(["min", "max"])
+    has_members = np.isin(head, stats.index.to_numpy())
+    head = np.where(has_members, head, -1)
+    looked = stats.reindex(head)
+    return pd.DataFrame({"node": node, "head": head,
+                         "min_edge_similarity": looked["min"].to_numpy(dtype=np.float64),
+                         "max_edge_similarity": looked["max"].to_numpy(dtype=np.float64)})
 
 
 def _weakest_links(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray, comp: np.ndarray) -> pd.Series:

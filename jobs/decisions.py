@@ -2,7 +2,10 @@
 
 Runs the clustering and keep policy of jobs/clusters.py on the thresholded
 edges (only contents that have at least one duplicate edge take part) and
-returns the decisions as Spark DataFrames:
+returns the decisions as Spark DataFrames. A published cluster is a star: one
+keeper and the contents it dropped (each with a direct duplicate edge to it);
+a keeper that dropped nothing has no cluster (cluster_id null). Components
+only decide which contents are compared with which keepers:
 content_sha256, cluster_id, is_keeper, chain_guard, keeper_sha, keeper_similarity,
 matched_by, plus a per-cluster table of weakest/strongest links.
 
@@ -96,7 +99,8 @@ def _decide_on_executors(merged: DataFrame, reps: DataFrame,
                 .applyInPandas(partial(_decide_component, order=order), COMPONENT_DDL)
                 .localCheckpoint(eager=True))
     decided = out.select(*[c.split()[0] for c in DECISION_DDL.split(", ")])
-    links = out.select("cluster_id", "min_edge_similarity", "max_edge_similarity").dropDuplicates(["cluster_id"])
+    links = (out.where(F.col("cluster_id").isNotNull())
+                .select("cluster_id", "min_edge_similarity", "max_edge_similarity").dropDuplicates(["cluster_id"]))
     counts = out.agg(F.countDistinct("cluster_id").alias("clusters"),
                      F.sum(F.col("chain_guard").cast("long")).alias("guard")).first()
     return decided, links, {"clusters": int(counts["clusters"] or 0), "chain_guard_keeps": int(counts["guard"] or 0)}
@@ -107,10 +111,7 @@ def _decide_component(edges: pd.DataFrame, nodes: pd.DataFrame, order: list[tupl
     if edges.empty:
         raise ValueError(f"component of {len(nodes)} contents without edges: the components and edges disagree")
     decided, links = _decide_frame(edges.drop(columns="component"), nodes.drop(columns="component"), order)
-    if len(links) != 1:
-        raise ValueError(f"one component gave {len(links)} clusters")
-    return decided.assign(min_edge_similarity=float(links["min_edge_similarity"].iat[0]),
-                          max_edge_similarity=float(links["max_edge_similarity"].iat[0]))
+    return decided.merge(links, on="cluster_id", how="left")
 
 
 def _decide_frame(edges: pd.DataFrame, node_df: pd.DataFrame,
@@ -134,8 +135,7 @@ def _decide_frame(edges: pd.DataFrame, node_df: pd.DataFrame,
     sim = edges["similarity"].to_numpy(dtype=np.float64)
     rank = clusters.rank_by_policy(node_df, order)
     result = clusters.choose_keepers(len(shas), a, b, sim, rank)
-    links = clusters.summarize_clusters(result, a, b, sim)
-    return _frames(result, links, node_df, _matched_by(edges["stages"]), a, b, rank)
+    return _frames(result, clusters.star_clusters(result), node_df, _matched_by(edges["stages"]), a, b)
 
 
 def _matched_by(stages: pd.Series) -> list[str]:
@@ -144,14 +144,12 @@ def _matched_by(stages: pd.Series) -> list[str]:
     return ["+".join(sorted(s, key=lambda x: order.get(x, len(order)))) for s in stages]
 
 
-def _frames(result, links, node_df, matched_by, a, b, rank) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _frames(result, stars, node_df, matched_by, a, b) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """choose_keepers + star_clusters output -> (decisions, links); clusters are named after their keeper."""
     shas = node_df["content_sha256"].to_numpy()
     items = node_df["item_id"].to_numpy()
-    # A component is named after its best-ranked item.
-    comp = result["component"].to_numpy()
-    best = pd.DataFrame({"component": comp, "rank": rank[result["node"]], "node": result["node"]}) \
-        .sort_values(["component", "rank"]).drop_duplicates("component").set_index("component")["node"]
-    cluster_of = items[best.loc[comp].to_numpy()]
+    head = stars["head"].to_numpy()
+    cluster_of = np.where(head >= 0, items[np.maximum(head, 0)], None)
     pair_stage = {}
     for i, j, m in zip(a, b, matched_by):
         pair_stage[(i, j)] = pair_stage[(j, i)] = m
@@ -166,9 +164,9 @@ def _frames(result, links, node_df, matched_by, a, b, rank) -> tuple[pd.DataFram
         "keeper_similarity": result["keeper_similarity"].astype(float),
         "matched_by": matched,
     })
-    link_rows = pd.DataFrame({
-        "cluster_id": items[best.loc[links["component"].to_numpy()].to_numpy()],
-        "min_edge_similarity": links["min_edge_similarity"].astype(float),
-        "max_edge_similarity": links["max_edge_similarity"].astype(float),
-    })
+    heads = head >= 0
+    link_rows = (pd.DataFrame({"cluster_id": cluster_of[heads],
+                               "min_edge_similarity": stars["min_edge_similarity"].to_numpy()[heads],
+                               "max_edge_similarity": stars["max_edge_similarity"].to_numpy()[heads]})
+                 .drop_duplicates("cluster_id").reset_index(drop=True))
     return decisions, link_rows

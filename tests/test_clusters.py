@@ -236,3 +236,35 @@ def test_million_edges_runs():
     summary = C.summarize_clusters(df, a, b, sim)
     assert summary["size"].sum() == len(df)
     assert (df["keeper"] >= -1).all() and df["is_keeper"].any()
+
+
+def test_star_clusters_split_a_chain():
+    # A~B~C~D~E, each link the only edge: a chain of look-alikes, A best ranked.
+    a, b = np.array([0, 1, 2, 3]), np.array([1, 2, 3, 4])
+    sim = np.array([0.99, 0.98, 0.97, 0.96])
+    result = C.choose_keepers(5, a, b, sim, np.arange(5))
+    stars = C.star_clusters(result).set_index("node")
+    # A keeps B; C has no edge to A, so it is kept and keeps D; E touches only the
+    # dropped D, so it is kept and, having dropped nothing, belongs to no cluster.
+    assert stars["head"].tolist() == [0, 0, 2, 2, -1]
+    assert stars.loc[0, "min_edge_similarity"] == pytest.approx(0.99)
+    assert stars.loc[3, "min_edge_similarity"] == pytest.approx(0.97)
+    assert np.isnan(stars.loc[4, "min_edge_similarity"])
+
+
+def test_star_members_all_match_their_keeper_directly():
+    rng = np.random.default_rng(5)
+    n = 400
+    a, b, sim = random_graph(rng, n, 900)
+    result = C.choose_keepers(n, a, b, sim, rng.permutation(n))
+    stars = C.star_clusters(result)
+    edges = {(int(x), int(y)) for x, y in zip(a, b)} | {(int(y), int(x)) for x, y in zip(a, b)}
+    members = stars[stars["head"] >= 0]
+    for node, head in zip(members["node"], members["head"]):
+        assert node == head or (node, head) in edges
+    # every cluster has exactly one keeper: its head
+    kept = result.set_index("node")["is_keeper"]
+    for head, group in members.groupby("head"):
+        assert kept[group["node"]].sum() == 1 and kept[head]
+    # fewer nodes share a cluster than share a component
+    assert members.groupby("head").size().max() <= pd.Series(result["component"]).value_counts().max()
