@@ -215,6 +215,9 @@ class FetchConfig:
     deadline_s: float = _runtime(300.0)     # whole body of one attempt
     max_redirects: int = 5
     allowed_schemes: tuple[str, ...] = ("http", "https")
+    # CIDRs, addresses or host names fetched from although loopback/private/link-local/...
+    # (refused by default as blocked_address; udfs.io.blocked_class), e.g. ["10.0.0.0/8", "images.corp"]
+    allow_networks: tuple[str, ...] = ()
     workers: int = _runtime(8)              # concurrent reads per Spark task
 
     def validate(self) -> None:

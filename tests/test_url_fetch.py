@@ -2,7 +2,9 @@
 
 The server runs in a thread on 127.0.0.1 (port 0) and serves each failure mode
 once per request; every handler that waits does so on an Event, so shutdown
-never hangs. Timeouts are tiny (timeout_s=0.3, backoff_s=0.01).
+never hangs. Timeouts are tiny (timeout_s=0.3, backoff_s=0.01). Loopback is
+refused by default (tests/test_ssrf.py), so every FetchOptions here allows
+127.0.0.1 alone (``allow_networks=LOCAL``).
 """
 from __future__ import annotations
 
@@ -21,7 +23,15 @@ from PIL import Image
 from udfs import io as uio
 from udfs.io import TRANSIENT_REASONS, FetchOptions, ReadError, read_bytes, read_many
 
-FAST = FetchOptions(timeout_s=0.3, retries=3, backoff_s=0.01, max_redirects=5)
+LOCAL = ("127.0.0.1",)  # the test server's address; nothing else may be fetched
+
+
+def options(**kwargs) -> FetchOptions:
+    """FetchOptions that may reach the local test server."""
+    return FetchOptions(allow_networks=LOCAL, **kwargs)
+
+
+FAST = options(timeout_s=0.3, retries=3, backoff_s=0.01, max_redirects=5)
 MAX = 1 << 20
 
 
@@ -159,7 +169,8 @@ def _reason(uri: str, fetch: FetchOptions = FAST, max_bytes: int = MAX) -> ReadE
 
 def test_good_image_bytes_equal_the_file(url) -> None:
     assert read_bytes(url("/good.jpg"), MAX, FAST) == GOOD
-    assert read_bytes(url("/good.jpg"), MAX) == GOOD  # default FetchOptions
+    assert read_bytes(url("/good.jpg"), MAX, options()) == GOOD  # default knobs
+    assert _reason(url("/good.jpg"), FetchOptions()).reason == "blocked_address"  # default: no loopback
     assert read_bytes(url("/good.jpg#fragment"), MAX, FAST) == GOOD
 
 
@@ -208,7 +219,7 @@ def test_always_5xx_is_unavailable_after_retries(server, url) -> None:
 def test_429_waits_for_retry_after(server, url, monkeypatch) -> None:
     slept: list[float] = []
     monkeypatch.setattr(uio, "_sleep", slept.append)
-    err = _reason(url("/429?k=ra"), FetchOptions(timeout_s=0.3, retries=2, backoff_s=0.01))
+    err = _reason(url("/429?k=ra"), options(timeout_s=0.3, retries=2, backoff_s=0.01))
     assert err.reason == "unavailable" and server.hits["/429?k=ra"] == 3
     assert slept == [2.0, 2.0]  # Retry-After beats the 0.01 s backoff
 
@@ -216,27 +227,27 @@ def test_429_waits_for_retry_after(server, url, monkeypatch) -> None:
 def test_backoff_is_exponential_with_deterministic_jitter(monkeypatch, url) -> None:
     slept: list[float] = []
     monkeypatch.setattr(uio, "_sleep", slept.append)
-    _reason(url("/500?k=backoff"), FetchOptions(timeout_s=0.3, retries=3, backoff_s=1.0))
+    _reason(url("/500?k=backoff"), options(timeout_s=0.3, retries=3, backoff_s=1.0))
     assert len(slept) == 3
     for k, delay in enumerate(slept):
         assert 0.5 * 2**k <= delay < 1.5 * 2**k
     again: list[float] = []
     monkeypatch.setattr(uio, "_sleep", again.append)
-    _reason(url("/500?k=backoff"), FetchOptions(timeout_s=0.3, retries=3, backoff_s=1.0))
+    _reason(url("/500?k=backoff"), options(timeout_s=0.3, retries=3, backoff_s=1.0))
     assert again == slept
 
 
 def test_slow_server_times_out_after_retries(server, url) -> None:
     key = "/slow.jpg?k=slow"
     start = time.monotonic()
-    err = _reason(url(key), FetchOptions(timeout_s=0.3, retries=1, backoff_s=0.01))
+    err = _reason(url(key), options(timeout_s=0.3, retries=1, backoff_s=0.01))
     assert err.reason == "timeout" and server.hits[key] == 2
     assert time.monotonic() - start < 2.0
 
 
 def test_dripping_body_stops_at_the_deadline(url) -> None:
     start = time.monotonic()
-    err = _reason(url("/drip.jpg"), FetchOptions(timeout_s=0.3, retries=0, deadline_s=0.35))
+    err = _reason(url("/drip.jpg"), options(timeout_s=0.3, retries=0, deadline_s=0.35))
     assert err.reason == "timeout" and "deadline" in err.message
     assert time.monotonic() - start < 1.5
 
@@ -267,7 +278,7 @@ def test_redirect_loop_and_missing_location(server, url) -> None:
 def test_redirect_to_a_disallowed_scheme_is_refused(url) -> None:
     err = _reason(url("/to-file"))
     assert err.reason == "unsupported_scheme" and "file:///etc/passwd" in err.message
-    http_only = FetchOptions(timeout_s=0.3, retries=0, allowed_schemes=("http",))
+    http_only = options(timeout_s=0.3, retries=0, allowed_schemes=("http",))
     assert _reason(url("/to-https"), http_only).reason == "unsupported_scheme"
     https_only = FetchOptions(allowed_schemes=("https",))
     assert _reason(url("/good.jpg"), https_only).reason == "unsupported_scheme"
@@ -277,7 +288,7 @@ def test_connection_refused_is_io_error_after_retries() -> None:
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    err = _reason(f"http://127.0.0.1:{port}/x.jpg", FetchOptions(timeout_s=0.3, retries=1, backoff_s=0.01))
+    err = _reason(f"http://127.0.0.1:{port}/x.jpg", options(timeout_s=0.3, retries=1, backoff_s=0.01))
     assert err.reason == "io_error" and "2 attempts" in err.message
 
 

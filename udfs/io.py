@@ -21,16 +21,26 @@ reason               meaning
                      the retries for URLs; a body cut short counts here)
 ``unsupported_scheme`` a scheme this reader does not handle or does not allow
                      (also a redirect to one, e.g. ``file://``)
+``blocked_address``  the URL's host (or a redirect's) resolves to a loopback,
+                     private, link-local, metadata, multicast or reserved
+                     address not in ``FetchOptions.allow_networks`` (SSRF
+                     guard; checked before any connection is made)
 ==================== ========================================================
 
 :data:`TRANSIENT_REASONS` are worth retrying on the next run; the others are
 properties of the input. http(s) is fetched with the standard library only
-(``urllib.request``), with the knobs in :class:`FetchOptions`.
+(``http.client``), with the knobs in :class:`FetchOptions`: each hop's host is
+resolved once, every address checked (:func:`blocked_class`), and the
+connection made to those checked addresses (TLS still verified against the
+host name), so DNS rebinding between check and connect cannot slip through.
+Environment proxies are not used: a proxy would resolve and connect itself.
 """
 from __future__ import annotations
 
 import errno
+import functools
 import http.client
+import ipaddress
 import os
 import posixpath
 import re
@@ -38,13 +48,11 @@ import socket
 import ssl
 import stat
 import time
-import urllib.error
-import urllib.request
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Sequence
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from udfs.errors import ItemError
 
@@ -57,7 +65,7 @@ _URL_SCHEMES = frozenset({"http", "https"})
 _LOCAL_HOSTS = frozenset({"", "localhost"})
 
 READ_REASONS = ("not_found", "is_directory", "not_a_file", "too_large", "http_error",
-                "unavailable", "timeout", "io_error", "unsupported_scheme")
+                "unavailable", "timeout", "io_error", "unsupported_scheme", "blocked_address")
 #: Failures of the storage or the network, not of the item: retry them next run.
 TRANSIENT_REASONS = ("io_error", "timeout", "unavailable")
 
@@ -213,6 +221,147 @@ def _read_pyarrow(uri: str, max_bytes: int) -> bytes:
     return bytes(data)
 
 
+# ---------------------------------------------------------------------------- address guard (SSRF)
+
+# Address classes never fetched unless allowed; first match wins, so the named
+# metadata endpoints come before the ranges that hold them. Anything else that
+# Python does not call global is "reserved" (see blocked_class).
+_BLOCKED = tuple((ipaddress.ip_network(net), kind) for net, kind in (
+    ("169.254.169.254/32", "link-local (cloud metadata)"),
+    ("fd00:ec2::254/128", "private (cloud metadata)"),
+    ("0.0.0.0/8", "unspecified"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "carrier-grade NAT"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private"),
+    ("192.168.0.0/16", "private"),
+    ("192.0.0.0/24", "reserved"),
+    ("192.0.2.0/24", "reserved"),
+    ("192.88.99.0/24", "reserved"),
+    ("198.18.0.0/15", "reserved"),
+    ("198.51.100.0/24", "reserved"),
+    ("203.0.113.0/24", "reserved"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),  # and 255.255.255.255
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::/8", "reserved"),  # IPv4-compatible ::a.b.c.d and the rest of ::/8 (mapped is checked first)
+    ("64:ff9b:1::/48", "private"),  # local-use NAT64
+    ("100::/64", "reserved"),
+    ("2001::/23", "reserved"),  # Teredo, benchmarking, ORCHID ...
+    ("2001:db8::/32", "reserved"),
+    ("fc00::/7", "private"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "private"),  # site-local
+    ("ff00::/8", "multicast"),
+))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOSTNAME_RE = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def blocked_class(ip: Address) -> str | None:
+    """The class of an address fetching must refuse by default (``"loopback"``, ...), None if public.
+
+    IPv6 forms that carry an IPv4 address (IPv4-mapped ``::ffff:a.b.c.d``,
+    NAT64 ``64:ff9b::a.b.c.d``, 6to4 ``2002:AABB:CCDD::``) take the class of
+    that address, prefixed with the form.
+    """
+    if ip.version == 6:
+        for form, inner in (("IPv4-mapped", ip.ipv4_mapped), ("6to4", ip.sixtofour),
+                            ("NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)):
+            if inner is not None:
+                kind = blocked_class(inner)
+                return f"{form} {kind}" if kind else None
+    for network, kind in _BLOCKED:
+        if ip in network:
+            return kind
+    return None if ip.is_global else "reserved"
+
+
+def _allow_entry(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | str:
+    """One ``allow_networks`` entry -> a network (CIDR or single address) or a lower-case host name."""
+    text = entry.strip().lower().rstrip(".")
+    if "/" in text or ":" in text or re.fullmatch(r"[0-9.]+", text):
+        try:
+            return ipaddress.ip_network(text)  # strict: "10.0.0.1/8" has host bits set
+        except ValueError as exc:
+            raise ValueError(f"allow_networks: {entry!r} is not a valid CIDR network or address ({exc})") from None
+    if not _HOSTNAME_RE.match(text):
+        raise ValueError(f"allow_networks: {entry!r} is neither a CIDR network, an address nor a host name")
+    return text
+
+
+@functools.lru_cache(maxsize=64)
+def _allow_list(entries: tuple[str, ...]) -> tuple[tuple, frozenset[str]]:
+    """``allow_networks`` -> (networks, host names); parsed once per distinct list."""
+    parsed = [_allow_entry(e) for e in entries]
+    return (tuple(p for p in parsed if not isinstance(p, str)),
+            frozenset(p for p in parsed if isinstance(p, str)))
+
+
+def _resolve(host: str, port: int) -> list[tuple[int, tuple]]:
+    """``getaddrinfo`` -> distinct (family, sockaddr) in the resolver's order; a seam for tests."""
+    out = []
+    for family, _, _, _, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        if family in (socket.AF_INET, socket.AF_INET6) and (family, sockaddr) not in out:
+            out.append((family, sockaddr))
+    return out
+
+
+def _checked_addresses(host: str, port: int, fetch: FetchOptions, url: str, via: str) -> list[tuple[int, tuple]]:
+    """Resolve ``host`` once; every address must be public or allowed, else ``blocked_address``.
+
+    A host name in ``fetch.allow_networks`` skips the check. The addresses
+    returned are the ones to connect to (no second lookup). Resolver failures
+    propagate as OSError (``socket.gaierror``), i.e. a retried ``io_error``.
+    """
+    networks, names = _allow_list(fetch.allow_networks)
+    addresses = _resolve(host, port)
+    if not addresses:
+        raise OSError(f"no IPv4/IPv6 address for {host!r}")
+    if host.lower().rstrip(".") in names:
+        return addresses
+    for _, sockaddr in addresses:
+        ip = ipaddress.ip_address(sockaddr[0].partition("%")[0])
+        kind = blocked_class(ip)
+        plain = ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped else ip
+        if kind and not any(plain in net or ip in net for net in networks):
+            shown = f"::ffff:{ip.ipv4_mapped}" if plain is not ip else str(ip)
+            named = shown if _same_address(host, ip) else f"{host!r} resolves to {shown}:"
+            raise ReadError("blocked_address", f"{named} {kind} address, not fetched "
+                            f"(fetch.allow_networks can allow it): {url}{via}")
+    return addresses
+
+
+def _same_address(host: str, ip: Address) -> bool:
+    """Is ``host`` the literal form of ``ip``?"""
+    try:
+        return ipaddress.ip_address(host) == ip
+    except ValueError:
+        return False
+
+
+def _connect_to(addresses: list[tuple[int, tuple]], timeout: float, source_address=None) -> socket.socket:
+    """``socket.create_connection`` over already checked addresses, tried in order (no DNS)."""
+    error: OSError | None = None
+    for family, sockaddr in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error or OSError("no address to connect to")
+
+
 # ---------------------------------------------------------------------------- http(s)
 
 @dataclass(frozen=True)
@@ -229,6 +378,10 @@ class FetchOptions:
     server's ``Retry-After`` seconds when longer (at most 60). ``max_redirects``:
     redirects followed per attempt. ``allowed_schemes``: a subset of http and
     https, checked on the URL and on every redirect target.
+    ``allow_networks``: CIDR networks (``"10.0.0.0/8"``), single addresses
+    (``"127.0.0.1"``, ``"::1"``) and host names (``"images.corp"``, exact
+    match) that may be fetched from although :func:`blocked_class` refuses
+    their addresses; empty (the default): only public addresses.
     """
 
     timeout_s: float = 10.0
@@ -237,6 +390,7 @@ class FetchOptions:
     max_redirects: int = 5
     allowed_schemes: tuple[str, ...] = ("http", "https")
     deadline_s: float = 300.0
+    allow_networks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         schemes = tuple(str(x).lower() for x in self.allowed_schemes)
@@ -247,12 +401,14 @@ class FetchOptions:
             raise ValueError("timeout_s and deadline_s must be > 0")
         if self.retries < 0 or self.backoff_s < 0 or self.max_redirects < 0:
             raise ValueError("retries, backoff_s and max_redirects must be >= 0")
+        object.__setattr__(self, "allow_networks", tuple(str(x).strip() for x in self.allow_networks))
+        _allow_list(self.allow_networks)  # raises ValueError naming a bad entry
 
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 1 << 16
 _MAX_RETRY_AFTER_S = 60.0
-_USER_AGENT = "image-dedup/1 (python urllib)"
+_USER_AGENT = "image-dedup/1 (python http.client)"
 _sleep = time.sleep  # a seam for tests
 
 
@@ -264,26 +420,27 @@ class _Retry(Exception):
         self.reason, self.message, self.retry_after = reason, message, retry_after
 
 
-def _opener() -> urllib.request.OpenerDirector:
-    """http and https only; no redirect or error handlers, so every status comes back to us."""
-    opener = urllib.request.OpenerDirector()
-    for handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(),
-                    urllib.request.HTTPSHandler()):
-        opener.add_handler(handler)
-    return opener
+@functools.lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """The system's CA bundle, hostname checking on; built once (a seam for tests)."""
+    return ssl.create_default_context()
 
 
-def _request_url(url: str) -> str:
-    """Percent-encode what http.client refuses (spaces, non-ASCII) in path and query; drop the fragment."""
+def _request_target(url: str) -> str:
+    """Path and query, percent-encoding what http.client refuses (spaces, non-ASCII); no fragment."""
     parts = urlsplit(url.strip())
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     query = quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+    return path + (f"?{query}" if query else "")
+
+
+def _via(url: str, origin: str) -> str:
+    return f" (redirected from {origin})" if url != origin else ""
 
 
 def _check_url(url: str, fetch: FetchOptions, origin: str) -> None:
     """Refuse a disallowed scheme (``unsupported_scheme``) or a URL no request can be made of."""
-    via = f" (redirected from {origin})" if url != origin else ""
+    via = _via(url, origin)
     try:
         parts = urlsplit(url.strip())
         port = parts.port  # raises ValueError when out of range
@@ -297,16 +454,35 @@ def _check_url(url: str, fetch: FetchOptions, origin: str) -> None:
         raise ReadError("http_error", f"invalid URL (no host, a port 0 or credentials in the URL): {url}{via}")
 
 
+def _connect(url: str, fetch: FetchOptions, origin: str) -> http.client.HTTPConnection:
+    """An unopened connection for ``url`` that can only reach the addresses checked here.
+
+    Host header, SNI and certificate verification use the URL's host name;
+    the TCP connection goes to the resolved and checked addresses.
+    """
+    parts = urlsplit(url.strip())
+    https = parts.scheme.lower() == "https"
+    port = parts.port or (443 if https else 80)
+    addresses = _checked_addresses(parts.hostname, port, fetch, url, _via(url, origin))
+    if https:
+        conn = http.client.HTTPSConnection(parts.hostname, port, timeout=fetch.timeout_s, context=_tls_context())
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, port, timeout=fetch.timeout_s)
+    # http.client opens its socket through this attribute (3.x); pinning it here means
+    # no second lookup. tests/test_ssrf.py fails if a Python version stops honouring it.
+    conn._create_connection = lambda _address, timeout, source=None: _connect_to(addresses, timeout, source)
+    return conn
+
+
 def _connection_error(exc: BaseException, url: str) -> Exception:
-    """Map a socket / urllib / http.client failure to a _Retry (or a final ReadError)."""
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, (TimeoutError, socket.timeout)):
+    """Map a socket / http.client failure to a _Retry (or a final ReadError)."""
+    if isinstance(exc, (TimeoutError, socket.timeout)):
         return _Retry("timeout", f"no response within the timeout: {url}")
-    if isinstance(reason, ssl.SSLCertVerificationError):  # retrying will not fix a certificate
-        return ReadError("io_error", f"TLS certificate rejected ({reason}): {url}")
-    if isinstance(reason, http.client.InvalidURL):
-        return ReadError("http_error", f"invalid URL ({reason}): {url}")
-    return _Retry("io_error", f"{type(reason).__name__}: {_short(str(reason))}: {url}")
+    if isinstance(exc, ssl.SSLCertVerificationError):  # retrying will not fix a certificate
+        return ReadError("io_error", f"TLS certificate rejected ({exc}): {url}")
+    if isinstance(exc, (http.client.InvalidURL, UnicodeError)):
+        return ReadError("http_error", f"invalid URL ({exc}): {url}")
+    return _Retry("io_error", f"{type(exc).__name__}: {_short(str(exc))}: {url}")
 
 
 def _status_error(response, url: str) -> Exception:
@@ -348,16 +524,28 @@ def _read_body(response, url: str, max_bytes: int, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def _fetch_once(url: str, max_bytes: int, fetch: FetchOptions, opener) -> bytes:
-    """One attempt: follow at most max_redirects redirects, then read the body."""
+def _get(url: str, fetch: FetchOptions,
+         origin: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    """Send one GET to the checked addresses of ``url``; the caller closes the connection."""
+    conn = _connect(url, fetch, origin)
+    try:
+        conn.request("GET", _request_target(url), headers={
+            "User-Agent": _USER_AGENT, "Accept-Encoding": "identity", "Connection": "close"})
+        return conn, conn.getresponse()
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _fetch_once(url: str, max_bytes: int, fetch: FetchOptions) -> bytes:
+    """One attempt: follow at most max_redirects redirects (each hop checked), then read the body."""
     deadline = time.monotonic() + fetch.deadline_s
     current = url
     for _ in range(fetch.max_redirects + 1):
         _check_url(current, fetch, url)
-        request = urllib.request.Request(_request_url(current), headers={
-            "User-Agent": _USER_AGENT, "Accept-Encoding": "identity"})
         try:
-            with opener.open(request, timeout=fetch.timeout_s) as response:
+            conn, response = _get(current, fetch, url)
+            try:
                 if response.status in _REDIRECTS:
                     location = response.headers.get("Location")
                     if not location:
@@ -367,6 +555,9 @@ def _fetch_once(url: str, max_bytes: int, fetch: FetchOptions, opener) -> bytes:
                 if not 200 <= response.status < 300:
                     raise _status_error(response, current)
                 return _read_body(response, current, max_bytes, deadline)
+            finally:
+                response.close()
+                conn.close()
         except (ReadError, _Retry):
             raise
         except (OSError, http.client.HTTPException, ValueError) as exc:
@@ -382,13 +573,12 @@ def _backoff(url: str, attempt: int, fetch: FetchOptions, retry_after: float | N
 
 def _fetch(url: str, max_bytes: int, fetch: FetchOptions) -> bytes:
     """GET ``url`` with retries (see FetchOptions); raises ReadError."""
-    opener = _opener()
     last: _Retry | None = None
     for attempt in range(fetch.retries + 1):
         if attempt:
             _sleep(_backoff(url, attempt - 1, fetch, last.retry_after))
         try:
-            return _fetch_once(url, max_bytes, fetch, opener)
+            return _fetch_once(url, max_bytes, fetch)
         except _Retry as exc:
             last = exc
     tries = fetch.retries + 1
