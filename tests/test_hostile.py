@@ -204,7 +204,8 @@ def table_run(spark, tmp_path_factory):
         table = base / "items.jsonl"
         table.write_text("\n".join(lines) + "\n")
         out = tmp_path_factory.mktemp("hostile-table-run") / "out"
-        assert main(["run", "--input", str(table), "--output", str(out), "--run-id", "table"]) == 0
+        assert main(["run", "--input", str(table), "--output", str(out), "--run-id", "table",
+                     "--set", "fetch.allow_networks=[127.0.0.1]"]) == 0
     expected = {want.pop("id", None) or str(row.get("id") or row.get("path")): want for row, want in rows}
     yield out, expected, len(lines)
 

@@ -133,7 +133,8 @@ def test_transient_failures_are_retried_by_the_next_run(spark, small_corpus, tmp
     try:
         url = f"http://127.0.0.1:{server.server_port}/rocket.jpg"
         store = tmp_path / "store"
-        fast = ["--set", "fetch.retries=1", "--set", "fetch.backoff_s=0.01", "--set", "fetch.timeout_s=2"]
+        fast = ["--set", "fetch.retries=1", "--set", "fetch.backoff_s=0.01", "--set", "fetch.timeout_s=2",
+                "--set", "fetch.allow_networks=[127.0.0.1]"]
         _table(tmp_path / "one.jsonl", [url])
         assert main(["run", "--input", str(tmp_path / "one.jsonl"), "--output", str(tmp_path / "o1"),
                      "--corpus", str(store), *fast]) == 0
