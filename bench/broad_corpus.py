@@ -18,8 +18,9 @@ Originals (``kind`` column)
 - ``wallpaper``: gnome-backgrounds, ukui-wallpapers, desktop-base,
   plasma-workspace-wallpapers, mate-backgrounds (the largest size of each);
 - ``astronomy``: stellarium nebula images, dark sky textures and sky-culture
-  art; kstars moon phases, planet images, sky-culture art and its dark
-  sky-chart screenshots (transparent parts flattened on black);
+  art; kstars moon phases, planet images, sky-culture art and the handbook
+  screenshots that mostly show the sky (>= 40% near-black pixels: charts,
+  eyepiece views); transparent parts flattened on black;
 - ``clipart``: openclipart-png, tuxpaint-stamps-default, the pip illustrations
   (transparency flattened on white);
 - ``icon``: papirus-icon-theme SVGs (64x64 set) rendered at 64..256 px;
@@ -87,7 +88,8 @@ Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
       planted.csv                  file, original, edit, group, source, kind, part,
                                    path, width, height, quality
-      report.json                  counts per kind, rejections per kind, missing packages
+      report.json                  counts per kind, rejections per kind, missing packages, pairs of
+                                   originals within 6 and 10 pHash bits by kinds (hard negatives)
 """
 from __future__ import annotations
 
@@ -113,6 +115,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from bench import quality_corpus as qc
 from jobs import corpus as base
+from udfs.hashing import hamming, phash64
 from udfs.robust import quality
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -366,6 +369,13 @@ def stellarium_sources(package: str, files: list[Path]) -> list[Source]:
     return out
 
 
+def sky_view(img: Image.Image) -> bool:
+    """A handbook screenshot that mostly shows the sky (a chart, an eyepiece view): at least 40% of
+    its pixels near black (grey < 20). Dark-themed dialogs have little pure black: screenshots."""
+    g = np.asarray(img.convert("L"), dtype=np.float64)
+    return bool((g < 20).mean() >= 0.40)
+
+
 def kstars_sources(package: str, files: list[Path]) -> list[Source]:
     black = (0, 0, 0)
     out = [_raster_source(_name(package, p, "/kstars/"), package, "astronomy", p, black)
@@ -374,10 +384,9 @@ def kstars_sources(package: str, files: list[Path]) -> list[Source]:
             for p in _real(_under(files, "/share/kstars/skycultures/"))]
     for p in _real(_under(files, "/doc/HTML/en/kstars/")):
         try:
-            dark = luminance(read_raster(p, (255, 255, 255), 256)) < 70
+            pool = "astronomy" if sky_view(read_raster(p, (255, 255, 255), 256)) else "screenshot"
         except Exception:
             continue
-        pool = "astronomy" if dark else "screenshot"
         out.append(_raster_source(_name(package, p, "/HTML/en/"), package, pool, p))
     return out
 
@@ -996,7 +1005,28 @@ def _write_original(root: Path, part: str, c: Candidate, edits: tuple[str, ...],
     return rows
 
 
-def part_report(df: pd.DataFrame, rejected: dict[str, Counter], missing: list[str]) -> dict:
+def close_originals(root: Path, originals: pd.DataFrame, bits: tuple[int, ...] = (6, 10)) -> dict:
+    """Pairs of distinct originals whose 64-bit pHashes lie within ``bits``, by the kinds of the two
+    (how many hard negatives a plain pHash threshold faces)."""
+    hashes = np.array([phash64(load_rgb(root / f)) for f in originals["file"]], dtype=np.int64)
+    kinds = originals["kind"].to_numpy()
+    d = hamming(hashes[:, None], hashes[None, :])
+    i, j = np.triu_indices(len(hashes), 1)
+    out = {}
+    for b in bits:
+        close = d[i, j] <= b
+        pairs = Counter("|".join(sorted((kinds[a], kinds[c]))) for a, c in zip(i[close], j[close]))
+        out[f"phash_le_{b}"] = dict(pairs.most_common())
+    return out
+
+
+def load_rgb(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        im.load()
+        return im.convert("RGB")
+
+
+def part_report(df: pd.DataFrame, rejected: dict[str, Counter], missing: list[str], root: Path) -> dict:
     originals = df[df["edit"].isin([ORIGINAL_EDIT, SINGLE_EDIT])]
     return {
         "files": len(df),
@@ -1008,6 +1038,7 @@ def part_report(df: pd.DataFrame, rejected: dict[str, Counter], missing: list[st
                              for k, g in originals.groupby("kind")},
         "rejected_per_kind": {k: dict(sorted(v.items())) for k, v in sorted(rejected.items()) if v},
         "missing_packages": missing,
+        "close_originals": close_originals(root, originals),
         "max_side": MAX_SIDE, "max_correlation": MAX_CORRELATION, "same_picture": SAME_PICTURE,
     }
 
@@ -1049,7 +1080,7 @@ def build(out_dir: str | os.PathLike[str] = DEFAULT_OUT, per_part: int = DEFAULT
             shutil.rmtree(target)
         df = write_part(target, part, chosen, seed)
         df.to_csv(target / "planted.csv", index=False, lineterminator="\n")
-        (target / "report.json").write_text(json.dumps(part_report(df, rejected, missing), indent=1) + "\n")
+        (target / "report.json").write_text(json.dumps(part_report(df, rejected, missing, target), indent=1) + "\n")
         frames[part] = df
         _log(f"[broad] {part}: {len(df)} files written ({time.perf_counter() - t0:.0f} s)")
     (root / "split.json").write_text(json.dumps(split_record(frames, missing), indent=1) + "\n")
@@ -1077,6 +1108,11 @@ def main(argv: list[str] | None = None) -> int:
     frames = build(args.out, QUICK_PER_PART if args.quick else args.per_part, args.seed)
     print("files (originals) per kind and part:")
     print(summary(frames).to_string())
+    for part in PARTS:
+        report = json.loads((args.out / part / "report.json").read_text())
+        print(f"{part}: rejected per kind: {report['rejected_per_kind']}")
+        if report["missing_packages"]:
+            print(f"{part}: missing packages (skipped): {report['missing_packages']}")
     print(f"corpus: {args.out}")
     return 0
 
