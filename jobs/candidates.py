@@ -156,9 +156,15 @@ def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConf
 
 
 def _packed_vectors(features: DataFrame, dtype: str) -> DataFrame:
-    """(content_sha256, embedding binary): each embedding packed once (udfs.ivf.pack_rows)."""
-    return (features.where(F.col("embedding").isNotNull()).select("content_sha256", "embedding")
-                    .mapInPandas(partial(adapters.pack_vectors, dtype=dtype), adapters.PACKED_DDL))
+    """(content_sha256, embedding binary): each embedding packed once (udfs.ivf.pack_rows).
+
+    A binary `embedding` column is taken as already packed as `dtype` (precomputed
+    vectors are packed on ingest: features.vector_items).
+    """
+    vectors = features.where(F.col("embedding").isNotNull()).select("content_sha256", "embedding")
+    if dict(features.dtypes)["embedding"] == "binary":
+        return vectors
+    return vectors.mapInPandas(partial(adapters.pack_vectors, dtype=dtype), adapters.PACKED_DDL)
 
 
 def home_lists(spark: SparkSession, features: DataFrame, centroids: np.ndarray | None) -> DataFrame:
@@ -252,10 +258,19 @@ def _empty_pairs(spark: SparkSession) -> DataFrame:
 # ---------------------------------------------------------------------------- decisions
 
 def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig) -> DataFrame:
-    """Add `is_duplicate`: each stage's own decision threshold, applied to stored scores."""
-    rule = F.when(F.col("stage") == STAGE_PHASH, F.col("hamming") <= phash.max_hamming)
+    """Add `is_duplicate`: each stage's own decision threshold, applied to stored scores.
+
+    Hash stages also need the pixel check: `verify_score` >= phash.min_verify, or
+    >= phash.min_verify_sparse for a pair with a sparse image (`sparse`); a pair
+    without a score fails it unless the check is off (-1).
+    """
+    bar = F.when(F.coalesce(F.col("sparse"), F.lit(False)), F.lit(phash.min_verify_sparse)) \
+           .otherwise(F.lit(phash.min_verify))
+    checked = (bar <= -1) | F.coalesce(F.col("verify_score") >= bar, F.lit(False))
+    rule = F.when(F.col("stage") == STAGE_PHASH, (F.col("hamming") <= phash.max_hamming) & checked)
     for family in PHASH_KEYS:  # the weight-free key families of jobs/hashkeys.py
-        rule = rule.when(F.col("stage") == f"phash_{family}", F.col("hamming") <= phash.key_hamming(family))
+        rule = rule.when(F.col("stage") == f"phash_{family}",
+                         (F.col("hamming") <= phash.key_hamming(family)) & checked)
     rule = rule.when(F.col("stage") == STAGE_EMBEDDING, F.col("similarity") >= emb.threshold).otherwise(F.lit(True))
     return pairs.withColumn("is_duplicate", rule)
 

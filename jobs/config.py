@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -93,9 +94,20 @@ class PhashConfig:
     # Key pairs up to <key>_hamming + this are stored for retuning. pHash distances are even
     # (a hash has 32 of 64 bits set), so 2 stores the next step, at ~2x the probes of radius-1 families.
     key_candidate_extra: int = 0
+    # Images whose content box puts its energy in fewer hash coefficients than this make no
+    # hash edges (udfs/robust.information: stripes, a blob on black, a blank page ~1-4).
+    min_information: float = 2.0
+    # Pixel check of every hash pair (udfs/verify.py): the two thumbnails, aligned by the
+    # pair's key family, must correlate at least this much (min_verify_sparse: the detail
+    # correlation, when either image is sparse); -1 turns the check off.
+    min_verify: float = 0.6
+    min_verify_sparse: float = 0.3
 
     def validate(self) -> None:
         _between("phash.max_hamming", self.max_hamming, 0, 64)
+        _between("phash.min_verify", self.min_verify, -1.0, 1.0)
+        _between("phash.min_verify_sparse", self.min_verify_sparse, -1.0, 1.0)
+        _at_least("phash.min_information", self.min_information, 0.0)
         _between("phash.candidate_hamming", self.candidate_hamming, self.max_hamming, 64,
                  hint="it must be >= phash.max_hamming")
         _between("phash.bands", self.bands, 1, 16)
@@ -246,10 +258,16 @@ class SparkConfig:
     shuffle_partitions: int = _runtime(8)
     arrow_batch_rows: int = _runtime(256)  # rows per Arrow batch handed to the pandas UDFs
     ship_code: bool = _runtime(True)    # zip the jobs/udfs packages and add them to executors
+    # JVM heap when the job starts Spark itself (local mode): "auto" = half the machine's
+    # memory (jobs.spark.auto_driver_memory), or e.g. "8g"; spark-submit users pass --driver-memory
+    driver_memory: str = _runtime("auto")
     conf: Mapping[str, str] = field(default_factory=dict, metadata={"runtime": True})
 
     def validate(self) -> None:
         _at_least("spark.shuffle_partitions", self.shuffle_partitions, 1)
+        if self.driver_memory != "auto" and not re.fullmatch(r"\d+[kmgt]", self.driver_memory.lower()):
+            raise ConfigError(f"spark.driver_memory must be auto or a JVM size like 4g or 4096m; "
+                              f"got {self.driver_memory!r}")
         _at_least("spark.arrow_batch_rows", self.arrow_batch_rows, 1)
 
 

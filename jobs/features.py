@@ -22,7 +22,7 @@ from udfs.io import TRANSIENT_REASONS as READ_TRANSIENT
 
 log = logging.getLogger("dedup")
 
-FEATURE_VERSION = "3"  # bump when decode/hash code changes what it computes
+FEATURE_VERSION = "4"  # bump when decode/hash code changes what it computes
 
 
 def hash_items(items: DataFrame, cfg: InputConfig, fetch: FetchConfig = FetchConfig()) -> DataFrame:
@@ -33,18 +33,20 @@ def hash_items(items: DataFrame, cfg: InputConfig, fetch: FetchConfig = FetchCon
     return items.select(*ITEMS).mapInPandas(fn, adapters.CONTENT_DDL)
 
 
-def vector_items(items: DataFrame) -> DataFrame:
-    """Items carrying precomputed embeddings -> CONTENT columns + normalised `embedding`."""
+def vector_items(items: DataFrame, dtype: str | None = None) -> DataFrame:
+    """Items carrying precomputed embeddings -> CONTENT columns + normalised `embedding`,
+    packed as `dtype` bytes (the self-join's transport form) when dtype is given."""
     first = items.where(F.col("embedding").isNotNull()).select(F.size("embedding").alias("d")).first()
     dim = int(first["d"]) if first else 0
-    fn = partial(adapters.vector_contents, dim=dim)
-    return items.select(*ITEMS, "embedding").mapInPandas(fn, adapters.VECTOR_DDL)
+    fn = partial(adapters.vector_contents, dim=dim, dtype=dtype)
+    return items.select(*ITEMS, "embedding").mapInPandas(fn, adapters.VECTOR_PACKED_DDL if dtype else adapters.VECTOR_DDL)
 
 
 def vector_features(vector_contents: DataFrame) -> DataFrame:
     """One FEATURE row per distinct vector (no pixels, no pHash)."""
-    none = {"width": "int", "height": "int", "phash": "long", "quality": "float",
-            **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "decode_error": "string"}
+    none = {"width": "int", "height": "int", "phash": "long", "quality": "float", "information": "float",
+            **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "thumb": "binary", "sparse": "boolean",
+            "decode_error": "string"}
     grouped = (vector_contents.where(F.col("content_sha256").isNotNull())
                .groupBy("content_sha256").agg(F.first("embedding").alias("embedding")))
     return grouped.select(*[c if c in ("content_sha256", "embedding") else F.lit(None).cast(none[c]).alias(c)

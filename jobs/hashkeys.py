@@ -62,9 +62,11 @@ def stage_of(family: str) -> str:
 
 
 def hashable(features: DataFrame, cfg: PhashConfig) -> DataFrame:
-    """Contents that may make hash edges: decoded, with a pHash, not flatter than cfg.min_quality."""
+    """Contents that may make hash edges: decoded, with a pHash, not flatter than cfg.min_quality
+    and with at least cfg.min_information informative hash coefficients."""
     return features.where(F.col("phash").isNotNull()
-                          & (F.coalesce(F.col("quality"), F.lit(0.0)) >= F.lit(cfg.min_quality)))
+                          & (F.coalesce(F.col("quality"), F.lit(0.0)) >= F.lit(cfg.min_quality))
+                          & (F.coalesce(F.col("information"), F.lit(0.0)) >= F.lit(cfg.min_information)))
 
 
 def is_framed() -> Column:
@@ -130,6 +132,23 @@ def key_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:
         return out.localCheckpoint(eager=True)
     finally:
         members.unpersist()
+
+
+def verify_pairs(pairs: DataFrame, features: DataFrame) -> DataFrame:
+    """Hash-stage pairs + `verify_score`: their thumbnails compared after the stage's alignment.
+
+    The pixel check of udfs/verify.py; `candidates.decide` accepts a hash pair only
+    at or above `phash.min_verify`. Cost: one thumbnail join per side and a few
+    32x32 correlations per pair (crop and rotate try each of their alignments).
+    """
+    thumbs = features.select("content_sha256", "thumb", "sparse")
+    ta = thumbs.select(F.col("content_sha256").alias("sha_a"), F.col("thumb").alias("thumb_a"),
+                       F.col("sparse").alias("sparse_a"))
+    tb = thumbs.select(F.col("content_sha256").alias("sha_b"), F.col("thumb").alias("thumb_b"),
+                       F.col("sparse").alias("sparse_b"))
+    rows = pairs.select("sha_a", "sha_b", "stage", "similarity", "hamming").join(ta, "sha_a", "left") \
+                .join(tb, "sha_b", "left")
+    return rows.mapInPandas(adapters.verify_hash_pairs, adapters.VERIFIED_DDL)
 
 
 def _bands(members: DataFrame, radius: int, bands: int) -> DataFrame:

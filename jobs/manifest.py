@@ -48,12 +48,13 @@ def item_pairs(content_pairs: DataFrame, items: DataFrame) -> DataFrame:
     rb = reps.select(F.col("content_sha256").alias("sha_b"), F.col("item_id").alias("rep_b"))
     mapped = (content_pairs.join(ra, "sha_a").join(rb, "sha_b")
                  .select(F.least("rep_a", "rep_b").alias("item_a"), F.greatest("rep_a", "rep_b").alias("item_b"),
-                         "stage", "similarity", "hamming", "is_duplicate"))
+                         "stage", "similarity", "hamming", "verify_score", "is_duplicate"))
     copies = (items.where(F.col("content_rank") > 1).select("content_sha256", F.col("item_id").alias("copy"))
                    .join(reps.withColumnRenamed("item_id", "rep"), "content_sha256")
                    .select(F.least("copy", "rep").alias("item_a"), F.greatest("copy", "rep").alias("item_b"),
                            F.lit(STAGE_EXACT).alias("stage"), F.lit(1.0).alias("similarity"),
-                           F.lit(0).alias("hamming"), F.lit(True).alias("is_duplicate")))
+                           F.lit(0).alias("hamming"), F.lit(None).cast("double").alias("verify_score"),
+                           F.lit(True).alias("is_duplicate")))
     return S.conform(mapped.unionByName(copies), S.PAIRS)
 
 

@@ -19,7 +19,7 @@ from typing import Iterator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs import candidates, decisions, features, hashkeys, ingest, manifest, publish, store
+from jobs import candidates, decisions, failures, features, hashkeys, ingest, manifest, publish, store
 from jobs import schemas as S
 from jobs.config import PHASH_KEYS, CacheConfig, JobConfig
 from udfs import adapters
@@ -58,7 +58,8 @@ def new_run_id() -> str:
 def stage(ctx: RunContext, name: str) -> Iterator[None]:
     log.info("[%s] started", name)
     start = time.perf_counter()
-    yield
+    with failures.tagged(name):
+        yield
     ctx.timings[name] = round(time.perf_counter() - start, 3)
     log.info("[%s] done in %.1f s", name, ctx.timings[name])
 
@@ -85,7 +86,7 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
 
     with stage(ctx, "ingest"):
         source = ingest.detect_source(ctx.source, cfg.input)
-        items = ingest.read_items(spark, source, cfg.input)
+        items = ingest.read_items(spark, source, cfg.input, scratch=ctx.work("input"))
         vectors = "embedding" in items.columns
         if vectors and ctx.corpus:
             raise ingest.InputError("precomputed embeddings cannot be combined with --corpus yet")
@@ -93,7 +94,7 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         if retry is not None:
             items = items.unionByName(retry)
         if vectors:  # precomputed embeddings: the vector is the content
-            with_vectors = materialize(ctx, features.vector_items(items), "vectors")
+            with_vectors = materialize(ctx, features.vector_items(items, cfg.selfjoin.transport_dtype), "vectors")
             contents = with_vectors.drop("embedding")
         else:
             contents = materialize(ctx, features.hash_items(items, cfg.input, cfg.fetch), "contents")
@@ -137,8 +138,9 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         if cfg.phash.enabled:
             hashable = hashkeys.hashable(feats, cfg.phash)
             full = candidates.phash_pairs(hashable, cfg.phash)
-            parts.append(hashkeys.drop_framed_phash_pairs(full, hashable) if cfg.phash.keys else full)
-            parts.append(hashkeys.key_pairs(hashable, cfg.phash))
+            hash_pairs = _union(spark, [hashkeys.drop_framed_phash_pairs(full, hashable) if cfg.phash.keys else full,
+                                        hashkeys.key_pairs(hashable, cfg.phash)])
+            parts.append(hashkeys.verify_pairs(hash_pairs, hashable))
         ctx.stats["embedding_stage"] = embed is not None or vectors
         if ctx.stats["embedding_stage"]:
             parts.append(candidates.embedding_pairs(spark, feats, cfg.embedding, cfg.selfjoin, ctx.stats,
@@ -183,14 +185,15 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         log.info("[manifest] keep %d, drop %d, error %d (of %d items)", actions.get(S.KEEP, 0),
                  actions.get(S.DROP, 0), actions.get(S.ERROR, 0), ctx.stats["items"])
 
-    if not vectors:
-        features.append_cache(fresh, cache, fp)
-    summary = _summary(ctx, actions, reasons, model_fingerprint, time.perf_counter() - started)
-    publish.write_json(storage, f"{ctx.staging}/summary.json", summary)
-    if ctx.corpus:  # the store moves on only after the run's output is complete
-        _save_store(ctx, every, prior, feats)
-    storage.delete(f"{ctx.staging}/_work")
-    publish.publish(storage, ctx.staging, ctx.output, ctx.overwrite, ctx.run_id)
+    with failures.tagged("publish"):
+        if not vectors:
+            features.append_cache(fresh, cache, fp)
+        summary = _summary(ctx, actions, reasons, model_fingerprint, time.perf_counter() - started)
+        publish.write_json(storage, f"{ctx.staging}/summary.json", summary)
+        if ctx.corpus:  # the store moves on only after the run's output is complete
+            _save_store(ctx, every, prior, feats)
+        storage.delete(f"{ctx.staging}/_work")
+        publish.publish(storage, ctx.staging, ctx.output, ctx.overwrite, ctx.run_id)
     log.info("published %s", ctx.output)
     return summary
 
@@ -210,11 +213,16 @@ def _save_store(ctx: RunContext, every: DataFrame, prior: store.StoreState, feat
 
 
 def _union(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:
-    cols = ["sha_a", "sha_b", "stage", "similarity", "hamming"]
+    """Scored pairs of several stages in one frame; `verify_score`, `sparse` null where a stage has none."""
+    cols = ["sha_a", "sha_b", "stage", "similarity", "hamming", "verify_score", "sparse"]
     if not parts:
-        return spark.createDataFrame([], "sha_a string, sha_b string, stage string, similarity double, hamming int")
-    out = parts[0].select(*cols)
-    for p in parts[1:]:
+        return spark.createDataFrame([], "sha_a string, sha_b string, stage string, similarity double, hamming int, "
+                                         "verify_score double, sparse boolean")
+    filled = [p if "verify_score" in p.columns else
+              p.withColumn("verify_score", F.lit(None).cast("double")).withColumn("sparse", F.lit(None).cast("boolean"))
+              for p in parts]
+    out = filled[0].select(*cols)
+    for p in filled[1:]:
         out = out.unionByName(p.select(*cols))
     return out
 

@@ -43,6 +43,7 @@ PAIRS = T.StructType([
     T.StructField("stage", T.StringType(), False),
     T.StructField("similarity", T.DoubleType(), False),
     T.StructField("hamming", T.IntegerType(), True),
+    T.StructField("verify_score", T.DoubleType(), True),
     T.StructField("is_duplicate", T.BooleanType(), False),
 ])
 

@@ -1,13 +1,15 @@
 """The weight-free key families (jobs/hashkeys.py) against a brute-force reference."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from jobs import candidates, hashkeys
 from jobs.config import PhashConfig
-from udfs.adapters import FEATURE_COLUMNS, ROBUST_KEY_COLUMNS
+from udfs.adapters import FEATURE_COLUMNS, FEATURE_DDL, ROBUST_KEY_COLUMNS
 from udfs.hashing import hamming
 
 pytestmark = pytest.mark.spark
@@ -40,6 +42,7 @@ def _features(rng, n: int = 120) -> pd.DataFrame:
     df["quality"] = np.where(np.arange(n) % 17 == 5, 0.2, 8.0).astype(np.float32)  # a few flat images
     df.loc[7, "phash_c60"] = pd.NA  # a flat centre emits no key
     df["width"], df["height"], df["embedding"], df["decode_error"] = 100, 100, None, None
+    df["thumb"], df["sparse"], df["information"] = None, False, np.float32(9.0)
     return df[list(FEATURE_COLUMNS)]
 
 
@@ -69,9 +72,7 @@ def test_key_pairs_equal_brute_force(spark, keys):
     rng = np.random.default_rng(len(keys))
     df = _features(rng)
     cfg = PhashConfig(keys=keys)
-    feats = spark.createDataFrame(df, "content_sha256 string, width int, height int, phash long, quality float, "
-                                  + ", ".join(f"{c} long" for c in ROBUST_KEY_COLUMNS)
-                                  + ", embedding array<float>, decode_error string")
+    feats = spark.createDataFrame(df, FEATURE_DDL)
     got = hashkeys.key_pairs(hashkeys.hashable(feats, cfg), cfg).toPandas()
     found = set(zip(got["sha_a"], got["sha_b"], got["stage"], got["hamming"]))
     truth = _brute(df, cfg)
@@ -84,14 +85,24 @@ def test_key_pairs_equal_brute_force(spark, keys):
 
 
 def test_decide_applies_each_family_threshold(spark):
-    cfg = PhashConfig(trim_hamming=5, flip_hamming=3, crop_hamming=2, rotate_hamming=1, max_hamming=4)
-    rows = [("a", "b", s, 1 - h / 64, h) for s in ("phash", "phash_trim", "phash_flip", "phash_crop", "phash_rotate")
-            for h in range(0, 7)]
-    pairs = spark.createDataFrame(rows, "sha_a string, sha_b string, stage string, similarity double, hamming int")
+    cfg = PhashConfig(trim_hamming=5, flip_hamming=3, crop_hamming=2, rotate_hamming=1, max_hamming=4,
+                      min_verify=0.5, min_verify_sparse=0.3)
+    rows = [("a", "b", s, 1 - h / 64, h, v, False)
+            for s in ("phash", "phash_trim", "phash_flip", "phash_crop", "phash_rotate")
+            for h in range(0, 7) for v in (0.9, 0.4, None)]
+    ddl = "sha_a string, sha_b string, stage string, similarity double, hamming int, verify_score double, sparse boolean"
+    pairs = spark.createDataFrame(rows, ddl)
     from jobs.config import EmbeddingConfig
     got = candidates.decide(pairs, cfg, EmbeddingConfig()).toPandas()
     limit = {"phash": 4, "phash_trim": 5, "phash_flip": 3, "phash_crop": 2, "phash_rotate": 1}
-    assert (got["is_duplicate"] == (got["hamming"] <= got["stage"].map(limit))).all()
+    verified = got["verify_score"].fillna(-2) >= 0.5  # a pair the pixel check could not score fails it
+    assert (got["is_duplicate"] == ((got["hamming"] <= got["stage"].map(limit)) & verified)).all()
+    assert got["is_duplicate"].sum() == 5 + 6 + 4 + 3 + 2  # distances within each limit, verified at 0.9 only
+    unchecked = candidates.decide(pairs, dataclasses.replace(cfg, min_verify=-1), EmbeddingConfig()).toPandas()
+    assert (unchecked["is_duplicate"] == (unchecked["hamming"] <= unchecked["stage"].map(limit))).all()
+    # a pair with a sparse image is held to min_verify_sparse (on the detail correlation)
+    sparse = spark.createDataFrame([("a", "b", "phash", 1.0, 0, 0.4, True), ("a", "b", "phash", 1.0, 0, 0.2, True)], ddl)
+    assert candidates.decide(sparse, cfg, EmbeddingConfig()).toPandas()["is_duplicate"].tolist() == [True, False]
 
 
 def test_full_phash_pairs_between_two_framed_images_are_dropped(spark):

@@ -23,11 +23,14 @@ CONTENT_DDL = "item_id string, uri string, input_error string, content_sha256 st
 #: The weight-free keys of udfs/robust.py kept per content (null when not computed or,
 #: for crop/rotation keys, when the region is flat); `quality` is robust.quality().
 ROBUST_KEY_COLUMNS = ("phash_trim", "phash_flip", "phash_c90", "phash_c80", "phash_c60", "phash_ccw5", "phash_cw5")
-FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, quality float, "
+FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, quality float, information float, "
                + ", ".join(f"{c} long" for c in ROBUST_KEY_COLUMNS)
-               + ", embedding array<float>, decode_error string")
-FEATURE_COLUMNS = ("content_sha256", "width", "height", "phash", "quality", *ROBUST_KEY_COLUMNS,
-                   "embedding", "decode_error")
+               + ", thumb binary, sparse boolean, embedding array<float>, decode_error string")
+#: `thumb`: the content box's 64x64 greyscale thumbnail (udfs/verify.py), for the pixel check of
+#: hash edges; `sparse`: a small object or stars on a black or white background (robust.object_box);
+#: `information`: robust.information() of the content box's hash coefficients.
+FEATURE_COLUMNS = ("content_sha256", "width", "height", "phash", "quality", "information", *ROBUST_KEY_COLUMNS,
+                   "thumb", "sparse", "embedding", "decode_error")
 #: Which robust keys each key family (config phash.keys) needs.
 FAMILY_KEYS = {"trim": ("phash_trim",), "flip": ("phash_trim", "phash_flip"),
                "crop": ("phash_trim", "phash_c90", "phash_c80", "phash_c60"),
@@ -106,16 +109,21 @@ def hash_contents(batches: Iterator[pd.DataFrame], max_bytes: int, fetch=None,
 # ---------------------------------------------------------------------------- precomputed embeddings
 
 VECTOR_DDL = CONTENT_DDL + ", embedding array<float>"
+VECTOR_PACKED_DDL = CONTENT_DDL + ", embedding binary"
 
 
-def vector_contents(batches: Iterator[pd.DataFrame], dim: int) -> Iterator[pd.DataFrame]:
+def vector_contents(batches: Iterator[pd.DataFrame], dim: int, dtype: str | None = None) -> Iterator[pd.DataFrame]:
     """(item_id, uri, input_error, embedding) -> CONTENT_DDL + the L2-normalised embedding.
 
     With precomputed embeddings the content is the vector: content_sha256 is the
     SHA-256 of its float32 bytes, so identical vectors are exact duplicates.
     A vector of the wrong length, with NaN/inf, or all zeros becomes a read_error.
+    `dtype` (e.g. "float16"): the embedding leaves packed as udfs.ivf.pack_rows
+    bytes (VECTOR_PACKED_DDL), the self-join's transport form, instead of array<float>.
     """
     import hashlib
+
+    from udfs.ivf import pack_rows
 
     for pdf in batches:
         shas, errors, vectors = [], [], []
@@ -134,6 +142,12 @@ def vector_contents(batches: Iterator[pd.DataFrame], dim: int) -> Iterator[pd.Da
             shas.append(sha)
             errors.append(err)
             vectors.append(out)
+        if dtype:
+            ok = [i for i, v in enumerate(vectors) if v is not None]
+            packed = pack_rows(np.stack([vectors[i] for i in ok]), dtype) if ok else []
+            vectors = [None] * len(vectors)
+            for i, blob in zip(ok, packed):
+                vectors[i] = blob
         yield pdf.drop(columns="embedding").assign(
             content_sha256=shas, bytes=pd.array([None] * len(pdf), dtype="Int64"),
             read_error=errors, embedding=vectors)
@@ -176,15 +190,16 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
     def features_of(data: bytes) -> tuple:
         decoded = decode_image(data, max_pixels)
         image = decoded.image if embedder else None  # keep pixels only for the model
-        hashes = robust.robust_hashes(decoded.image, settings)
-        hashes["quality"] = robust.quality(decoded.image)
+        keyed = robust.key_features(decoded.image, settings)
+        hashes = {**keyed.hashes, "quality": robust.quality(decoded.image), "thumb": keyed.thumb,
+                  "sparse": keyed.sparse, "information": keyed.information}
         return sha256_hex(data), decoded.width, decoded.height, hashes, image
 
     hash_columns = ("phash", *ROBUST_KEY_COLUMNS)
     for pdf in batches:
         _fault_injection_point("features")
-        columns: dict[str, list] = {c: [] for c in ("content_sha256", "width", "height", "quality",
-                                                    *hash_columns, "decode_error")}
+        columns: dict[str, list] = {c: [] for c in ("content_sha256", "width", "height", "quality", "information",
+                                                    *hash_columns, "thumb", "sparse", "decode_error")}
         images = []
         results = read_many(list(pdf["uri"]), max_bytes, fetch, workers, transform=features_of)
         for sha, result in zip(pdf["content_sha256"], results):
@@ -195,7 +210,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             columns["content_sha256"].append(sha)
             columns["width"].append(None if failed else result[1])
             columns["height"].append(None if failed else result[2])
-            for c in ("quality", *hash_columns):
+            for c in ("quality", "information", *hash_columns, "thumb", "sparse"):
                 columns[c].append(hashes.get(c))
             columns["decode_error"].append(_error(result) if failed else None)
             images.append(None if failed else result[4])
@@ -206,7 +221,10 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             "width": pd.array(columns["width"], dtype="Int32"),
             "height": pd.array(columns["height"], dtype="Int32"),
             "quality": pd.array(columns["quality"], dtype="Float32"),
+            "information": pd.array(columns["information"], dtype="Float32"),
             **{c: pd.array(columns[c], dtype="Int64") for c in hash_columns},
+            "thumb": columns["thumb"],
+            "sparse": pd.array(columns["sparse"], dtype="boolean"),
             "decode_error": columns["decode_error"]})
         out["embedding"] = _embed_column(embedder, images) if embedder else None
         yield out[list(FEATURE_COLUMNS)]
@@ -305,3 +323,23 @@ def search_group(pdf: pd.DataFrame, threshold: float, max_neighbors: int, block_
     a = np.where(q_ids < m_ids, q_ids, m_ids)[keep]
     b = np.where(q_ids < m_ids, m_ids, q_ids)[keep]
     return pd.DataFrame({"sha_a": a, "sha_b": b, "similarity": sim[keep].astype(np.float64)})
+
+
+VERIFIED_DDL = ("sha_a string, sha_b string, stage string, similarity double, hamming int, verify_score double, "
+                "sparse boolean")
+
+
+def verify_hash_pairs(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """(sha_a, sha_b, stage, similarity, hamming, thumb_a, thumb_b, sparse_a, sparse_b) -> VERIFIED_DDL.
+
+    verify_score: udfs.verify.score of the two thumbnails aligned by the stage's key
+    family (the detail correlation when either is sparse, then `sparse` is true);
+    NaN (null) when a thumbnail is missing. ~0.2-1 ms per pair.
+    """
+    from udfs import verify
+
+    for pdf in batches:
+        sparse = (pdf["sparse_a"].fillna(False).astype(bool) | pdf["sparse_b"].fillna(False).astype(bool)).tolist()
+        scores = verify.score_pairs(pdf["thumb_a"].tolist(), pdf["thumb_b"].tolist(), pdf["stage"].tolist(), sparse)
+        yield pdf.drop(columns=["thumb_a", "thumb_b", "sparse_a", "sparse_b"]).assign(verify_score=scores,
+                                                                                     sparse=sparse)

@@ -47,6 +47,8 @@ import numpy as np
 from PIL import Image
 from scipy.fftpack import dct
 
+from udfs.verify import thumbnail
+
 HASH_SIZE = 8
 DCT_SIZE = 32  # imagehash: hash_size * highfreq_factor(4)
 
@@ -80,6 +82,11 @@ class RobustConfig:
     trim_max_side: float = 0.35     # ... up to this share (more is a flat region of the picture)
     trim_inset: float = 0.0         # shave this share more off each trimmed side (edge ringing)
     min_region_quality: float = 1.0  # omit a crop/rotation key whose region is flatter than this
+    object_background: int = 40     # a sparse picture's background is this close to black or to white
+    object_level: int = 24          # grey levels from the background at which a pixel is part of an object
+    object_max_share: float = 0.3   # an image whose object pixels cover less than this share is sparse ...
+    object_mass: float = 0.01       # ... and its content box holds all but this share of object mass per side
+    object_pad: float = 0.1         # ... widened by this share of its size on each side
     work_side: int = 256            # keys other than phash use a copy reduced to about this size
 
 
@@ -124,6 +131,25 @@ def dct_lowfreq(gray: Image.Image, box: tuple[float, float, float, float] | None
     small = gray.resize((DCT_SIZE, DCT_SIZE), Image.Resampling.LANCZOS, box=box)
     pixels = np.asarray(small)
     return dct(dct(pixels, axis=0), axis=1)[:HASH_SIZE, :HASH_SIZE]
+
+
+def information(coeffs: np.ndarray) -> float:
+    """How many of the hash's 63 AC coefficients carry the picture: exp(entropy of their energy).
+
+    A pHash keeps the sign of each low frequency, but only coefficients with
+    energy say anything about the picture; the others take their sign from
+    noise and resampling, alike in many unrelated pictures. Stripes, a blob on
+    black, a blank page with a line of text put their energy in 1-4
+    coefficients; photographs, drawings and screenshots in 8-30. Range 1..63
+    (0 for a flat picture).
+    """
+    ac = np.asarray(coeffs, dtype=np.float64).ravel()[1:]
+    energy = ac * ac
+    total = energy.sum()
+    if total <= 1e-9:
+        return 0.0
+    share = energy[energy > 0] / total
+    return float(np.exp(-(share * np.log(share)).sum()))
 
 
 def hash_from_dct(coeffs: np.ndarray) -> int:
@@ -206,6 +232,74 @@ def border_box(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[in
     return (round(left * w), round(top * h), round(right * w), round(bottom * h))
 
 
+def object_box(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[int, int, int, int] | None:
+    """Box around the object(s) of a sparse picture, or None when the picture is not sparse.
+
+    Sparse: the background (the median) is within ``cfg.object_background``
+    grey levels of black or white, and pixels further than ``cfg.object_level``
+    from it cover less than ``cfg.object_max_share`` of the picture: a small
+    nebula or planet on black, a star field, a clip-art figure or product on
+    white. Such a picture's full-image hash says little more than "a blob
+    in the middle", so its keys are taken on this box instead: the range that
+    holds all but ``cfg.object_mass`` of the object mass (deviation beyond the
+    level) on each side, widened by ``cfg.object_pad`` of its size. Computed on
+    ``gray`` as given (the working copy, ~256 px).
+    """
+    a = np.asarray(_gray(gray), dtype=np.float32)
+    background = float(np.median(a))
+    if cfg.object_background < background < 255 - cfg.object_background:
+        return None
+    dev = np.abs(a - background) - cfg.object_level
+    mass = np.clip(dev, 0, None)
+    if not mass.any() or (mass > 0).mean() >= cfg.object_max_share:
+        return None
+    h, w = a.shape
+
+    def span(weights: np.ndarray, n: int) -> tuple[int, int]:
+        c = np.cumsum(weights) / weights.sum()
+        lo, hi = int(np.searchsorted(c, cfg.object_mass)), int(np.searchsorted(c, 1 - cfg.object_mass)) + 1
+        pad = round((hi - lo) * cfg.object_pad)
+        return max(0, lo - pad), min(n, hi + pad)
+
+    left, right = span(mass.sum(axis=0), w)
+    top, bottom = span(mass.sum(axis=1), h)
+    return left, top, right, bottom
+
+
+def content_box(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[tuple[int, int, int, int] | None, bool]:
+    """(box, sparse): the box the keys are taken on, inside uniform borders (:func:`border_box`)
+    and around the objects of a sparse picture (:func:`object_box`), None when it is the whole
+    picture; and whether the picture is sparse."""
+    frame = border_box(gray, cfg)
+    whole = object_box(gray, cfg)
+    if whole is not None and (frame is None or _is_backdrop(gray, frame, cfg)):
+        # objects on a backdrop; a uniform "frame" of the backdrop's colour is backdrop too
+        return (None if whole == (0, 0, *gray.size) else whole), True
+    if frame is None:
+        return None, False
+    obj = object_box(gray.crop(frame), cfg)
+    if obj is None:
+        return frame, False
+    return (frame[0] + obj[0], frame[1] + obj[1], frame[0] + obj[2], frame[1] + obj[3]), True
+
+
+def _is_backdrop(gray: Image.Image, frame: tuple[int, int, int, int], cfg: RobustConfig) -> bool:
+    """True when the pixels outside ``frame`` have the picture's background colour (its median)."""
+    a = np.asarray(_gray(gray), dtype=np.float32)
+    outside = np.ones(a.shape, dtype=bool)
+    outside[frame[1]:frame[3], frame[0]:frame[2]] = False
+    return bool(outside.any()) and abs(float(np.median(a[outside])) - float(np.median(a))) <= cfg.object_level
+
+
+class KeyFeatures(NamedTuple):
+    """What :func:`key_features` computes for one image."""
+
+    hashes: dict[str, int]   # key name -> signed int64
+    thumb: bytes             # udfs.verify.thumbnail of the content box
+    sparse: bool             # object_box found a sparse picture (its pairs get the detail check)
+    information: float       # information() of the content box's hash coefficients
+
+
 def trim_borders(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> Image.Image:
     """``img`` without its uniform borders (itself when it has none)."""
     box = border_box(img, cfg)
@@ -270,6 +364,11 @@ def working_image(gray: Image.Image, side: int) -> tuple[Image.Image, float]:
 
 
 def robust_hashes(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> dict[str, int]:
+    """The configured keys of ``img`` as ``{name: signed int64}``; see :func:`hashes_and_thumbnail`."""
+    return key_features(img, cfg).hashes
+
+
+def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFeatures:
     """The configured keys of ``img`` as ``{name: signed int64}``; see the module docstring.
 
     ``phash`` is the full image (bit for bit ``phash64``); every other key is
@@ -277,16 +376,19 @@ def robust_hashes(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> dict[
     working copy of about ``cfg.work_side`` px: ``phash_trim`` the box itself
     (``phash`` when there is no border), ``phash_flip`` its mirror, the crop
     and rotation keys its centre. Those are omitted when their region is flat.
+    Also returns the content box's thumbnail (:func:`udfs.verify.thumbnail`), made
+    from the same working copy, which the pixel check of hash edges compares, and
+    whether the picture is sparse (:func:`object_box`).
     """
     gray = _gray(img)
     out: dict[str, int] = {}
     full = dct_lowfreq(gray)
     if KEY_PHASH in cfg.keys:
         out[KEY_PHASH] = hash_from_dct(full)
-    if set(cfg.keys) <= {KEY_PHASH}:
-        return out
     work, _ = working_image(gray, cfg.work_side)
-    box = border_box(work, cfg)
+    if set(cfg.keys) <= {KEY_PHASH}:
+        return KeyFeatures(out, thumbnail(work), False, information(full))
+    box, sparse = content_box(work, cfg)
     content = box or (0, 0, *work.size)
     coeffs = full if box is None else dct_lowfreq(work, box)
     if KEY_TRIM in cfg.keys:
@@ -310,7 +412,7 @@ def robust_hashes(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> dict[
         small = work.resize((max(8, round(cw * s)), max(8, round(ch * s))), Image.Resampling.BILINEAR, box=content)
         for name, degrees in rotations:
             out[name] = hash_from_dct(dct_lowfreq(rotated_centre(small, degrees)))
-    return out
+    return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs))
 
 
 # ---------------------------------------------------------------------------- verification

@@ -1,0 +1,121 @@
+"""Pixel check of hash edges (udfs/verify.py) and the information measures of udfs/robust.py."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from jobs import corpus
+from udfs import robust, verify
+
+
+def _jpeg(img: Image.Image, quality: int = 30) -> Image.Image:
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def _features(img: Image.Image) -> robust.KeyFeatures:
+    return robust.key_features(img)
+
+
+def _nebula(seed: int, side: int = 480) -> Image.Image:
+    """A small bright blob with its own knots and a few stars, centred on black (as in sky atlases)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:side, 0:side].astype(np.float32)
+    c = side / 2
+    img = 220 * np.exp(-((x - c) ** 2 + (y - c) ** 2) / (2 * (side / 14) ** 2))
+    for _ in range(12):  # knots inside the blob: the detail that tells two nebulae apart
+        kx, ky = rng.normal(c, side / 22, size=2)
+        img += 90 * np.exp(-((x - kx) ** 2 + (y - ky) ** 2) / (2 * (side / 90) ** 2))
+    for _ in range(25):
+        sx, sy = rng.integers(0, side, size=2)
+        img[max(0, sy - 1):sy + 2, max(0, sx - 1):sx + 2] += 200
+    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGB")
+
+
+@pytest.fixture(scope="module")
+def photos() -> dict[str, Image.Image]:
+    return {n: corpus.load_original(n) for n in ("astronaut", "camera", "chelsea")}
+
+
+def test_thumbnail_round_trip():
+    img = Image.new("L", (300, 200), 10)
+    thumb = verify.thumbnail(img)
+    assert len(thumb) == verify.THUMB_SIDE ** 2
+    assert verify.load(thumb).shape == (verify.THUMB_SIDE, verify.THUMB_SIDE)
+    with pytest.raises(ValueError):
+        verify.load(b"short")
+
+
+@pytest.mark.parametrize("edit,stage", [
+    ("jpeg", "phash"), ("resize", "phash"), ("brighten", "phash"), ("flip", "phash_flip"),
+    ("crop80", "phash_crop"), ("rotate", "phash_rotate")])
+def test_an_edited_copy_passes_under_its_family(photos, edit, stage):
+    img = photos["astronaut"]
+    w, h = img.size
+    copy = {"jpeg": lambda: _jpeg(img),
+            "resize": lambda: img.resize((w // 4, h // 4), Image.Resampling.LANCZOS),
+            "brighten": lambda: img.point(lambda v: min(255, int(v * 1.3))),
+            "flip": lambda: img.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+            "crop80": lambda: img.crop((w // 10, h // 10, w - w // 10, h - h // 10)),
+            "rotate": lambda: img.rotate(5, resample=Image.Resampling.BILINEAR)}[edit]()
+    a, b = _features(img), _features(copy)
+    assert verify.score(a.thumb, b.thumb, stage) >= 0.8
+    assert verify.score(b.thumb, a.thumb, stage) >= 0.8  # either image may be the edited one
+
+
+def test_different_photos_fail_under_every_family(photos):
+    a, b = _features(photos["astronaut"]), _features(photos["camera"])
+    for stage in verify.STAGE_FAMILY:
+        assert verify.score(a.thumb, b.thumb, stage) < 0.5, stage
+
+
+def test_two_nebulae_look_alike_but_their_detail_differs():
+    one, other = _nebula(1), _nebula(2)
+    fa, fb = _features(one), _features(other)
+    assert fa.sparse and fb.sparse
+    # the whole picture says "a blob in the middle" for both ...
+    assert verify.score(fa.thumb, fb.thumb, "phash_trim", sparse=False) > 0.8
+    # ... their detail does not, while a compressed, halved copy keeps it
+    assert verify.score(fa.thumb, fb.thumb, "phash_trim", sparse=True) < 0.3
+    copy = _features(_jpeg(one.resize((240, 240), Image.Resampling.LANCZOS), 40))
+    assert copy.sparse
+    assert verify.score(fa.thumb, copy.thumb, "phash_trim", sparse=True) >= 0.5
+
+
+def test_object_box_frames_the_object_of_a_sparse_picture(photos):
+    img = Image.new("L", (400, 300), 0)
+    img.paste(255, (180, 120, 240, 200))  # a 60 x 80 object
+    box = robust.object_box(img)
+    assert box is not None
+    left, top, right, bottom = box
+    assert 165 <= left <= 180 and 240 <= right <= 255 and 105 <= top <= 120 and 200 <= bottom <= 215
+    white = Image.eval(img, lambda v: 255 - v)  # a dark object on white
+    assert robust.object_box(white) == box
+    assert robust.object_box(photos["chelsea"].convert("L")) is None  # not sparse
+    grey = Image.new("L", (400, 300), 128)
+    grey.paste(0, (180, 120, 240, 200))
+    assert robust.object_box(grey) is None  # a mid-grey background is a picture, not a backdrop
+
+
+def test_information_separates_stripes_blobs_and_pictures(photos):
+    flag = np.zeros((200, 300), np.uint8)  # three vertical bands
+    flag[:, 100:200], flag[:, 200:] = 120, 240
+    gray = lambda im: im.convert("L")  # noqa: E731
+    assert robust.information(robust.dct_lowfreq(Image.fromarray(flag))) < 2.0
+    assert robust.information(np.zeros((8, 8))) == 0.0
+    for img in photos.values():
+        assert robust.information(robust.dct_lowfreq(gray(img))) > 5.0
+    blob = Image.new("L", (256, 256), 0)
+    blob.paste(255, (96, 96, 160, 160))
+    blurred = blob.filter(ImageFilter.GaussianBlur(20))
+    assert robust.information(robust.dct_lowfreq(blurred)) < robust.information(robust.dct_lowfreq(gray(photos["camera"])))
+
+
+def test_score_pairs_is_nan_without_a_thumbnail(photos):
+    a = _features(photos["astronaut"]).thumb
+    out = verify.score_pairs([a, None, a], [a, a, a], ["phash", "phash", "embedding"], [False, False, False])
+    assert out[0] == pytest.approx(1.0) and np.isnan(out[1]) and np.isnan(out[2])

@@ -1,0 +1,138 @@
+"""Pixel check of hash edges: compare the aligned thumbnails the hashes were computed from.
+
+A 64-bit pHash keeps the signs of 64 low frequencies. Pictures with little
+structure at that scale (a bright blob on black: globular clusters, planetary
+nebulae, a lamp at night; a sun over a plain horizon) share those signs
+without being the same picture. Before a hash edge becomes a duplicate, the
+two images' stored thumbnails are aligned by the edge's own key family and
+compared at :data:`COMPARE_SIDE` pixels, where star fields, texture and the
+position of small details differ:
+
+=========== =================================================================
+stage       alignment (either image may be the edited one: both ways tried)
+=========== =================================================================
+phash, trim content box against content box
+flip        mirrored content box against content box
+crop        centre 90 / 80 / 60% of one content box against the other's box
+rotate      centre 60% of one box turned +-5 degrees against the other's centre 60%
+=========== =================================================================
+
+The score is the Pearson correlation of the two views (:func:`correlation`),
+best over the family's alignments. When either picture is sparse (a small
+object or stars on a black or white background, :func:`udfs.robust.object_box`)
+any two such pictures correlate: both are "a blob in the middle". Their pairs
+are scored by :func:`detail_correlation` instead: the correlation of what is
+left after removing each view's blurred self, i.e. the small detail (stars,
+filaments, strokes) whose positions pHash does not see.
+
+Thumbnails: :data:`THUMB_SIDE` x :data:`THUMB_SIDE` greyscale uint8 of the content box
+(the image less uniform borders, squashed to a square as pHash does), 4 KiB per
+content, made from the working copy that the robust keys use (free at decode time).
+Pure numpy + Pillow; no Spark.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+from PIL import Image
+
+THUMB_SIDE = 64          # stored thumbnail side, pixels
+COMPARE_SIDE = 64        # views are compared at this side, pixels
+CROP_KEEPS = (0.9, 0.8, 0.6)   # as udfs.robust.CROP_KEYS
+ROTATION_DEGREES = (5.0, -5.0)  # as udfs.robust.ROTATION_KEYS
+ROTATION_KEEP = 0.6      # as udfs.robust.ROTATION_KEEP
+BLUR_SIDE = 16            # the "coarse" image: the view reduced to this side and enlarged back
+
+STAGE_FAMILY = {"phash": "trim", "phash_trim": "trim", "phash_flip": "flip",
+                "phash_crop": "crop", "phash_rotate": "rotate"}
+
+
+# ---------------------------------------------------------------------------- thumbnails
+
+def thumbnail(gray: Image.Image, box: tuple[float, float, float, float] | None = None) -> bytes:
+    """THUMB_SIDE x THUMB_SIDE uint8 greyscale of ``gray`` (or of its ``box``), row-major bytes."""
+    if gray.mode != "L":
+        gray = gray.convert("L")
+    return gray.resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX, box=box).tobytes()
+
+
+def load(thumb: bytes) -> np.ndarray:
+    """Stored thumbnail bytes -> float32 (THUMB_SIDE, THUMB_SIDE)."""
+    a = np.frombuffer(thumb, dtype=np.uint8)
+    if a.size != THUMB_SIDE * THUMB_SIDE:
+        raise ValueError(f"a thumbnail has {THUMB_SIDE * THUMB_SIDE} bytes, got {a.size}")
+    return a.reshape(THUMB_SIDE, THUMB_SIDE).astype(np.float32)
+
+
+def _resize(a: np.ndarray, side: int, box: tuple[float, float, float, float] | None = None) -> np.ndarray:
+    return np.asarray(Image.fromarray(a, mode="F").resize((side, side), Image.Resampling.BILINEAR, box=box))
+
+
+def _centre(side: int, keep: float) -> tuple[float, float, float, float]:
+    m = side * (1 - keep) / 2
+    return (m, m, side - m, side - m)
+
+
+def _turned_centre(a: np.ndarray, degrees: float) -> np.ndarray:
+    turned = np.asarray(Image.fromarray(a, mode="F").rotate(degrees, resample=Image.Resampling.BILINEAR))
+    return _resize(turned, COMPARE_SIDE, _centre(THUMB_SIDE, ROTATION_KEEP))
+
+
+def views(a: np.ndarray, b: np.ndarray, family: str) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    """Aligned (view of a, view of b) pairs at COMPARE_SIDE for a key family; both directions."""
+    whole_a, whole_b = _resize(a, COMPARE_SIDE), _resize(b, COMPARE_SIDE)
+    if family == "trim":
+        yield whole_a, whole_b
+    elif family == "flip":
+        yield whole_a[:, ::-1], whole_b
+    elif family == "crop":
+        for keep in CROP_KEEPS:
+            box = _centre(THUMB_SIDE, keep)
+            yield _resize(a, COMPARE_SIDE, box), whole_b
+            yield whole_a, _resize(b, COMPARE_SIDE, box)
+    elif family == "rotate":
+        centre_a = _resize(a, COMPARE_SIDE, _centre(THUMB_SIDE, ROTATION_KEEP))
+        centre_b = _resize(b, COMPARE_SIDE, _centre(THUMB_SIDE, ROTATION_KEEP))
+        for degrees in ROTATION_DEGREES:
+            yield _turned_centre(a, degrees), centre_b
+            yield centre_a, _turned_centre(b, degrees)
+    else:
+        raise ValueError(f"unknown key family {family!r}; expected one of trim, flip, crop, rotate")
+
+
+# ---------------------------------------------------------------------------- scores
+
+def _coarse(v: np.ndarray) -> np.ndarray:
+    return _resize(_resize(v, BLUR_SIDE), v.shape[0])
+
+
+def correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson correlation of two equal-shape arrays; 0 when either is constant."""
+    x = x - x.mean()
+    y = y - y.mean()
+    den = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / den) if den > 1e-6 else 0.0
+
+
+def detail_correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Correlation of the detail of two views: each less its blurred self (BLUR_SIDE)."""
+    return correlation(x - _coarse(x), y - _coarse(y))
+
+
+def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> float:
+    """Best similarity over the alignments of ``stage``'s family (see :data:`STAGE_FAMILY`):
+    the plain correlation, or the detail correlation when either picture is ``sparse``."""
+    measure = detail_correlation if sparse else correlation
+    a, b = load(thumb_a), load(thumb_b)
+    return max(measure(x, y) for x, y in views(a, b, STAGE_FAMILY[stage]))
+
+
+def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | None],
+                stages: Sequence[str], sparse: Sequence[bool]) -> np.ndarray:
+    """float64 (n,) scores; NaN where a thumbnail is missing or the stage is not a hash stage."""
+    out = np.full(len(stages), np.nan)
+    for i, (ta, tb, stage, sp) in enumerate(zip(thumbs_a, thumbs_b, stages, sparse)):
+        if ta is not None and tb is not None and stage in STAGE_FAMILY:
+            out[i] = score(ta, tb, stage, bool(sp))
+    return out
