@@ -197,12 +197,18 @@ def headline(parts: dict[str, dict]) -> pd.DataFrame:
             "largest cluster": r["largest_cluster"]["size"],
             "largest: groups": r["largest_cluster"]["groups"],
             "singles matched": r["singles_matched"], "errors": r.get("errors"),
-            "job wall (s)": r.get("wall_s"),
+            "job wall (s)": r.get("wall_s"), "job total (s, summary)": r.get("timings_s", {}).get("total"),
         }
     return pd.DataFrame(rows)
 
 
-def print_report(label: str, parts: dict[str, dict]) -> None:
+def print_report(label: str, results: dict[str, dict]) -> None:
+    for part, r in results.items():
+        if "failed" in r:
+            print(f"== {label}: {part}: {r['failed']} (log {r['log']})")
+    parts = {p: r for p, r in results.items() if "failed" not in r}
+    if not parts:
+        return
     fmt = {"display.width": 250, "display.max_columns": 30, "display.max_rows": 200,
            "display.float_format": "{:.3f}".format}
     with pd.option_context(*[x for kv in fmt.items() for x in kv]):
@@ -234,13 +240,17 @@ def run_part(root: Path, part: str, args) -> dict:
         raise SystemExit(f"no corpus at {corpus}: build it with --build (or python -m bench.broad_corpus)")
     if args.result is not None:
         res = score_result(corpus, args.result)
-        res["result"] = str(args.result)
+        res.update({"result": str(args.result), "timings_s": stage_timings(args.result)})
         return res
     out_dir = Path(tempfile.mkdtemp(prefix=f"broad-{part}-"))
     result = out_dir / "result"
     cmd = job_command(corpus, result, args.set, args.conf)
     _log(f"[broad] {part}: {' '.join(cmd)}")
-    wall = run_job(cmd, out_dir / "job.log")
+    try:
+        wall = run_job(cmd, out_dir / "job.log")
+    except RuntimeError as exc:   # reported, and the other part still runs
+        _log(f"[broad] {part}: {exc}")
+        return {"failed": str(exc).splitlines()[0], "log": str(out_dir / "job.log"), "command": cmd}
     res = score_result(corpus, result)
     res.update({"wall_s": round(wall, 1), "timings_s": stage_timings(result), "result": str(result),
                 "command": cmd})
@@ -273,11 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     results = {part: run_part(args.corpus, part, args) for part in parts}   # one job at a time
     label = args.label + (f" ({' '.join(args.set)})" if args.set and args.label == "shipped defaults" else "")
     print_report(label, results)
+    failed = any("failed" in r for r in results.values())
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"label": label, "corpus": str(args.corpus), "sets": args.set,
                                          "parts": results}, indent=1, default=_jsonable) + "\n")
-    return 0
+    return 1 if failed else 0
 
 
 def _jsonable(v):

@@ -95,7 +95,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -107,7 +106,7 @@ import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -324,8 +323,9 @@ def _under(files: list[Path], *parts: str) -> list[Path]:
 
 
 def _name(package: str, path: Path, root: str) -> str:
+    """``PACKAGE-REL``: the package's first word and the end of the path after ``root`` (readable, short)."""
     rel = str(path).split(root, 1)[-1] if root in str(path) else path.name
-    return _slug(f"{package.split('-')[0]}-{Path(rel).with_suffix('')}")
+    return f"{_slug(package.split('-')[0])}-{_slug(str(Path(rel).with_suffix('')), 50)}"
 
 
 def wallpaper_sources(package: str, files: list[Path]) -> list[Source]:
