@@ -101,7 +101,7 @@ class PhashConfig:
     # pair's key family, must correlate at least this much (min_verify_sparse: the detail
     # correlation, when either image is sparse); -1 turns the check off.
     min_verify: float = 0.6
-    min_verify_sparse: float = 0.3
+    min_verify_sparse: float = 0.4
 
     def validate(self) -> None:
         _between("phash.max_hamming", self.max_hamming, 0, 64)

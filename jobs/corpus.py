@@ -35,7 +35,7 @@ from typing import Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageEnhance, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 __all__ = [
     "ORIGINAL_NAMES",
@@ -436,12 +436,69 @@ def _broken_files(seed: int, sample_jpeg: bytes | None) -> dict[str, bytes]:
 
 
 def build_example_corpus(out_dir: str | os.PathLike[str], seed: int = 0) -> pd.DataFrame:
-    """The built-in example: every original, every edit, one exact copy, broken files.
+    """The built-in example: every original, every edit, one exact copy, broken files, and
+    the :data:`LOOKALIKES` (pictures that hash alike but are not duplicates: they must stay apart)."""
+    df = build_corpus(out_dir, edits=DEFAULT_EXAMPLE_EDITS, exact_copies=1, corrupt=True, seed=seed)
+    rows = [Planted(rel, None, LOOKALIKE_EDIT, rel) for rel in write_lookalikes(out_dir, seed)]
+    df = pd.concat([df, pd.DataFrame([asdict(r) for r in rows], columns=list(PLANTED_COLUMNS))], ignore_index=True)
+    df = df.astype(object).where(df.notna(), None)
+    df.to_csv(Path(out_dir) / "planted.csv", index=False, lineterminator="\n")
+    return df
 
-    pHash is expected to find the :data:`PHASH_ROBUST_EDITS` and miss the rest
-    (flip, border, rotate, crop) unless embeddings are enabled.
-    """
-    return build_corpus(out_dir, edits=DEFAULT_EXAMPLE_EDITS, exact_copies=1, corrupt=True, seed=seed)
+
+# ---------------------------------------------------------------------------
+# Look-alike distractors: low-information pictures whose hashes collide
+# ---------------------------------------------------------------------------
+
+LOOKALIKE_EDIT = "lookalike"
+#: name -> kind; each is its own group (no duplicates), written under lookalikes/.
+LOOKALIKES: dict[str, str] = {
+    **{f"nebula_{i}": "nebula" for i in range(4)},      # a small bright blob with knots and stars on black
+    **{f"stars_{i}": "stars" for i in range(2)},        # a sparse star field
+    **{f"page_{i}": "page" for i in range(2)},          # a blank page with one line of text at the top
+    **{f"flag_{i}": "flag" for i in range(2)},          # three vertical bands
+}
+
+
+def lookalike(name: str, seed: int = 0, side: int = 480) -> Image.Image:
+    """One look-alike distractor (see :data:`LOOKALIKES`), seeded by ``(seed, name)``."""
+    rng = _rng(seed, "lookalike", name)
+    kind = LOOKALIKES[name]
+    if kind == "flag":
+        bands = rng.integers(0, 256, size=(3, 3))
+        img = np.zeros((side * 2 // 3, side, 3), np.uint8)
+        for i, colour in enumerate(bands):
+            img[:, i * side // 3:(i + 1) * side // 3] = colour
+        return Image.fromarray(img)
+    if kind == "page":
+        page = Image.new("RGB", (side * 3 // 4, side), "white")
+        words = " ".join("".join(chr(97 + int(c)) for c in rng.integers(0, 26, size=int(n)))
+                         for n in rng.integers(2, 8, size=6))
+        ImageDraw.Draw(page).text((20, 16), words, fill=(30, 30, 30))
+        return page
+    y, x = np.mgrid[0:side, 0:side].astype(np.float32)
+    sky = np.zeros((side, side), np.float32)
+    if kind == "nebula":
+        c = side / 2
+        sky += 200 * np.exp(-((x - c) ** 2 + (y - c) ** 2) / (2 * (side / 16) ** 2))
+        for _ in range(12):
+            kx, ky = rng.normal(c, side / 40, size=2)
+            sky += 60 * np.exp(-((x - kx) ** 2 + (y - ky) ** 2) / (2 * (side / 120) ** 2))
+    for _ in range(25 if kind == "nebula" else 120):
+        sx, sy = rng.integers(0, side, size=2)
+        sky[max(0, sy - 1):sy + 2, max(0, sx - 1):sx + 2] += rng.uniform(80, 255)
+    grey = np.clip(sky, 0, 255).astype(np.uint8)
+    return Image.fromarray(np.stack([grey, grey, (grey * 0.9).astype(np.uint8)], axis=-1))
+
+
+def write_lookalikes(out_dir: str | os.PathLike[str], seed: int = 0) -> list[str]:
+    """Write every look-alike as PNG under ``out_dir/lookalikes/``; returns their relative paths."""
+    rels = []
+    for name in LOOKALIKES:
+        rel = f"lookalikes/{name}.png"
+        _write(Path(out_dir), rel, encode_image(lookalike(name, seed), "PNG", None))
+        rels.append(rel)
+    return rels
 
 
 # ---------------------------------------------------------------------------

@@ -57,7 +57,9 @@ def decide_contents(spark: SparkSession, content_pairs: DataFrame, reps: DataFra
     columns (content_sha256, item_id, uri, framed, pixels, bytes, width, height, prior_keep);
     `order` is the keep policy (ClusterConfig.order(), with prior_keep first on
     incremental runs). Returns (decisions, links, stats); stats has clusters,
-    chain_guard_keeps, duplicate_edges and cluster_path ("driver" or "executors").
+    chain_guard_keeps, largest_component (contents linked by duplicate edges,
+    directly or through others: how far a chain would have grown a cluster),
+    duplicate_edges and cluster_path ("driver" or "executors").
     """
     merged = duplicate_edges(content_pairs).localCheckpoint(eager=True)
     n = merged.count()
@@ -77,12 +79,15 @@ def _decide_on_driver(spark: SparkSession, merged: DataFrame, reps: DataFrame,
     edges = merged.toPandas()
     if edges.empty:
         return spark.createDataFrame([], DECISION_DDL), spark.createDataFrame([], LINK_DDL), \
-            {"clusters": 0, "chain_guard_keeps": 0}
+            {"clusters": 0, "chain_guard_keeps": 0, "largest_component": 0}
     shas = np.unique(np.concatenate([edges["sha_a"].to_numpy(), edges["sha_b"].to_numpy()]))
     node_df = reps.join(F.broadcast(spark.createDataFrame(pd.DataFrame({"content_sha256": shas}))),
                         "content_sha256").toPandas()
     decided, links = _decide_frame(edges, node_df, order)
-    stats = {"clusters": int(len(links)), "chain_guard_keeps": int(decided["chain_guard"].sum())}
+    index = pd.Series(np.arange(len(shas)), index=shas)
+    labels = clusters.find_components(len(shas), index[edges["sha_a"]].to_numpy(), index[edges["sha_b"]].to_numpy())
+    stats = {"clusters": int(len(links)), "chain_guard_keeps": int(decided["chain_guard"].sum()),
+             "largest_component": int(np.bincount(labels).max())}
     return spark.createDataFrame(decided, DECISION_DDL), spark.createDataFrame(links, LINK_DDL), stats
 
 
@@ -103,7 +108,9 @@ def _decide_on_executors(merged: DataFrame, reps: DataFrame,
                 .select("cluster_id", "min_edge_similarity", "max_edge_similarity").dropDuplicates(["cluster_id"]))
     counts = out.agg(F.countDistinct("cluster_id").alias("clusters"),
                      F.sum(F.col("chain_guard").cast("long")).alias("guard")).first()
-    return decided, links, {"clusters": int(counts["clusters"] or 0), "chain_guard_keeps": int(counts["guard"] or 0)}
+    largest = labels.groupBy("component").count().agg(F.max("count")).first()[0]
+    return decided, links, {"clusters": int(counts["clusters"] or 0), "chain_guard_keeps": int(counts["guard"] or 0),
+                            "largest_component": int(largest or 0)}
 
 
 def _decide_component(edges: pd.DataFrame, nodes: pd.DataFrame, order: list[tuple[str, str]]) -> pd.DataFrame:

@@ -159,9 +159,10 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         decided, links, cstats = decisions.decide_contents(spark, content_pairs, manifest.representatives(table),
                                                            order, cfg.cluster)
         ctx.stats.update(cstats)
-        log.info("[clusters] %d duplicate edges between distinct contents (clustered on the %s), %d clusters, "
-                 "%d kept by the chain guard", cstats["duplicate_edges"], cstats["cluster_path"],
-                 cstats["clusters"], cstats["chain_guard_keeps"])
+        log.info("[clusters] %d duplicate edges between distinct contents (clustered on the %s), %d clusters "
+                 "(each a keeper and the items it matches directly), %d kept by the chain guard, largest "
+                 "linked component %d contents", cstats["duplicate_edges"], cstats["cluster_path"],
+                 cstats["clusters"], cstats["chain_guard_keeps"], cstats["largest_component"])
 
     with stage(ctx, "manifest"):
         pairs = materialize(ctx, manifest.item_pairs(content_pairs, table), "pairs")
@@ -179,6 +180,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         if ctx.corpus:
             clusters = clusters.join(written.select("cluster_id").distinct(), "cluster_id", "left_semi")
         _write(clusters.repartition(1).sortWithinPartitions("cluster_id"), f"{ctx.staging}/clusters")
+        ctx.stats["largest_cluster"] = int(spark.read.parquet(f"{ctx.staging}/clusters")
+                                           .agg(F.max("size")).first()[0] or 0)
         actions = {r["action"]: int(r["n"]) for r in written.groupBy("action").agg(F.count("*").alias("n")).collect()}
         reasons = {r["reason"]: int(r["n"]) for r in written.groupBy("reason").agg(F.count("*").alias("n")).collect()}
         _check_conservation(ctx.stats["items"], actions)
@@ -258,6 +261,9 @@ def _summary(ctx: RunContext, actions: dict, reasons: dict, model_fp: str | None
             **{f"phash_{k}_{kind}_hamming": (cfg.phash.key_hamming(k) if kind == "max" else cfg.phash.key_candidate_hamming(k))
                if cfg.phash.enabled and k in cfg.phash.keys else None
                for k in PHASH_KEYS for kind in ("max", "candidate")},
+            "phash_min_information": cfg.phash.min_information if cfg.phash.enabled else None,
+            "phash_min_verify": cfg.phash.min_verify if cfg.phash.enabled else None,
+            "phash_min_verify_sparse": cfg.phash.min_verify_sparse if cfg.phash.enabled else None,
             "embedding_threshold": cfg.embedding.threshold if emb_on else None,
             "embedding_candidate_threshold": cfg.embedding.candidate_threshold if emb_on else None,
         },

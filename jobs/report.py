@@ -106,15 +106,25 @@ def _stage_section(run: T.Run, stage: str, labels: pd.DataFrame | None, thumbs: 
     return "".join(out)
 
 
-def _cluster_section(run: T.Run, thumbs: int, px: int) -> str:
+def _cluster_section(run: T.Run, thumbs: int, px: int, labels: pd.DataFrame | None = None) -> str:
     if run.clusters.empty:
         return "<h2>Clusters</h2><p class=\"muted\">No clusters.</p>"
     per = max(1, thumbs // 2)
     largest = T.largest_clusters(run.clusters, per)["cluster_id"]
     weakest = T.weakest_clusters(run.clusters, per)["cluster_id"]
+    facts = f"{len(run.clusters)} clusters, the largest with {int(run.clusters['size'].max())} items"
+    mixed_html = ""
+    if labels is not None:
+        mixed = T.mixed_clusters(run, labels)
+        facts += f"; {len(mixed)} mixed (an item labelled not a duplicate of its keeper)"
+        if mixed:
+            mixed_html = (f"<h3>Mixed clusters (first {min(per, len(mixed))} of {len(mixed)})</h3>"
+                          + T.gallery_html(T.cluster_cards(run, mixed[:per], max_tiles=thumbs), px, css=False))
     return ("<h2>Clusters</h2>"
+            f"<p>{html.escape(facts)}.</p>"
             f'<div class="figs">{_png_img(T.figure_png(T.plot_cluster_overview(run.clusters)), "clusters")}</div>'
-            f"<h3>The {len(largest)} largest clusters (keeper framed in blue)</h3>"
+            + mixed_html
+            + f"<h3>The {len(largest)} largest clusters (keeper framed in blue)</h3>"
             + T.gallery_html(T.cluster_cards(run, largest, max_tiles=thumbs), px, css=False)
             + f"<h3>The {len(weakest)} clusters with the weakest links (chaining suspects)</h3>"
             + T.gallery_html(T.cluster_cards(run, weakest, max_tiles=thumbs), px, css=False))
@@ -133,7 +143,7 @@ def build_report(run: T.Run, labels: pd.DataFrame | None = None, thumbs: int = 8
              _summary_section(run)]
     for stage in run.stages:
         parts.append(_stage_section(run, stage, labels, thumbs, thumb_px, target_precision))
-    parts.append(_cluster_section(run, thumbs, thumb_px))
+    parts.append(_cluster_section(run, thumbs, thumb_px, labels))
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{PAGE_CSS}{T.GALLERY_CSS}</style></head>"
             f"<body>{''.join(parts)}</body></html>\n")

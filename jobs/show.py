@@ -19,6 +19,10 @@ def print_result(result: str, summary: dict, planted_csv: Path | None = None, li
     print(f"\nRun {summary['run_id']}: {counts['items']} items -> keep {counts['keep']}, "
           f"drop {counts['drop']}, error {counts['error']}   (output: {result})")
     print("reasons:", ", ".join(f"{k} {v}" for k, v in sorted(summary["reasons"].items())))
+    stages = summary.get("stages", {})
+    if "clusters" in stages:
+        print(f"clusters: {stages['clusters']}, the largest {stages.get('largest_cluster', 0)} items "
+              f"(each a keeper and the items that match it directly)")
     drops = manifest[manifest["action"] == "drop"]
     if len(drops):
         print(f"\ndropped item -> kept item (matched by, similarity), first {min(limit, len(drops))} of {len(drops)}:")
@@ -31,7 +35,13 @@ def print_result(result: str, summary: dict, planted_csv: Path | None = None, li
             print(f"  {row.item_id:<44} {row.error}")
     if planted_csv is not None and Path(planted_csv).exists():
         print("\nper edit: copies in the same cluster as their original (dropped, or kept by the chain guard)")
-        print(edit_recall(manifest, pd.read_csv(planted_csv)).to_string(index=False))
+        planted = pd.read_csv(planted_csv)
+        print(edit_recall(manifest, planted).to_string(index=False))
+        alike = planted[planted["edit"] == "lookalike"]
+        if len(alike):
+            joined = manifest.set_index("item_id").reindex(alike["file"])["cluster_id"].notna()
+            print(f"\nlook-alikes (different pictures whose hashes collide): {int(joined.sum())} of {len(alike)} "
+                  f"in a cluster (0 is right)")
         print(f"\nNext: dedup report --run {result} --labels {planted_csv}   (an HTML page of the run)")
 
 
@@ -40,7 +50,7 @@ def edit_recall(manifest: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     m = manifest.set_index("item_id")
     originals = planted[planted["edit"] == "original"].set_index("original")["file"]
     rows = []
-    for edit, group in planted[~planted["edit"].isin(["original", "corrupt"])].groupby("edit"):
+    for edit, group in planted[~planted["edit"].isin(["original", "corrupt", "lookalike"])].groupby("edit"):
         found = 0
         for rec in group.itertuples():
             orig_file = originals.get(rec.original)

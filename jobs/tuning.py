@@ -459,6 +459,21 @@ def largest_clusters(clusters: pd.DataFrame, n: int) -> pd.DataFrame:
     return clusters.sort_values(["size", "cluster_id"], ascending=[False, True]).head(n).reset_index(drop=True)
 
 
+def mixed_clusters(run: Run, labels: pd.DataFrame) -> list[str]:
+    """Clusters holding an item labelled *not* a duplicate of its keeper (sorted cluster ids).
+
+    A cluster is a star (every dropped item has a direct edge to its keeper), so
+    checking each member against its keeper finds every mixed cluster whose
+    member-keeper pairs are labelled (planted.csv labels every stored candidate pair).
+    """
+    m = run.manifest
+    members = m[m["cluster_id"].notna() & m["keeper_id"].notna()]
+    a, b = _ordered(members["item_id"], members["keeper_id"])
+    keyed = pd.DataFrame({"item_a": a.to_numpy(), "item_b": b.to_numpy(), "cluster_id": members["cluster_id"].to_numpy()})
+    negatives = labels.loc[~labels["is_duplicate"].astype(bool), ["item_a", "item_b"]]
+    return sorted(keyed.merge(negatives, on=["item_a", "item_b"])["cluster_id"].unique().tolist())
+
+
 def weakest_clusters(clusters: pd.DataFrame, n: int) -> pd.DataFrame:
     """The ``n`` clusters with the weakest link (min_edge_similarity asc, then size desc): chaining suspects."""
     return (clusters.sort_values(["min_edge_similarity", "size", "cluster_id"], ascending=[True, False, True])
