@@ -2,7 +2,9 @@
 
 Parses arguments, loads the config, calls the pipeline, and exits non-zero on
 failure: 2 for a problem the user can fix (config, input, model, output
-exists), 1 for anything else.
+exists), 1 for anything else. A failed run ends with one line on stderr
+(`dedup: ...`): for memory, time and a lost JVM it names the stage and the
+setting to change (jobs.failures); the details are logged above it.
 """
 from __future__ import annotations
 
@@ -56,14 +58,20 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="override one setting, e.g. --set phash.max_hamming=8; may repeat")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--run-id", default=None, help="run id written to every row (default: time + random)")
+    p.add_argument("--driver-memory", default=None, metavar="SIZE",
+                   help="Spark driver heap in local mode, e.g. 8g (default: half this machine's memory); "
+                        "same as --set spark.driver_memory=SIZE")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
+    cfg = None
     try:
         if args.command == "report":
             return args.handler(args)
+        if getattr(args, "driver_memory", None):
+            args.overrides = [*args.overrides, f"spark.driver_memory={args.driver_memory}"]
         cfg = load_config(args.conf, args.overrides)
         if args.command == "example":
             return run_example(args, cfg)
@@ -76,8 +84,45 @@ def main(argv: list[str] | None = None) -> int:
         if type(exc).__name__ in USER_ERRORS or isinstance(exc, ConfigError):
             log.error("%s", exc)
             return 2
-        log.exception("run failed: %s", exc)
+        report_failure(exc, cfg)
         return 1
+
+
+def report_failure(exc: BaseException, cfg: JobConfig | None) -> None:
+    """Details first, then stop a JVM we started, then ONE last line on stderr.
+
+    The JVM shares our stderr and logs asynchronously, so it is stopped before
+    the last line is printed; otherwise its shutdown noise would follow it.
+    """
+    from jobs import failures
+    from jobs.spark import jvm_exit_code, session_facts, stop_session
+
+    texts = failures.messages(exc)  # first: the JVM may be exiting
+    stage = failures.stage_of(exc)
+    facts = session_facts()
+    exit_code = jvm_exit_code(wait_s=10 if failures.jvm_exiting(exc, texts) else 0)
+    failure = failures.explain(exc, facts, cfg, exit_code, texts)
+    if failure is None:
+        log.exception("run failed%s: %s", f" during stage {stage}" if stage else "", _first_line(exc))
+    else:
+        log.error("run failed:\n  %s", "\n  ".join(failures.summary(texts)))
+        log.error("full traceback in %s", failures.write_details(exc))
+    stop_session()
+    line = failure.line(stage) if failure else \
+        f"dedup: run failed{f' during stage {stage}' if stage else ''}: {_first_line(exc)} (details above)"
+    for handler in logging.getLogger("dedup").handlers:
+        handler.flush()
+    sys.stdout.flush()
+    print(line, file=sys.stderr, flush=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    try:
+        text = str(exc).strip()
+    except Exception:  # noqa: BLE001 - Py4JJavaError.__str__ needs the JVM
+        text = ""
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first[:300]}" if first else type(exc).__name__
 
 
 def configure_logging(level: str) -> None:
@@ -94,11 +139,12 @@ def configure_logging(level: str) -> None:
 def run_job(cfg: JobConfig, source: str, output: str, overwrite: bool = False,
             run_id: str | None = None, corpus: str | None = None) -> dict:
     """Resolve the model (fail fast), start Spark, run the pipeline; returns the summary."""
-    from jobs import pipeline
+    from jobs import failures, pipeline
     from jobs.spark import get_session
 
     embed, model_fp = resolve_embedding(cfg)
-    spark = get_session(cfg.spark)
+    with failures.tagged("start"):
+        spark = get_session(cfg.spark)
     ctx = pipeline.RunContext(spark=spark, cfg=cfg, source=source, output=output,
                               run_id=run_id or pipeline.new_run_id(), overwrite=overwrite, corpus=corpus)
     log.info("run %s: %s -> %s (config %s)", ctx.run_id, source, output, cfg.fingerprint())

@@ -18,6 +18,7 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from jobs import failures
 from jobs.config import PATH_COLUMN_CANDIDATES, InputConfig
 
 log = logging.getLogger("dedup")
@@ -47,15 +48,19 @@ def detect_source(location: str, cfg: InputConfig) -> Source:
     return Source(location, "files")
 
 
-def read_items(spark: SparkSession, source: Source, cfg: InputConfig) -> DataFrame:
+def read_items(spark: SparkSession, source: Source, cfg: InputConfig, scratch: str | None = None) -> DataFrame:
     """Items of `source` as (item_id, uri, input_error[, embedding]), ids made unique.
 
     `embedding` (array<float>) is present when the table carries precomputed
-    embeddings; the job then skips decoding and the model.
+    embeddings; the job then skips decoding and the model. `scratch`: a local
+    folder where a Parquet file with oversized row groups may be rewritten
+    (`_split_row_groups`).
     """
     if source.format == "files":
         items = _read_files(spark, source.location, cfg)
     else:
+        if source.format == "parquet" and scratch:
+            source = _split_row_groups(spark, source, scratch)
         items = _read_table(spark, source, cfg)
     return _flag_duplicate_ids(items)
 
@@ -101,6 +106,8 @@ def _list_spark(spark: SparkSession, location: str, cfg: InputConfig) -> list[tu
                  .option("recursiveFileLookup", str(cfg.recursive).lower())
                  .load(location).inputFiles())
     except Exception as exc:  # AnalysisException: path does not exist
+        if failures.is_resource_failure(exc):
+            raise
         raise InputError(f"cannot list input {location}: {_first_line(exc)}") from None
     # inputFiles() are percent-encoded URIs: compare decoded forms (Hadoop's toString is not encoded).
     prefix = unquote(_uri_form(_qualified(spark, _glob_root(location), as_uri=True))).rstrip("/") + "/"
@@ -205,6 +212,8 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig) -> DataFr
     try:
         table = reader(source.location)
     except Exception as exc:
+        if failures.is_resource_failure(exc):  # e.g. the JVM ran out of memory inferring the schema
+            raise
         raise InputError(f"cannot read {source.format} table {source.location}: {_first_line(exc)}") from None
     if "_corrupt_record" in table.columns:
         log.warning("some lines of %s are not valid JSON; they become error rows", source.location)
@@ -233,6 +242,60 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig) -> DataFr
     if emb_col:
         columns.append(F.col(f"`{emb_col}`").cast("array<float>").alias("embedding"))
     return table.select(*columns)
+
+
+# pyarrow writes one row group per 1Mi rows by default: 2 GiB of list<float32> for 512-d
+# vectors. Spark reads a row group's column chunks into the heap at once, in ONE task, so a
+# local file with larger row groups is rewritten with small ones before Spark reads it.
+MAX_ROW_GROUP_BYTES = 64 * 2**20
+SPLIT_ROW_GROUP_BYTES = 16 * 2**20
+
+
+def _split_row_groups(spark: SparkSession, source: Source, scratch: str) -> Source:
+    """`source`, or a copy of it in `scratch` with row groups of ~SPLIT_ROW_GROUP_BYTES.
+
+    Only a single local file is rewritten (directories and remote files are read
+    as they are), and only when a row group is larger than MAX_ROW_GROUP_BYTES
+    (uncompressed). The copy is streamed with pyarrow, one batch at a time:
+    memory here is a batch, not a row group. Spark then reads it in parallel
+    splits of at most spark.sql.files.maxPartitionBytes.
+    """
+    import pyarrow.parquet as pq
+
+    path, target = _local_file(spark, source.location), _local_file(spark, scratch, must_exist=False)
+    if path is None or target is None:
+        return source
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except Exception as exc:  # noqa: BLE001 - Spark's reader reports it in its own words
+        log.debug("not splitting %s: %s", path, exc)
+        return source
+    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
+    largest = max((g.total_byte_size for g in groups), default=0)
+    if largest <= MAX_ROW_GROUP_BYTES:
+        return source
+    rows = max(1, int(SPLIT_ROW_GROUP_BYTES * meta.num_rows / max(1, sum(g.total_byte_size for g in groups))))
+    out = Path(target) / "part-00000.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    log.info("[ingest] %s has row groups of up to %d MiB (Spark would read each in one task, whole): "
+             "rewriting it with %d-row groups in %s", source.location, largest >> 20, rows, out.parent)
+    reader = pq.ParquetFile(path, buffer_size=8 * 2**20, pre_buffer=False)  # stream the pages
+    with pq.ParquetWriter(out, reader.schema_arrow, compression="snappy") as writer:
+        for batch in reader.iter_batches(batch_size=rows, use_threads=False):
+            writer.write_batch(batch, row_group_size=rows)
+    return Source(str(out), source.format)
+
+
+def _local_file(spark: SparkSession, location: str, must_exist: bool = True) -> str | None:
+    """The local path of `location` when it is on the local filesystem (a file, unless
+    must_exist is False), else None."""
+    if globlib.has_magic(location):
+        return None
+    qualified = _qualified(spark, location)
+    if not qualified.startswith("file:"):
+        return None
+    path = _local_path(qualified)
+    return path if not must_exist or os.path.isfile(path) else None
 
 
 def embedding_column(columns: list[str], cfg: InputConfig) -> str | None:
@@ -268,7 +331,23 @@ def _resolve(raw_path: Column, base: str) -> Column:
 
 
 def _flag_duplicate_ids(items: DataFrame) -> DataFrame:
-    """Keep every row: the 2nd+ row of an id gets a suffixed id and an error."""
+    """Keep every row: the 2nd+ row of an id gets a suffixed id and an error.
+
+    The repeated ids are found first (a count over the ids alone); only rows
+    with a repeated id go through the window, so a table of vectors is not
+    shuffled whole when its ids are unique (the usual case).
+    """
+    repeated = items.groupBy("item_id").count().where(F.col("count") > 1).select("item_id")
+    n_repeated = repeated.count()
+    if n_repeated == 0:
+        return items
+    if n_repeated <= 100_000:
+        repeated = F.broadcast(repeated)
+    unique = items.join(repeated, "item_id", "left_anti").select(*items.columns)
+    return unique.unionByName(_rank_ids(items.join(repeated, "item_id", "left_semi")))
+
+
+def _rank_ids(items: DataFrame) -> DataFrame:
     w = Window.partitionBy("item_id").orderBy(F.col("uri").asc_nulls_last(), F.col("input_error").asc_nulls_first())
     ranked = items.withColumn("_n", F.row_number().over(w))
     dup = F.col("_n") > 1
