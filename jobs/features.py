@@ -45,7 +45,7 @@ def vector_items(items: DataFrame, dtype: str | None = None) -> DataFrame:
 def vector_features(vector_contents: DataFrame) -> DataFrame:
     """One FEATURE row per distinct vector (no pixels, no pHash)."""
     none = {"width": "int", "height": "int", "phash": "long", "quality": "float", "information": "float",
-            **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "thumb": "binary", "sparse": "boolean",
+            **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "thumb": "binary", "sparse": "boolean", "chroma": "array<float>",
             "decode_error": "string"}
     grouped = (vector_contents.where(F.col("content_sha256").isNotNull())
                .groupBy("content_sha256").agg(F.first("embedding").alias("embedding")))

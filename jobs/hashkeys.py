@@ -141,11 +141,10 @@ def verify_pairs(pairs: DataFrame, features: DataFrame) -> DataFrame:
     at or above `phash.min_verify`. Cost: one thumbnail join per side and a few
     32x32 correlations per pair (crop and rotate try each of their alignments).
     """
-    thumbs = features.select("content_sha256", "thumb", "sparse")
-    ta = thumbs.select(F.col("content_sha256").alias("sha_a"), F.col("thumb").alias("thumb_a"),
-                       F.col("sparse").alias("sparse_a"))
-    tb = thumbs.select(F.col("content_sha256").alias("sha_b"), F.col("thumb").alias("thumb_b"),
-                       F.col("sparse").alias("sparse_b"))
+    thumbs = features.select("content_sha256", "thumb", "sparse", "chroma")
+    ta, tb = [thumbs.select(F.col("content_sha256").alias(f"sha_{s}"), F.col("thumb").alias(f"thumb_{s}"),
+                            F.col("sparse").alias(f"sparse_{s}"), F.col("chroma").alias(f"chroma_{s}"))
+              for s in ("a", "b")]
     rows = pairs.select("sha_a", "sha_b", "stage", "similarity", "hamming").join(ta, "sha_a", "left") \
                 .join(tb, "sha_b", "left")
     return rows.mapInPandas(adapters.verify_hash_pairs, adapters.VERIFIED_DDL)

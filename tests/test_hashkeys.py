@@ -42,7 +42,7 @@ def _features(rng, n: int = 120) -> pd.DataFrame:
     df["quality"] = np.where(np.arange(n) % 17 == 5, 0.2, 8.0).astype(np.float32)  # a few flat images
     df.loc[7, "phash_c60"] = pd.NA  # a flat centre emits no key
     df["width"], df["height"], df["embedding"], df["decode_error"] = 100, 100, None, None
-    df["thumb"], df["sparse"], df["information"] = None, False, np.float32(9.0)
+    df["thumb"], df["sparse"], df["information"], df["chroma"] = None, False, np.float32(9.0), None
     return df[list(FEATURE_COLUMNS)]
 
 

@@ -119,3 +119,18 @@ def test_score_pairs_is_nan_without_a_thumbnail(photos):
     a = _features(photos["astronaut"]).thumb
     out = verify.score_pairs([a, None, a], [a, a, a], ["phash", "phash", "embedding"], [False, False, False])
     assert out[0] == pytest.approx(1.0) and np.isnan(out[1]) and np.isnan(out[2])
+
+
+def test_colour_variants_are_held_apart_but_a_greyscale_copy_is_not(photos):
+    # the orange cat and a blue one (red and blue channels swapped): near one greyscale picture
+    red = photos["chelsea"]
+    r, g, b = red.split()
+    blue = Image.merge("RGB", (b, g, r))
+    grey = red.convert("L").convert("RGB")
+    fr, fb, fg = _features(red), _features(blue), _features(grey)
+    assert verify.colours_differ(fr.chroma, fb.chroma)
+    assert not verify.colours_differ(fr.chroma, fg.chroma)  # greyscale copy: no colour to compare
+    assert not verify.colours_differ(fr.chroma, _features(_jpeg(red)).chroma)
+    scores = verify.score_pairs([fr.thumb, fr.thumb], [fb.thumb, fg.thumb], ["phash", "phash"], [False, False],
+                                [fr.chroma, fr.chroma], [fb.chroma, fg.chroma])
+    assert scores[0] <= verify.COLOUR_CAP < 0.6 and scores[1] > 0.9

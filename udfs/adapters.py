@@ -25,12 +25,13 @@ CONTENT_DDL = "item_id string, uri string, input_error string, content_sha256 st
 ROBUST_KEY_COLUMNS = ("phash_trim", "phash_flip", "phash_c90", "phash_c80", "phash_c60", "phash_ccw5", "phash_cw5")
 FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, quality float, information float, "
                + ", ".join(f"{c} long" for c in ROBUST_KEY_COLUMNS)
-               + ", thumb binary, sparse boolean, embedding array<float>, decode_error string")
+               + ", thumb binary, sparse boolean, chroma array<float>, embedding array<float>, decode_error string")
 #: `thumb`: the content box's 64x64 greyscale thumbnail (udfs/verify.py), for the pixel check of
 #: hash edges; `sparse`: a small object or stars on a black or white background (robust.object_box);
-#: `information`: robust.information() of the content box's hash coefficients.
+#: `information`: robust.information() of the content box's hash coefficients; `chroma`: its
+#: robust.mean_chroma() (2 floats).
 FEATURE_COLUMNS = ("content_sha256", "width", "height", "phash", "quality", "information", *ROBUST_KEY_COLUMNS,
-                   "thumb", "sparse", "embedding", "decode_error")
+                   "thumb", "sparse", "chroma", "embedding", "decode_error")
 #: Which robust keys each key family (config phash.keys) needs.
 FAMILY_KEYS = {"trim": ("phash_trim",), "flip": ("phash_trim", "phash_flip"),
                "crop": ("phash_trim", "phash_c90", "phash_c80", "phash_c60"),
@@ -192,14 +193,14 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
         image = decoded.image if embedder else None  # keep pixels only for the model
         keyed = robust.key_features(decoded.image, settings)
         hashes = {**keyed.hashes, "quality": robust.quality(decoded.image), "thumb": keyed.thumb,
-                  "sparse": keyed.sparse, "information": keyed.information}
+                  "sparse": keyed.sparse, "information": keyed.information, "chroma": list(keyed.chroma)}
         return sha256_hex(data), decoded.width, decoded.height, hashes, image
 
     hash_columns = ("phash", *ROBUST_KEY_COLUMNS)
     for pdf in batches:
         _fault_injection_point("features")
         columns: dict[str, list] = {c: [] for c in ("content_sha256", "width", "height", "quality", "information",
-                                                    *hash_columns, "thumb", "sparse", "decode_error")}
+                                                    *hash_columns, "thumb", "sparse", "chroma", "decode_error")}
         images = []
         results = read_many(list(pdf["uri"]), max_bytes, fetch, workers, transform=features_of)
         for sha, result in zip(pdf["content_sha256"], results):
@@ -210,7 +211,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             columns["content_sha256"].append(sha)
             columns["width"].append(None if failed else result[1])
             columns["height"].append(None if failed else result[2])
-            for c in ("quality", "information", *hash_columns, "thumb", "sparse"):
+            for c in ("quality", "information", *hash_columns, "thumb", "sparse", "chroma"):
                 columns[c].append(hashes.get(c))
             columns["decode_error"].append(_error(result) if failed else None)
             images.append(None if failed else result[4])
@@ -225,6 +226,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             **{c: pd.array(columns[c], dtype="Int64") for c in hash_columns},
             "thumb": columns["thumb"],
             "sparse": pd.array(columns["sparse"], dtype="boolean"),
+            "chroma": columns["chroma"],
             "decode_error": columns["decode_error"]})
         out["embedding"] = _embed_column(embedder, images) if embedder else None
         yield out[list(FEATURE_COLUMNS)]
@@ -330,7 +332,8 @@ VERIFIED_DDL = ("sha_a string, sha_b string, stage string, similarity double, ha
 
 
 def verify_hash_pairs(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """(sha_a, sha_b, stage, similarity, hamming, thumb_a, thumb_b, sparse_a, sparse_b) -> VERIFIED_DDL.
+    """(sha_a, sha_b, stage, similarity, hamming, thumb_a, thumb_b, sparse_a, sparse_b, chroma_a, chroma_b)
+    -> VERIFIED_DDL.
 
     verify_score: udfs.verify.score of the two thumbnails aligned by the stage's key
     family (the detail correlation when either is sparse, then `sparse` is true);
@@ -340,6 +343,8 @@ def verify_hash_pairs(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]
 
     for pdf in batches:
         sparse = (pdf["sparse_a"].fillna(False).astype(bool) | pdf["sparse_b"].fillna(False).astype(bool)).tolist()
-        scores = verify.score_pairs(pdf["thumb_a"].tolist(), pdf["thumb_b"].tolist(), pdf["stage"].tolist(), sparse)
-        yield pdf.drop(columns=["thumb_a", "thumb_b", "sparse_a", "sparse_b"]).assign(verify_score=scores,
+        scores = verify.score_pairs(pdf["thumb_a"].tolist(), pdf["thumb_b"].tolist(), pdf["stage"].tolist(), sparse,
+                                    pdf["chroma_a"].tolist(), pdf["chroma_b"].tolist())
+        yield pdf.drop(columns=["thumb_a", "thumb_b", "sparse_a", "sparse_b", "chroma_a", "chroma_b"]).assign(
+            verify_score=scores,
                                                                                      sparse=sparse)

@@ -152,6 +152,22 @@ def information(coeffs: np.ndarray) -> float:
     return float(np.exp(-(share * np.log(share)).sum()))
 
 
+def mean_chroma(img: Image.Image, box: tuple[float, float, float, float] | None = None) -> tuple[float, float]:
+    """Mean opponent colour of ``img`` (or of its ``box``): (R - G, (R + G) / 2 - B), grey levels.
+
+    (0, 0) for grey pictures. Its direction (hue) survives resizing, compression,
+    crops, flips and brightness changes; the pixel check uses it to tell apart two
+    coloured pictures that differ only in colour, which the greyscale hashes cannot.
+    """
+    if img.mode != "RGB":
+        if img.mode in ("L", "1", "I", "I;16", "F"):
+            return 0.0, 0.0
+        img = img.convert("RGB")
+    a = np.asarray(img.resize((32, 32), Image.Resampling.BOX, box=box), dtype=np.float32)
+    r, g, b = a[..., 0], a[..., 1], a[..., 2]
+    return float((r - g).mean()), float(((r + g) / 2 - b).mean())
+
+
 def hash_from_dct(coeffs: np.ndarray) -> int:
     """pHash bits (coefficient > median) as a signed int64."""
     return _bits_to_int64(coeffs > np.median(coeffs))
@@ -298,6 +314,7 @@ class KeyFeatures(NamedTuple):
     thumb: bytes             # udfs.verify.thumbnail of the content box
     sparse: bool             # object_box found a sparse picture (its pairs get the detail check)
     information: float       # information() of the content box's hash coefficients
+    chroma: tuple[float, float]  # mean_chroma() of the content box
 
 
 def trim_borders(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> Image.Image:
@@ -385,9 +402,9 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     full = dct_lowfreq(gray)
     if KEY_PHASH in cfg.keys:
         out[KEY_PHASH] = hash_from_dct(full)
-    work, _ = working_image(gray, cfg.work_side)
+    work, factor = working_image(gray, cfg.work_side)
     if set(cfg.keys) <= {KEY_PHASH}:
-        return KeyFeatures(out, thumbnail(work), False, information(full))
+        return KeyFeatures(out, thumbnail(work), False, information(full), mean_chroma(img))
     box, sparse = content_box(work, cfg)
     content = box or (0, 0, *work.size)
     coeffs = full if box is None else dct_lowfreq(work, box)
@@ -412,7 +429,8 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
         small = work.resize((max(8, round(cw * s)), max(8, round(ch * s))), Image.Resampling.BILINEAR, box=content)
         for name, degrees in rotations:
             out[name] = hash_from_dct(dct_lowfreq(rotated_centre(small, degrees)))
-    return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs))
+    full_box = None if box is None else tuple(v * factor for v in box)
+    return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), mean_chroma(img, full_box))
 
 
 # ---------------------------------------------------------------------------- verification

@@ -23,7 +23,10 @@ object or stars on a black or white background, :func:`udfs.robust.object_box`)
 any two such pictures correlate: both are "a blob in the middle". Their pairs
 are scored by :func:`detail_correlation` instead: the correlation of what is
 left after removing each view's blurred self, i.e. the small detail (stars,
-filaments, strokes) whose positions pHash does not see.
+filaments, strokes) whose positions pHash does not see. Hashes and thumbnails
+are greyscale (a greyscale copy is a duplicate), so two *coloured* pictures whose
+mean colours point apart (:func:`colours_differ`: a red and a blue variant of one
+icon) score at most :data:`COLOUR_CAP`.
 
 Thumbnails: :data:`THUMB_SIDE` x :data:`THUMB_SIDE` greyscale uint8 of the content box
 (the image less uniform borders, squashed to a square as pHash does), 4 KiB per
@@ -43,6 +46,10 @@ CROP_KEEPS = (0.9, 0.8, 0.6)   # as udfs.robust.CROP_KEYS
 ROTATION_DEGREES = (5.0, -5.0)  # as udfs.robust.ROTATION_KEYS
 ROTATION_KEEP = 0.6      # as udfs.robust.ROTATION_KEEP
 BLUR_SIDE = 16            # the "coarse" image: the view reduced to this side and enlarged back
+
+CHROMA_MIN = 8.0         # grey levels of mean colour from which a picture counts as coloured
+CHROMA_MIN_COS = 0.5     # two coloured pictures whose mean colours differ by more than 60 degrees ...
+COLOUR_CAP = 0.0         # ... score at most this
 
 STAGE_FAMILY = {"phash": "trim", "phash_trim": "trim", "phash_flip": "flip",
                 "phash_crop": "crop", "phash_rotate": "rotate"}
@@ -128,11 +135,36 @@ def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> f
     return max(measure(x, y) for x, y in views(a, b, STAGE_FAMILY[stage]))
 
 
+def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] | None) -> bool:
+    """True when both pictures are coloured and their mean colours point apart (udfs.robust.mean_chroma).
+
+    A greyscale copy has no colour and is never held against a coloured original.
+    """
+    if chroma_a is None or chroma_b is None:
+        return False
+    a, b = np.asarray(chroma_a, dtype=np.float64), np.asarray(chroma_b, dtype=np.float64)
+    if np.isnan(a).any() or np.isnan(b).any():
+        return False
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    return min(na, nb) >= CHROMA_MIN and float(a @ b) / (na * nb) < CHROMA_MIN_COS
+
+
 def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | None],
-                stages: Sequence[str], sparse: Sequence[bool]) -> np.ndarray:
-    """float64 (n,) scores; NaN where a thumbnail is missing or the stage is not a hash stage."""
-    out = np.full(len(stages), np.nan)
-    for i, (ta, tb, stage, sp) in enumerate(zip(thumbs_a, thumbs_b, stages, sparse)):
+                stages: Sequence[str], sparse: Sequence[bool],
+                chroma_a: Sequence | None = None, chroma_b: Sequence | None = None) -> np.ndarray:
+    """float64 (n,) scores; NaN where a thumbnail is missing or the stage is not a hash stage.
+
+    A pair whose two coloured pictures differ in mean colour (:func:`colours_differ`)
+    scores at most COLOUR_CAP: the hashes and thumbnails are greyscale, so a red and
+    a blue variant of one icon would otherwise pass.
+    """
+    n = len(stages)
+    chroma_a = chroma_a if chroma_a is not None else [None] * n
+    chroma_b = chroma_b if chroma_b is not None else [None] * n
+    out = np.full(n, np.nan)
+    for i, (ta, tb, stage, sp, ca, cb) in enumerate(zip(thumbs_a, thumbs_b, stages, sparse, chroma_a, chroma_b)):
         if ta is not None and tb is not None and stage in STAGE_FAMILY:
             out[i] = score(ta, tb, stage, bool(sp))
+            if colours_differ(ca, cb):
+                out[i] = min(out[i], COLOUR_CAP)
     return out
