@@ -134,3 +134,12 @@ def test_colour_variants_are_held_apart_but_a_greyscale_copy_is_not(photos):
     scores = verify.score_pairs([fr.thumb, fr.thumb], [fb.thumb, fg.thumb], ["phash", "phash"], [False, False],
                                 [fr.chroma, fr.chroma], [fb.chroma, fg.chroma])
     assert scores[0] <= verify.COLOUR_CAP < 0.6 and scores[1] > 0.9
+
+
+def test_key_features_of_odd_sizes_with_a_content_box(photos):
+    # 1001 x 777 reduces to a working copy by an integer factor: the box scaled back must fit
+    img = Image.new("RGB", (1001, 777), "black")
+    img.paste(photos["astronaut"].resize((301, 233)), (700, 270))  # touching the right edge
+    f = _features(img)
+    assert f.sparse or f.hashes["phash_trim"] != f.hashes["phash"]
+    assert len(f.thumb) == verify.THUMB_SIDE ** 2 and len(f.chroma) == 2

@@ -429,7 +429,9 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
         small = work.resize((max(8, round(cw * s)), max(8, round(ch * s))), Image.Resampling.BILINEAR, box=content)
         for name, degrees in rotations:
             out[name] = hash_from_dct(dct_lowfreq(rotated_centre(small, degrees)))
-    full_box = None if box is None else tuple(v * factor for v in box)
+    # the working copy is the image reduced by an integer factor (sizes rounded down): clamp
+    full_box = None if box is None else (min(box[0] * factor, img.width), min(box[1] * factor, img.height),
+                                         min(box[2] * factor, img.width), min(box[3] * factor, img.height))
     return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), mean_chroma(img, full_box))
 
 
