@@ -34,14 +34,14 @@ def print_result(result: str, summary: dict, planted_csv: Path | None = None, li
         for row in errors.itertuples():
             print(f"  {row.item_id:<44} {row.error}")
     if planted_csv is not None and Path(planted_csv).exists():
-        print("\nper edit: copies in the same cluster as their original (dropped, or kept by the chain guard)")
+        print("\nper edit: copies in the same cluster as their original")
         planted = pd.read_csv(planted_csv)
         print(edit_recall(manifest, planted).to_string(index=False))
         alike = planted[planted["edit"] == "lookalike"]
         if len(alike):
             joined = manifest.set_index("item_id").reindex(alike["file"])["cluster_id"].notna()
-            print(f"\nlook-alikes (different pictures whose hashes collide): {int(joined.sum())} of {len(alike)} "
-                  f"in a cluster (0 is right)")
+            print(f"\nlook-alikes (different pictures that hash alike, planted to stay apart): {int(joined.sum())} "
+                  f"of {len(alike)} in a cluster (0 is right)")
         print(f"\nNext: dedup report --run {result} --labels {planted_csv}   (an HTML page of the run)")
 
 
