@@ -1,8 +1,8 @@
 """`dedup query --corpus STORE IMAGE...`: is this image already in the corpus?
 
 Answered from the store without Spark: exact content hash, the full-image pHash and
-the key families of jobs/hashkeys.py (same thresholds and rules as the job) over the
-stored hashes, and (when the store holds embeddings and the config turns them on)
+the key families of jobs/hashkeys.py (same thresholds, information gate and pixel
+check as the job) over the stored hashes, and (when the store holds embeddings and the config turns them on)
 cosine similarity over only the IVF lists the image probes.
 Reads local stores (a path or file: URI).
 """
@@ -19,7 +19,7 @@ import pyarrow.dataset as ds
 from jobs.config import JobConfig, PhashConfig
 from jobs.hashkeys import KEY_PAIRS
 from jobs.store import CURRENT
-from udfs import robust
+from udfs import robust, verify
 from udfs.adapters import robust_keys
 from udfs.decode import decode_image
 from udfs.hashing import hamming, sha256_hex
@@ -81,20 +81,26 @@ def query(store: Store, image: str, cfg: JobConfig, embedder=None, top: int = 5)
 def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
     """Stored contents matching the image by the full-image pHash or a key family.
 
-    The job's rules: no hash match for images flatter than min_quality (either side),
-    no full-image pHash match between two framed images, and each family compares one
-    key of either image with another key of the other (the trim family from the
-    framed side only). A store written without the keys answers by pHash alone.
+    The job's rules: no hash match for images flatter than min_quality or with less
+    information than min_information (either side), no full-image pHash match between
+    two framed images, each family compares one key of either image with another key
+    of the other (the trim family from the framed side only), and every match passes
+    the pixel check. A store written without the keys answers by pHash alone, one
+    without thumbnails without the pixel check.
     """
-    if robust.quality(image) < cfg.min_quality:
-        return []
     keys = robust_keys(cfg.keys)
-    mine = robust.robust_hashes(image, robust.RobustConfig(keys=(robust.KEY_PHASH, *keys)))
+    keyed = robust.key_features(image, robust.RobustConfig(keys=(robust.KEY_PHASH, *keys)))
+    if robust.quality(image) < cfg.min_quality or keyed.information < cfg.min_information:
+        return []
+    mine = keyed.hashes
     present = set(store.index_columns())
-    columns = ["content_sha256", "phash", *[c for c in ("quality", *keys) if c in present]]
-    rows = store.index(columns).dropna(subset=["phash"]).reset_index(drop=True)
+    extra = ("quality", "information", *keys, "thumb", "sparse", "chroma")
+    rows = store.index(["content_sha256", "phash", *[c for c in extra if c in present]]) \
+        .dropna(subset=["phash"]).reset_index(drop=True)
     if "quality" in rows:
         rows = rows[rows["quality"].fillna(0.0) >= cfg.min_quality].reset_index(drop=True)
+    if "information" in rows:
+        rows = rows[rows["information"].fillna(0.0) >= cfg.min_information].reset_index(drop=True)
     n = len(rows)
 
     def dist(column: str, value: int | None) -> np.ndarray:
@@ -125,9 +131,23 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
     for stage, d in best.items():
         limit = cfg.max_hamming if stage == STAGE_PHASH else cfg.key_hamming(stage[len("phash_"):])
         for i in np.flatnonzero(d <= limit):
+            if "thumb" in rows and not _pixels_agree(keyed, rows.loc[i], stage, cfg):
+                continue
             out.append({"content_sha256": rows.at[i, "content_sha256"], "stage": stage,
                         "similarity": 1 - int(d[i]) / 64, "hamming": int(d[i])})
     return out
+
+
+def _pixels_agree(mine: robust.KeyFeatures, row: pd.Series, stage: str, cfg: PhashConfig) -> bool:
+    """The job's pixel check (candidates.decide) for one hash match against a stored content."""
+    if cfg.min_verify <= -1:
+        return True
+    sparse = bool(mine.sparse) or bool(row.get("sparse") or False)
+    chroma = row.get("chroma")
+    score = verify.score_pairs([mine.thumb], [row["thumb"]], [stage], [sparse], [mine.chroma],
+                               [None if chroma is None else list(chroma)])[0]
+    bar = cfg.min_verify_sparse if sparse else cfg.min_verify
+    return bool(score >= bar)
 
 
 def _probe(centroids: np.ndarray, vec: np.ndarray, nprobe: int) -> list[int]:

@@ -143,3 +143,18 @@ def test_key_features_of_odd_sizes_with_a_content_box(photos):
     f = _features(img)
     assert f.sparse or f.hashes["phash_trim"] != f.hashes["phash"]
     assert len(f.thumb) == verify.THUMB_SIDE ** 2 and len(f.chroma) == 2
+
+
+def test_query_applies_the_pixel_check_like_the_job():
+    import pandas as pd
+
+    from jobs.config import PhashConfig
+    from jobs.query import _pixels_agree
+
+    one, other = _features(_nebula(1)), _features(_nebula(2))
+    copy = _features(_jpeg(_nebula(1), 60))
+    row = lambda f: pd.Series({"thumb": f.thumb, "sparse": f.sparse, "chroma": list(f.chroma)})  # noqa: E731
+    cfg = PhashConfig()
+    assert _pixels_agree(one, row(copy), "phash_trim", cfg)
+    assert not _pixels_agree(one, row(other), "phash_trim", cfg)
+    assert _pixels_agree(one, row(other), "phash_trim", PhashConfig(min_verify=-1))
