@@ -242,3 +242,16 @@ def test_report_renders_in_headless_chromium(small_run, tmp_path):
     assert ImageStat.Stat(img).var[0] > 500  # a blank or error page is near-uniform
     non_white = np.asarray(img) < 200
     assert non_white.mean() > 0.05
+
+
+def test_mixed_clusters_are_those_with_a_member_labelled_unlike_its_keeper():
+    manifest = pd.DataFrame({
+        "item_id": ["k1", "a", "b", "k2", "c", "lone"],
+        "cluster_id": ["k1", "k1", "k1", "k2", "k2", None],
+        "keeper_id": [None, "k1", "k1", None, "k2", None],
+    }).assign(uri=lambda m: "file:/" + m["item_id"])
+    labels = pd.DataFrame({"item_a": ["a", "b", "c", "c"], "item_b": ["k1", "k1", "k2", "lone"],
+                           "is_duplicate": [True, False, True, False]})
+    run = T.Run(Path("."), manifest, pd.DataFrame(), pd.DataFrame(), {})
+    assert T.mixed_clusters(run, labels) == ["k1"]  # b is not a duplicate of its keeper
+    assert T.mixed_clusters(run, labels.assign(is_duplicate=True)) == []
