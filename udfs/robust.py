@@ -33,6 +33,11 @@ cropped to that region; ``phash_trim`` of a padded copy matches
 grey levels on a 64x64 thumbnail): flat, blank or nearly black images score
 near 0 and should not be matched by hash alone.
 
+:func:`key_features` returns the keys with what the pixel check of hash edges
+needs (udfs/verify.py): the content box's :func:`thumbnail`, whether the picture is
+sparse (:func:`object_box`: then the content box closes around its objects), how
+many hash coefficients carry it (:func:`information`) and its :func:`mean_chroma`.
+
 :func:`verify_pair` counts ORB keypoint matches consistent with one affine
 map (RANSAC), trying the mirror of the second image too. Run it on candidate
 pairs only; :func:`orb_features` + :func:`verify_features` split it into a
@@ -46,8 +51,6 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 from scipy.fftpack import dct
-
-from udfs.verify import thumbnail
 
 HASH_SIZE = 8
 DCT_SIZE = 32  # imagehash: hash_size * highfreq_factor(4)
@@ -330,6 +333,16 @@ def centre_box(box: tuple[int, int, int, int], keep: float) -> tuple[float, floa
     return (left + dw, top + dh, right - dw, bottom - dh)
 
 
+# ---------------------------------------------------------------------------- thumbnail
+
+THUMB_SIDE = 64  # the pixel check's thumbnail (udfs/verify.py), pixels
+
+
+def thumbnail(gray: Image.Image, box: tuple[float, float, float, float] | None = None) -> bytes:
+    """THUMB_SIDE x THUMB_SIDE uint8 greyscale of ``gray`` (or of its ``box``), row-major bytes."""
+    return _gray(gray).resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX, box=box).tobytes()
+
+
 # ---------------------------------------------------------------------------- quality
 
 QUALITY_SIZE = 64
@@ -393,7 +406,7 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     working copy of about ``cfg.work_side`` px: ``phash_trim`` the box itself
     (``phash`` when there is no border), ``phash_flip`` its mirror, the crop
     and rotation keys its centre. Those are omitted when their region is flat.
-    Also returns the content box's thumbnail (:func:`udfs.verify.thumbnail`), made
+    Also returns the content box's thumbnail (:func:`thumbnail`), made
     from the same working copy, which the pixel check of hash edges compares, and
     whether the picture is sparse (:func:`object_box`).
     """

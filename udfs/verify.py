@@ -28,7 +28,7 @@ are greyscale (a greyscale copy is a duplicate), so two *coloured* pictures whos
 mean colours point apart (:func:`colours_differ`: a red and a blue variant of one
 icon) score at most :data:`COLOUR_CAP`.
 
-Thumbnails: :data:`THUMB_SIDE` x :data:`THUMB_SIDE` greyscale uint8 of the content box
+Thumbnails (:func:`udfs.robust.thumbnail`): 64 x 64 greyscale uint8 of the content box
 (the image less uniform borders, squashed to a square as pHash does), 4 KiB per
 content, made from the working copy that the robust keys use (free at decode time).
 Pure numpy + Pillow; no Spark.
@@ -40,12 +40,12 @@ from typing import Iterable, Sequence
 import numpy as np
 from PIL import Image
 
-THUMB_SIDE = 64          # stored thumbnail side, pixels
-COMPARE_SIDE = 64        # views are compared at this side, pixels
-CROP_KEEPS = (0.9, 0.8, 0.6)   # as udfs.robust.CROP_KEYS
-ROTATION_DEGREES = (5.0, -5.0)  # as udfs.robust.ROTATION_KEYS
-ROTATION_KEEP = 0.6      # as udfs.robust.ROTATION_KEEP
-BLUR_SIDE = 16            # the "coarse" image: the view reduced to this side and enlarged back
+from udfs.robust import CROP_KEYS, ROTATION_KEEP, ROTATION_KEYS, THUMB_SIDE, thumbnail  # noqa: F401 (re-exported)
+
+COMPARE_SIDE = THUMB_SIDE  # views are compared at this side, pixels
+CROP_KEEPS = tuple(CROP_KEYS.values())
+ROTATION_DEGREES = tuple(ROTATION_KEYS.values())
+BLUR_SIDE = 16           # the "coarse" image: the view reduced to this side and enlarged back
 
 CHROMA_MIN = 8.0         # grey levels of mean colour from which a picture counts as coloured
 CHROMA_MIN_COS = 0.5     # two coloured pictures whose mean colours differ by more than 60 degrees ...
@@ -56,13 +56,6 @@ STAGE_FAMILY = {"phash": "trim", "phash_trim": "trim", "phash_flip": "flip",
 
 
 # ---------------------------------------------------------------------------- thumbnails
-
-def thumbnail(gray: Image.Image, box: tuple[float, float, float, float] | None = None) -> bytes:
-    """THUMB_SIDE x THUMB_SIDE uint8 greyscale of ``gray`` (or of its ``box``), row-major bytes."""
-    if gray.mode != "L":
-        gray = gray.convert("L")
-    return gray.resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX, box=box).tobytes()
-
 
 def load(thumb: bytes) -> np.ndarray:
     """Stored thumbnail bytes -> float32 (THUMB_SIDE, THUMB_SIDE)."""
