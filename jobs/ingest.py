@@ -9,6 +9,7 @@ import glob as globlib
 import logging
 import os
 import posixpath
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -59,9 +60,8 @@ def read_items(spark: SparkSession, source: Source, cfg: InputConfig, scratch: s
     if source.format == "files":
         items = _read_files(spark, source.location, cfg)
     else:
-        if source.format == "parquet" and scratch:
-            source = _split_row_groups(spark, source, scratch)
-        items = _read_table(spark, source, cfg)
+        read_from = _split_row_groups(spark, source, scratch) if source.format == "parquet" and scratch else None
+        items = _read_table(spark, source, cfg, read_from)
     return _flag_duplicate_ids(items)
 
 
@@ -204,13 +204,16 @@ def _qualified(spark: SparkSession, path: str, as_uri: bool = False) -> str:
 
 # ---------------------------------------------------------------------------- tables
 
-def _read_table(spark: SparkSession, source: Source, cfg: InputConfig) -> DataFrame:
-    """Rows of a JSONL / Parquet / CSV table with an id column and a path-or-URL column."""
+def _read_table(spark: SparkSession, source: Source, cfg: InputConfig, read_from: str | None = None) -> DataFrame:
+    """Rows of a JSONL / Parquet / CSV table with an id column and a path-or-URL column.
+
+    `read_from`: a copy of the table to read instead (relative paths still resolve
+    against the source's folder)."""
     reader = {"jsonl": lambda p: spark.read.json(p),
               "parquet": lambda p: spark.read.parquet(p),
               "csv": lambda p: spark.read.option("header", "true").csv(p)}[source.format]
     try:
-        table = reader(source.location)
+        table = reader(read_from or source.location)
     except Exception as exc:
         if failures.is_resource_failure(exc):  # e.g. the JVM ran out of memory inferring the schema
             raise
@@ -235,12 +238,20 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig) -> DataFr
         error = error.when(F.col(f"`{emb_col}`").isNull(), F.lit(f"missing_embedding: {emb_col} is empty"))
     else:
         error = error.when(no_path, F.lit(f"missing_path: {path_col} is empty"))
-    error = error.when(item_id.isNull(), F.lit(f"missing_id: {id_col} is empty"))
+    if id_col:  # without an id column a row's id is its path, or a hash of the row (vectors alone)
+        error = error.when(item_id.isNull(), F.lit(f"missing_id: {id_col} is empty"))
     fallback_id = F.concat(F.lit("row-"), F.sha2(F.to_json(F.struct(*[F.col(f"`{c}`") for c in table.columns])), 256).substr(1, 16))
     columns = [F.coalesce(item_id, derived_id, fallback_id).alias("item_id"),
-               F.when(~no_path, uri).alias("uri"), error.alias("input_error")]
+               F.when(~no_path, uri).alias("uri"), error.alias("input_error"),
+               F.coalesce(item_id, derived_id).alias(ID_KEY)]  # the id without reading every column
     if emb_col:
         columns.append(F.col(f"`{emb_col}`").cast("array<float>").alias("embedding"))
+        return table.select(*columns)
+    # A table of paths is small next to the files it names, but Spark reads a Parquet row
+    # group in one task: spread the rows, so reading the files uses every core.
+    spread = spark.sparkContext.defaultParallelism * 2
+    if table.rdd.getNumPartitions() < spread:
+        table = table.repartition(spread)
     return table.select(*columns)
 
 
@@ -251,8 +262,8 @@ MAX_ROW_GROUP_BYTES = 64 * 2**20
 SPLIT_ROW_GROUP_BYTES = 16 * 2**20
 
 
-def _split_row_groups(spark: SparkSession, source: Source, scratch: str) -> Source:
-    """`source`, or a copy of it in `scratch` with row groups of ~SPLIT_ROW_GROUP_BYTES.
+def _split_row_groups(spark: SparkSession, source: Source, scratch: str) -> str | None:
+    """A copy of `source` in `scratch` with row groups of ~SPLIT_ROW_GROUP_BYTES, or None.
 
     Only a single local file is rewritten (directories and remote files are read
     as they are), and only when a row group is larger than MAX_ROW_GROUP_BYTES
@@ -264,26 +275,28 @@ def _split_row_groups(spark: SparkSession, source: Source, scratch: str) -> Sour
 
     path, target = _local_file(spark, source.location), _local_file(spark, scratch, must_exist=False)
     if path is None or target is None:
-        return source
+        return None
     try:
         meta = pq.ParquetFile(path).metadata
     except Exception as exc:  # noqa: BLE001 - Spark's reader reports it in its own words
         log.debug("not splitting %s: %s", path, exc)
-        return source
+        return None
     groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
     largest = max((g.total_byte_size for g in groups), default=0)
     if largest <= MAX_ROW_GROUP_BYTES:
-        return source
+        return None
     rows = max(1, int(SPLIT_ROW_GROUP_BYTES * meta.num_rows / max(1, sum(g.total_byte_size for g in groups))))
     out = Path(target) / "part-00000.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     log.info("[ingest] %s has row groups of up to %d MiB (Spark would read each in one task, whole): "
              "rewriting it with %d-row groups in %s", source.location, largest >> 20, rows, out.parent)
+    start = time.perf_counter()
     reader = pq.ParquetFile(path, buffer_size=8 * 2**20, pre_buffer=False)  # stream the pages
     with pq.ParquetWriter(out, reader.schema_arrow, compression="snappy") as writer:
         for batch in reader.iter_batches(batch_size=rows, use_threads=False):
             writer.write_batch(batch, row_group_size=rows)
-    return Source(str(out), source.format)
+    log.info("[ingest] rewritten in %.1f s", time.perf_counter() - start)
+    return str(out)
 
 
 def _local_file(spark: SparkSession, location: str, must_exist: bool = True) -> str | None:
@@ -330,18 +343,28 @@ def _resolve(raw_path: Column, base: str) -> Column:
     return F.when(absolute, raw_path).otherwise(joined)
 
 
+ID_KEY = "_id_key"  # a table row's id when it has one (id or path), null when it needs a fallback id
+
+
 def _flag_duplicate_ids(items: DataFrame) -> DataFrame:
     """Keep every row: the 2nd+ row of an id gets a suffixed id and an error.
 
-    The repeated ids are found first (a count over the ids alone); only rows
-    with a repeated id go through the window, so a table of vectors is not
-    shuffled whole when its ids are unique (the usual case).
+    Repeated ids are looked for first, in the id and path columns alone (a
+    table's `_id_key`; the fallback id of a row with neither hashes the whole
+    row, embeddings included). Only rows with a repeated id go through the
+    window, so a table of vectors is not shuffled whole when its ids are unique
+    (the usual case).
     """
-    repeated = items.groupBy("item_id").count().where(F.col("count") > 1).select("item_id")
-    n_repeated = repeated.count()
-    if n_repeated == 0:
+    key = F.col(ID_KEY) if ID_KEY in items.columns else F.col("item_id")
+    odd = items.groupBy(key.alias("_k")).count().where((F.col("count") > 1) | F.col("_k").isNull())
+    found = odd.agg(F.count("*").alias("n"), F.sum(F.col("_k").isNull().cast("int")).alias("fallback")).first()
+    items = items.drop(ID_KEY)
+    if not found["n"]:
         return items
-    if n_repeated <= 100_000:
+    if found["fallback"]:  # rows without id and path: their ids are known row by row only
+        return _rank_ids(items)
+    repeated = odd.select(F.col("_k").alias("item_id"))
+    if found["n"] <= 100_000:
         repeated = F.broadcast(repeated)
     unique = items.join(repeated, "item_id", "left_anti").select(*items.columns)
     return unique.unionByName(_rank_ids(items.join(repeated, "item_id", "left_semi")))
