@@ -116,6 +116,7 @@ def exact_truth(x: np.ndarray, queries: int, seed: int) -> dict:
     index = faiss.IndexFlatIP(D)
     index.add(x)
     radius = float(np.nextafter(np.float32(THRESHOLD), np.float32(-np.inf)))
+    load = os.getloadavg()[0]
     t, c = time.perf_counter(), time.process_time()
     lims, sims, hits = index.range_search(np.ascontiguousarray(x[q]), radius)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
@@ -124,7 +125,7 @@ def exact_truth(x: np.ndarray, queries: int, seed: int) -> dict:
     keep = (src != hits) & (sims >= THRESHOLD)
     key = np.unique(np.minimum(src, hits)[keep] * n + np.maximum(src, hits)[keep])
     scale = n / len(q)
-    return {"a": key // n, "b": key % n, "queries": len(q), "measured_s": wall,
+    return {"a": key // n, "b": key % n, "queries": len(q), "measured_s": wall, "load": f"{load:.1f}",
             "exact_s": wall * scale, "exact_cpu_s": cpu * scale}
 
 
@@ -259,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nN = {n:,}: vectors made in {time.perf_counter() - t:.0f} s", flush=True)
         truth = exact_truth(x, args.exact_queries, args.seed)
         print(f"exact FAISS: {truth['queries']:,} queries in {truth['measured_s']:.1f} s -> "
-              f"{truth['exact_s']:.0f} s for all N (extrapolated), {truth['a'].size:,} truth pairs", flush=True)
+              f"{truth['exact_s']:.0f} s ({truth['exact_cpu_s']:.0f} CPU s) for all N (extrapolated), "
+              f"{truth['a'].size:,} truth pairs, load {truth['load']}", flush=True)
         for layout in args.layout:
             folder = base / f"{layout}-{n}"
             shutil.rmtree(folder, ignore_errors=True)
@@ -271,12 +273,14 @@ def main(argv: list[str] | None = None) -> int:
             run = run_dedup(source, out, folder / "dedup.log", args.dedup_arg, args.cap_min * 60)
             row = {"rows": n, "layout": layout if layout == "single" else f"{args.files} files", **run,
                    "write_s": round(written, 1), "exact_s": round(truth["exact_s"]),
-                   "exact_queries": truth["queries"]}
+                   "exact_cpu_s": round(truth["exact_cpu_s"]), "exact_queries": truth["queries"],
+                   "exact_load": truth["load"]}
             if run["rc"] == 0:
                 summary = json.loads((out / "summary.json").read_text())
                 row["stages"] = summary["timings_s"]
                 row.update(score(out, truth, in_slice))
                 row["x_exact"] = round(truth["exact_s"] / run["wall_s"], 1)
+                row["x_exact_cpu"] = round(truth["exact_cpu_s"] / max(run["cpu_s"], 1e-9), 1)
             print(json.dumps(row, default=str), flush=True)
             rows.append(row)
             if not args.keep:
@@ -308,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
                   "jvm / workers / driver MiB": f"{r['peak']['jvm']:.0f} / {r['peak']['workers']:.0f} / "
                                                  f"{r['peak']['driver']:.0f}"} for r in rows],
                 ["rows", "layout", "rc", "wall_s", "stage s", "cpu_s", "peak_tree_mib", "jvm / workers / driver MiB",
-                 "exact_s", "x_exact", "recall_pairs", "recall_clusters", "slice_clusters", "keep", "drop", "load"]))
+                 "exact_s", "exact_load", "x_exact", "x_exact_cpu", "recall_pairs", "recall_clusters", "slice_clusters", "keep", "drop", "load"]))
     return 0 if all(r["rc"] == 0 for r in rows) else 1
 
 
