@@ -218,6 +218,8 @@ def _raise_driver(facts: SessionFacts | None, factor: int = 2, at_least_mib: int
     now = facts.driver_memory if facts else "1g"
     shown = now if facts else "1g, Spark's default"
     more = max((memory_mib(now) or 1024) * factor, at_least_mib)
+    if facts and facts.driver_memory_origin == "running session":
+        return f"start the SparkSession with spark.driver.memory={_size(more)} (now {shown})"
     if facts and facts.submitted:
         return f"raise spark.driver.memory (now {shown}) with spark-submit --driver-memory {_size(more)}"
     most = int(physical_memory_bytes() * 0.75) // 2**30 * 1024  # leave room for Python and the OS

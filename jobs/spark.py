@@ -41,7 +41,7 @@ class SessionFacts:
     master: str
     submitted: bool               # under spark-submit (or a JVM this process did not start)
     driver_memory: str            # the heap setting in force, e.g. "11g" (Spark's default: 1g)
-    driver_memory_origin: str     # auto | spark.driver_memory | spark.conf | environment | spark-submit | default
+    driver_memory_origin: str     # auto | spark.driver_memory | spark.conf | environment | spark-submit | running session
     executor_memory: str | None   # spark.executor.memory when set
 
 
@@ -150,9 +150,9 @@ def stop_session(wait_s: float = 30) -> None:
 
 def _driver_memory(cfg: SparkConfig, submitted: SparkConf, jvm_running: bool) -> tuple[str, str]:
     """(heap setting, where it comes from) for the driver JVM."""
-    if jvm_running:
-        value = submitted.get("spark.driver.memory", None)
-        return (value, "spark-submit") if value else ("1g", "default")
+    if jvm_running:  # spark-submit's JVM, or a session this process (a notebook, tests) made before
+        where = "spark-submit" if os.environ.get("PYSPARK_GATEWAY_PORT") else "running session"
+        return submitted.get("spark.driver.memory", None) or "1g", where
     if "spark.driver.memory" in cfg.conf:
         return cfg.conf["spark.driver.memory"], "spark.conf"
     if cfg.driver_memory != "auto":

@@ -26,6 +26,8 @@ LOCAL = SessionFacts(master="local[*]", submitted=False, driver_memory="2g", dri
                      executor_memory=None)
 CLUSTER = SessionFacts(master="yarn", submitted=True, driver_memory="4g", driver_memory_origin="spark-submit",
                        executor_memory="8g")
+NOTEBOOK = SessionFacts(master="local[4]", submitted=True, driver_memory="2g", driver_memory_origin="running session",
+                       executor_memory=None)
 CFG = load_config()
 
 # what Spark 4 says, from real runs (jobs/failures.py reads these)
@@ -52,6 +54,7 @@ def _line(exc: BaseException, facts=LOCAL, jvm_exit=None, stage="features") -> s
     (RuntimeError(TASK_OOM), LOCAL, None,
      ["driver ran out of memory (Java heap", "during stage features", "spark.driver.memory (now 2g)",
       "--driver-memory 4g", "--set spark.driver_memory=4g"]),
+    (RuntimeError(TASK_OOM), NOTEBOOK, None, ["start the SparkSession with spark.driver.memory=4g (now 2g)"]),
     (RuntimeError(EXECUTOR_OOM), CLUSTER, None,
      ["executor ran out of memory", "spark.executor.memory (now 8g)", "--executor-memory 16g"]),
     (ConnectionRefusedError(111, "Connection refused"), LOCAL, 52,
