@@ -620,14 +620,22 @@ def _load(source: Source) -> Image.Image | None:
         return None
 
 
+def _next_source(pools: list[Pool]) -> tuple[Source, Image.Image | None] | None:
+    """The next source of the first pool that has one, loaded (None image: unreadable); None when all are spent."""
+    for pool in pools:
+        s = pool.next()
+        if s is not None:
+            return s, _load(s)
+    return None
+
+
 def plain_maker(kind: str, pools: list[Pool]) -> Maker:
     def make() -> list[Candidate] | None:
-        for pool in pools:
-            s = pool.next()
-            if s is not None:
-                img = _load(s)
-                return [] if img is None else [Candidate(f"{kind}_{s.name}", kind, s.package, s.path, shrink(img))]
-        return None
+        got = _next_source(pools)
+        if got is None:
+            return None
+        s, img = got
+        return [] if img is None else [Candidate(f"{kind}_{s.name}", kind, s.package, s.path, shrink(img))]
     return Maker(f"{kind}:plain", make)
 
 
@@ -719,39 +727,37 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
 def inverted_maker(pools: list[Pool]) -> Maker:
     """Dark-mode screenshots: a light screenshot, inverted (kept only if its mean is below 70)."""
     def make() -> list[Candidate] | None:
-        for pool in pools:
-            s = pool.next()
-            if s is not None:
-                img = _load(s)
-                if img is None:
-                    return []
-                inv = ImageOps.invert(shrink(img).convert("RGB"))
-                if luminance(inv) >= 70:
-                    return []
-                return [Candidate(f"dark_inverted_{s.name}", "dark", s.package, s.path, inv)]
-        return None
+        got = _next_source(pools)
+        if got is None:
+            return None
+        s, img = got
+        if img is None:
+            return []
+        inv = ImageOps.invert(shrink(img).convert("RGB"))
+        if luminance(inv) >= 70:
+            return []
+        return [Candidate(f"dark_inverted_{s.name}", "dark", s.package, s.path, inv)]
     return Maker("dark:inverted", make)
 
 
 def object_on_white_maker(pools: list[Pool], seed: int) -> Maker:
     """One clip-art object at 12..30% of the width of a large white canvas (a product shot)."""
     def make() -> list[Candidate] | None:
-        for pool in pools:
-            s = pool.next()
-            if s is not None:
-                img = _load(s)
-                if img is None:
-                    return []
-                r = _rng(seed, "on-white", s.name)
-                w, h = [(1200, 900), (1024, 1024), (1600, 1200), (1280, 720)][int(r.integers(4))]
-                obj = img.copy()
-                obj.thumbnail((int(w * r.uniform(0.12, 0.30)), int(h * 0.4)), Image.Resampling.LANCZOS)
-                canvas = Image.new("RGB", (w, h), (255, 255, 255))
-                x = int(r.integers(0, max(1, w - obj.size[0])))
-                y = int(r.integers(0, max(1, h - obj.size[1])))
-                canvas.paste(obj, (x, y))
-                return [Candidate(f"white_object_{s.name}", "white", s.package, s.path, canvas)]
-        return None
+        got = _next_source(pools)
+        if got is None:
+            return None
+        s, img = got
+        if img is None:
+            return []
+        r = _rng(seed, "on-white", s.name)
+        w, h = [(1200, 900), (1024, 1024), (1600, 1200), (1280, 720)][int(r.integers(4))]
+        obj = img.copy()
+        obj.thumbnail((int(w * r.uniform(0.12, 0.30)), int(h * 0.4)), Image.Resampling.LANCZOS)
+        canvas = Image.new("RGB", (w, h), (255, 255, 255))
+        x = int(r.integers(0, max(1, w - obj.size[0])))
+        y = int(r.integers(0, max(1, h - obj.size[1])))
+        canvas.paste(obj, (x, y))
+        return [Candidate(f"white_object_{s.name}", "white", s.package, s.path, canvas)]
     return Maker("white:object", make)
 
 
@@ -823,24 +829,22 @@ SERIES_MIN_SIDE = 900   # the source picture's shorter side, at least
 def series_maker(pools: list[Pool], seed: int) -> Maker:
     """Overlapping windows of one large picture: a look-alike series, one group per window."""
     def make() -> list[Candidate] | None:
-        for pool in pools:
-            s = pool.next()
-            if s is None:
-                continue
-            img = _load(s)
-            if img is None or min(img.size) < SERIES_MIN_SIDE:
-                return []
-            r = _rng(seed, "series", s.name)
-            w, h = img.size
-            ww, wh = round(w * SERIES_WIDTH), round(h * SERIES_HEIGHT)
-            out = []
-            for k in range(SERIES_WINDOWS):
-                x = round(k * SERIES_SHIFT * w)
-                y = int(r.integers(0, h - wh + 1))
-                win = shrink(img.crop((x, y, x + ww, y + wh)))
-                out.append(Candidate(f"series_{s.name}_w{k}", "series", s.package, f"{s.path}@x{x},y{y}", win))
-            return out
-        return None
+        got = _next_source(pools)
+        if got is None:
+            return None
+        s, img = got
+        if img is None or min(img.size) < SERIES_MIN_SIDE:
+            return []
+        r = _rng(seed, "series", s.name)
+        w, h = img.size
+        ww, wh = round(w * SERIES_WIDTH), round(h * SERIES_HEIGHT)
+        out = []
+        for k in range(SERIES_WINDOWS):
+            x = round(k * SERIES_SHIFT * w)
+            y = int(r.integers(0, h - wh + 1))
+            win = shrink(img.crop((x, y, x + ww, y + wh)))
+            out.append(Candidate(f"series_{s.name}_w{k}", "series", s.package, f"{s.path}@x{x},y{y}", win))
+        return out
     return Maker("series:windows", make)
 
 

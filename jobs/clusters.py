@@ -13,7 +13,6 @@ arrays ``(a, b, sim)``, already thresholded: every edge is a duplicate edge and
 * ``star_clusters``: the published clusters: each keeper and the items it
   dropped (a star), so a cluster never grows through weak links: every
   member matches its keeper directly, whatever the component looks like.
-* ``summarize_clusters``: one row per component with its weakest link.
 """
 from __future__ import annotations
 
@@ -30,15 +29,6 @@ KEEPER_COLUMNS = (
     "keeper",
     "keeper_similarity",
     "chain_guard",
-)
-SUMMARY_COLUMNS = (
-    "component",
-    "size",
-    "n_keep",
-    "n_drop",
-    "min_edge_similarity",
-    "max_edge_similarity",
-    "keepers",
 )
 
 
@@ -287,47 +277,3 @@ def star_clusters(result_df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"node": node, "head": head,
                          "min_edge_similarity": looked["min"].to_numpy(dtype=np.float64),
                          "max_edge_similarity": looked["max"].to_numpy(dtype=np.float64)})
-
-
-def _weakest_links(n: int, a: np.ndarray, b: np.ndarray, sim: np.ndarray, comp: np.ndarray) -> pd.Series:
-    """Per component, the smallest sim on a maximum spanning tree (Kruskal, sim desc).
-
-    That is the bottleneck: the highest threshold at which the component
-    still holds together.  Returns a Series indexed by component.
-    """
-    order = np.lexsort((np.arange(sim.size), -sim))
-    merged = UnionFind(n).union_many(a[order], b[order])
-    tree = order[merged]
-    return pd.Series(sim[tree]).groupby(comp[a[tree]]).min()
-
-
-def summarize_clusters(
-    result_df: pd.DataFrame, a: np.ndarray, b: np.ndarray, sim: np.ndarray
-) -> pd.DataFrame:
-    """One row per component with >= 2 nodes, from ``choose_keepers`` output and its edges.
-
-    Columns: component, size, n_keep, n_drop, min_edge_similarity (weakest
-    link: smallest sim on a maximum spanning tree), max_edge_similarity,
-    keepers (list of node ints, best rank first).  Sorted by component.
-    """
-    if result_df.empty:
-        return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
-    n = int(max(result_df["node"].max(), np.max(a, initial=-1), np.max(b, initial=-1))) + 1
-    a, b = _check_edges(n, a, b)
-    sim = np.asarray(sim, dtype=np.float64)
-    loop = a == b
-    a, b, sim = a[~loop], b[~loop], sim[~loop]
-    comp = np.full(n, -1, dtype=np.int64)
-    comp[result_df["node"].to_numpy()] = result_df["component"].to_numpy()
-    if (comp[a] < 0).any() or (comp[b] < 0).any():
-        raise ValueError("summarize_clusters: an edge endpoint is missing from result_df")
-    groups = result_df.groupby("component")
-    out = pd.DataFrame({"size": groups.size(), "n_keep": groups["is_keeper"].sum()})
-    out["n_drop"] = out["size"] - out["n_keep"]
-    out["min_edge_similarity"] = _weakest_links(n, a, b, sim, comp)
-    out["max_edge_similarity"] = pd.Series(sim).groupby(comp[a]).max()
-    keepers = result_df[result_df["is_keeper"]].sort_values(["component", "rank", "node"])
-    out["keepers"] = keepers.groupby("component")["node"].agg(lambda s: [int(v) for v in s])
-    out = out[out["size"] >= 2].reset_index(names="component")
-    out["n_keep"] = out["n_keep"].astype(np.int64)
-    return out[list(SUMMARY_COLUMNS)]

@@ -83,11 +83,9 @@ def _decide_on_driver(spark: SparkSession, merged: DataFrame, reps: DataFrame,
     shas = np.unique(np.concatenate([edges["sha_a"].to_numpy(), edges["sha_b"].to_numpy()]))
     node_df = reps.join(F.broadcast(spark.createDataFrame(pd.DataFrame({"content_sha256": shas}))),
                         "content_sha256").toPandas()
-    decided, links = _decide_frame(edges, node_df, order)
-    index = pd.Series(np.arange(len(shas)), index=shas)
-    labels = clusters.find_components(len(shas), index[edges["sha_a"]].to_numpy(), index[edges["sha_b"]].to_numpy())
+    decided, links, largest = _decide_frame(edges, node_df, order)
     stats = {"clusters": int(len(links)), "chain_guard_keeps": int(decided["chain_guard"].sum()),
-             "largest_component": int(np.bincount(labels).max())}
+             "largest_component": largest}
     return spark.createDataFrame(decided, DECISION_DDL), spark.createDataFrame(links, LINK_DDL), stats
 
 
@@ -117,13 +115,14 @@ def _decide_component(edges: pd.DataFrame, nodes: pd.DataFrame, order: list[tupl
     """One connected component (its edges and its nodes' keep-policy columns) -> COMPONENT_DDL rows."""
     if edges.empty:
         raise ValueError(f"component of {len(nodes)} contents without edges: the components and edges disagree")
-    decided, links = _decide_frame(edges.drop(columns="component"), nodes.drop(columns="component"), order)
+    decided, links, _ = _decide_frame(edges.drop(columns="component"), nodes.drop(columns="component"), order)
     return decided.merge(links, on="cluster_id", how="left")
 
 
 def _decide_frame(edges: pd.DataFrame, node_df: pd.DataFrame,
-                  order: list[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Edges (sha_a, sha_b, similarity, stages) and one row per content in them -> (decisions, links).
+                  order: list[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Edges (sha_a, sha_b, similarity, stages) and one row per content in them -> (decisions, links,
+    contents in the largest connected component).
 
     Pure pandas: the driver calls it on all edges, the executors on one
     component at a time. Nodes are indexed in content_sha256 order, so labels
@@ -143,7 +142,8 @@ def _decide_frame(edges: pd.DataFrame, node_df: pd.DataFrame,
     sim = edges["similarity"].to_numpy(dtype=np.float64)
     rank = clusters.rank_by_policy(node_df, order)
     result = clusters.choose_keepers(len(shas), a, b, sim, rank)
-    return _frames(result, clusters.star_clusters(result), node_df, _matched_by(edges["stages"]), a, b)
+    decided, links = _frames(result, clusters.star_clusters(result), node_df, _matched_by(edges["stages"]), a, b)
+    return decided, links, int(result["component"].value_counts().max())
 
 
 def _matched_by(stages: pd.Series) -> list[str]:

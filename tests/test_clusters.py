@@ -183,49 +183,10 @@ def test_every_dropped_node_has_an_edge_to_a_better_kept_node(seed):
 # ---------------------------------------------------------------- summaries
 
 
-def test_summarize_weakest_link_hand_made():
-    # component 0: triangle 0-1 (.99), 1-2 (.95), 0-2 (.80) plus tail 2-3 (.85)
-    #   maximum spanning tree {.99, .95, .85} -> weakest link .85 (not the .80 edge)
-    # component 4: single edge 4-5 (.9)
-    a = np.array([0, 1, 0, 2, 4])
-    b = np.array([1, 2, 2, 3, 5])
-    sim = np.array([0.99, 0.95, 0.80, 0.85, 0.9])
-    df = C.choose_keepers(6, a, b, sim, np.array([3, 0, 1, 2, 4, 5]))
-    summary = C.summarize_clusters(df, a, b, sim)
-    assert list(summary.columns) == list(C.SUMMARY_COLUMNS)
-    first, second = summary.to_dict("records")
-    assert first["component"] == 0 and first["size"] == 4
-    assert first["min_edge_similarity"] == pytest.approx(0.85)
-    assert first["max_edge_similarity"] == pytest.approx(0.99)
-    # rank order 1, 2, 0, 3: 1 kept; 2, 0 dropped to 1; 3 only touches dropped 2 -> kept
-    assert first["keepers"] == [1, 3] and (first["n_keep"], first["n_drop"]) == (2, 2)
-    assert second == {
-        "component": 4, "size": 2, "n_keep": 1, "n_drop": 1,
-        "min_edge_similarity": pytest.approx(0.9), "max_edge_similarity": pytest.approx(0.9), "keepers": [4],
-    }
-
-
-def test_summarize_matches_bottleneck_definition():
-    # weakest link = the largest threshold t such that edges >= t still connect the component
-    rng = np.random.default_rng(11)
-    n = 60
-    a, b, sim = random_graph(rng, n, 90)
-    sim = np.round(sim, 3)
-    summary = C.summarize_clusters(C.choose_keepers(n, a, b, sim, np.arange(n)), a, b, sim)
-    labels = C.find_components(n, a, b)
-    for row in summary.itertuples():
-        members = np.flatnonzero(labels == row.component)
-        assert row.size == members.size
-        keep = sim >= row.min_edge_similarity
-        assert np.unique(C.find_components(n, a[keep], b[keep])[members]).size == 1
-        above = sim > row.min_edge_similarity
-        assert np.unique(C.find_components(n, a[above], b[above])[members]).size > 1
-
-
 def test_empty_edges():
     df = C.choose_keepers(5, np.array([], int), np.array([], int), np.array([]), np.arange(5))
     assert df.empty and list(df.columns) == list(C.KEEPER_COLUMNS)
-    assert C.summarize_clusters(df, np.array([], int), np.array([], int), np.array([])).empty
+    assert C.star_clusters(df).empty
 
 
 def test_million_edges_runs():
@@ -233,8 +194,8 @@ def test_million_edges_runs():
     n, m = 300_000, 1_000_000
     a, b, sim = random_graph(rng, n, m)
     df = C.choose_keepers(n, a, b, sim, rng.permutation(n))
-    summary = C.summarize_clusters(df, a, b, sim)
-    assert summary["size"].sum() == len(df)
+    stars = C.star_clusters(df)
+    assert len(stars) == len(df) and (stars["head"] >= -1).all()
     assert (df["keeper"] >= -1).all() and df["is_keeper"].any()
 
 

@@ -143,7 +143,7 @@ def test_job_clusters_on_the_executors_equal_the_driver(spark, tmp_path):
     (m_drv, _, c_drv, s_drv), (m_exe, _, c_exe, s_exe) = runs["driver"], runs["executors"]
     assert s_drv["stages"]["cluster_path"] == "driver" and s_exe["stages"]["cluster_path"] == "executors"
     assert s_exe["stages"]["duplicate_edges"] == s_drv["stages"]["duplicate_edges"] > 100
-    for key in ("clusters", "chain_guard_keeps"):
+    for key in ("clusters", "chain_guard_keeps", "largest_component", "largest_cluster"):
         assert s_exe["stages"][key] == s_drv["stages"][key]
     assert s_drv["stages"]["clusters"] >= 40 + 12 and s_drv["stages"]["chain_guard_keeps"] >= 12
     cols = ["item_id", "action", "reason", "cluster_id", "keeper_id", "keeper_similarity", "matched_by",

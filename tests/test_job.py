@@ -121,6 +121,9 @@ def test_clusters_table_matches_manifest(hash_run):
     assert (clusters["n_keep"] + clusters["n_drop"] == clusters["size"]).all()
     assert (clusters["min_edge_similarity"] <= clusters["max_edge_similarity"]).all()
     assert summary["stages"]["clusters"] >= 5
+    assert summary["stages"]["largest_cluster"] == clusters["size"].max()
+    contents = manifest.dropna(subset=["cluster_id"]).groupby("cluster_id")["content_sha256"].nunique()
+    assert summary["stages"]["largest_component"] >= contents.max()  # a star lies inside one component
 
 
 def test_second_run_is_identical(spark, hash_run, small_corpus, tmp_path):
