@@ -265,8 +265,8 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig) -> DataFr
     >= phash.min_verify_sparse for a pair with a sparse image (`sparse`); a pair
     without a score fails it unless the check is off (-1).
     """
-    bar = F.when(F.coalesce(F.col("sparse"), F.lit(False)), F.lit(phash.min_verify_sparse)) \
-           .otherwise(F.lit(phash.min_verify))
+    bar = F.when(F.coalesce(F.col("sparse"), F.lit(False)), F.lit(phash.verify_bar(True))) \
+           .otherwise(F.lit(phash.verify_bar(False)))
     checked = (bar <= -1) | F.coalesce(F.col("verify_score") >= bar, F.lit(False))
     rule = F.when(F.col("stage") == STAGE_PHASH, (F.col("hamming") <= phash.max_hamming) & checked)
     for family in PHASH_KEYS:  # the weight-free key families of jobs/hashkeys.py

@@ -99,7 +99,7 @@ class PhashConfig:
     min_information: float = 2.0
     # Pixel check of every hash pair (udfs/verify.py): the two thumbnails, aligned by the
     # pair's key family, must correlate at least this much (min_verify_sparse: the detail
-    # correlation, when either image is sparse); -1 turns the check off.
+    # correlation, when either image is sparse); -1 turns each check off.
     min_verify: float = 0.6
     min_verify_sparse: float = 0.4
 
@@ -117,6 +117,10 @@ class PhashConfig:
         for key in PHASH_KEYS:
             _between(f"phash.{key}_hamming", getattr(self, f"{key}_hamming"), 0, 32)
         _between("phash.key_candidate_extra", self.key_candidate_extra, 0, 16)
+
+    def verify_bar(self, sparse: bool) -> float:
+        """The pixel check's bar for a hash pair (with a sparse image or not); <= -1: no check."""
+        return self.min_verify_sparse if sparse else self.min_verify
 
     def key_hamming(self, family: str) -> int:
         """Decision threshold of a key family (trim, flip, crop, rotate)."""

@@ -140,13 +140,13 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
 
 def _pixels_agree(mine: robust.KeyFeatures, row: pd.Series, stage: str, cfg: PhashConfig) -> bool:
     """The job's pixel check (candidates.decide) for one hash match against a stored content."""
-    if cfg.min_verify <= -1:
-        return True
     sparse = bool(mine.sparse) or bool(row.get("sparse") or False)
+    bar = cfg.verify_bar(sparse)
+    if bar <= -1:
+        return True
     chroma = row.get("chroma")
     score = verify.score_pairs([mine.thumb], [row["thumb"]], [stage], [sparse], [mine.chroma],
                                [None if chroma is None else list(chroma)])[0]
-    bar = cfg.min_verify_sparse if sparse else cfg.min_verify
     return bool(score >= bar)
 
 

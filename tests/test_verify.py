@@ -157,4 +157,5 @@ def test_query_applies_the_pixel_check_like_the_job():
     cfg = PhashConfig()
     assert _pixels_agree(one, row(copy), "phash_trim", cfg)
     assert not _pixels_agree(one, row(other), "phash_trim", cfg)
-    assert _pixels_agree(one, row(other), "phash_trim", PhashConfig(min_verify=-1))
+    assert _pixels_agree(one, row(other), "phash_trim", PhashConfig(min_verify=-1, min_verify_sparse=-1))
+    assert not _pixels_agree(one, row(other), "phash_trim", PhashConfig(min_verify=-1))  # sparse: its own bar
