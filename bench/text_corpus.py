@@ -16,10 +16,12 @@ Originals (``kind`` column)
   template with different names, years and file lists: the template look-alikes);
 - ``license``: ``/usr/share/common-licenses`` and the LICENSE files of installed Python
   distributions (``*.dist-info``): the same templates with other holders;
-- ``changelog``: Debian changelogs (``changelog.Debian.gz``) cut into successive releases
-  (one document = one release's entry, consecutive short entries merged), and upstream
-  ``changelog.gz`` / ``NEWS.gz`` cut into consecutive blocks: up to ``CHANGELOG_VERSIONS``
-  versions of one changelog, each its own group (the version look-alikes);
+- ``changelog``: Debian changelogs (``changelog.Debian.gz``; upstream ``changelog.gz`` /
+  ``NEWS.gz`` by paragraphs): successive versions of one changelog's recent history, each
+  the latest ``CHANGELOG_WINDOW`` = 4 releases as of its version, ``CHANGELOG_STEP`` = 2
+  releases apart, so that two successive versions share half their text (Jaccard about
+  0.3): up to ``CHANGELOG_VERSIONS`` = 4 versions per changelog, each its own group (the
+  version look-alikes);
 - ``docstring``: the docstrings of one Python module (module, classes, functions, in
   source order), from the standard library and the installed site-packages;
 - ``readme``: ``/usr/share/doc/PKG/README*`` and the long descriptions in the
@@ -115,6 +117,7 @@ SKETCH = 64
 MIN_WORDS, MAX_WORDS = 40, 2000
 SHORT_WORDS = (3, 12)
 CHANGELOG_VERSIONS = 4
+CHANGELOG_WINDOW, CHANGELOG_STEP = 4, 2      # releases per changelog version, releases between versions
 PACKAGE_CAP = 6                       # originals per source package and kind
 EDITS_PER_ORIGINAL = 4
 SINGLE_SHARE = 0.30
@@ -390,20 +393,26 @@ def license_refs() -> list[Ref]:
 _DEB_ENTRY = re.compile(r"^\S.*\(.+\).*;.*urgency=", re.M)
 
 
-def changelog_versions(text: str, min_words: int = 60) -> list[str]:
-    """Successive releases of a changelog, newest first, each >= min_words (short ones merged)."""
+def changelog_versions(text: str, piece_words: int = 30) -> list[str]:
+    """Successive versions of a changelog's recent history, newest first.
+
+    Releases (Debian entries; upstream: paragraphs) are merged until each has >= piece_words;
+    version v is releases [STEP * v, STEP * v + WINDOW): two successive versions share half
+    their releases (the look-alikes; Jaccard about 1/3), versions two apart share none.
+    """
     starts = [m.start() for m in _DEB_ENTRY.finditer(text)]
     if len(starts) >= 2:
-        pieces = [text[a:b].strip() for a, b in zip(starts, starts[1:] + [len(text)])]
-    else:   # upstream: blocks of paragraphs
-        pieces = paragraphs(text)
-    out, cur = [], []
-    for p in pieces:
-        cur.append(p)
-        if sum(len(x.split()) for x in cur) >= min_words:
-            out.append("\n\n".join(cur))
+        releases = [text[a:b].strip() for a, b in zip(starts, starts[1:] + [len(text)])]
+    else:
+        releases = paragraphs(text)
+    pieces, cur = [], []
+    for r in releases:
+        cur.append(r)
+        if sum(len(x.split()) for x in cur) >= piece_words:
+            pieces.append("\n\n".join(cur))
             cur = []
-    return out
+    return ["\n\n".join(pieces[i:i + CHANGELOG_WINDOW])
+            for i in range(0, len(pieces) - CHANGELOG_WINDOW + 1, CHANGELOG_STEP)]
 
 
 def changelog_refs() -> list[Ref]:
