@@ -56,6 +56,11 @@ so that each edit is used about equally often within a part):
   (upper case, no-break spaces, tabs, CRLF, ligatures, full-width digits): equal to the
   original after NFKC + casefold + whitespace collapsing (checked).
 
+A copy whose Jaccard to another original (either part) is >= ``MAX_JACCARD`` is not written:
+its group would be a matter of opinion (half of a changelog version is also in the previous
+version, so a 50% truncation of one is as much a copy of the other); the next unused edit
+(seeded order) takes its place, and ``report.json`` counts the replacements per edit.
+
 Within each part and kind ``SINGLE_SHARE`` = 30% of the originals have no copy
 (``edit`` = ``distractor``, under ``singles/``); ``short`` documents are singletons too.
 
@@ -797,7 +802,28 @@ def assign_edits(names: list[str], seed: int, part: str) -> dict[str, list[str]]
     return out
 
 
-def build_part(out: Path, part: str, chosen: list[Source], foreign: list[str], seed: int) -> pd.DataFrame:
+def _unambiguous_copies(text: str, name: str, wanted: list[str], ctx: dict, seed: int, part: str,
+                        index: SketchIndex, report: dict) -> list[tuple[str, str]]:
+    """The copies of one original: its assigned edits, each replaced by the next unused edit (seeded
+    order) when the copy's Jaccard to another original is >= MAX_JACCARD (e.g. half of a changelog
+    version is also in the previous version): such a copy's group would be a matter of opinion."""
+    spare = [EDITS[i] for i in _rng(seed, part, name, "spare").permutation(len(EDITS)) if EDITS[i] not in wanted]
+    out, queue = [], list(wanted)
+    while queue and len(out) < len(wanted):
+        e = queue.pop(0)
+        copy = apply_edit(e, text, ctx, _rng(seed, part, name, e))
+        near = [index.names[i] for _, i in index.nearest(shingle_hashes(copy), MAX_JACCARD)]
+        if any(n != name for n in near):
+            report.setdefault("ambiguous_copies_replaced", Counter())[f"{part}:{e}"] += 1
+            if spare:
+                queue.append(spare.pop(0))
+            continue
+        out.append((e, copy))
+    return out
+
+
+def build_part(out: Path, part: str, chosen: list[Source], foreign: list[str], seed: int, index: SketchIndex,
+               report: dict) -> pd.DataFrame:
     """Write one part's files and truth.csv."""
     if out.exists():
         shutil.rmtree(out)
@@ -826,8 +852,7 @@ def build_part(out: Path, part: str, chosen: list[Source], foreign: list[str], s
         rel = f"{folder}/{kind}/{name}{EXT[fmt]}"
         write(rel, src.text, fmt, title)
         rows.append({"file": rel, "edit": edit, "format": fmt, "words": len(src.text.split()), **base})
-        for e in edits.get(name, []):
-            text = apply_edit(e, src.text, ctx, _rng(seed, part, name, e))
+        for e, text in _unambiguous_copies(src.text, name, edits.get(name, []), ctx, seed, part, index, report):
             fmt = _format(_rng(seed, part, name, e, "format"))
             rel = f"edited/{kind}/{name}__{e}{EXT[fmt]}"
             write(rel, text, fmt, title)
@@ -876,13 +901,14 @@ def build(out_dir: Path = DEFAULT_OUT, per_part: int = DEFAULT_PER_PART, seed: i
             part_of[name] = part
         for src in chosen:
             split[src.package] = part
-        frames[part] = build_part(out_dir / part, part, chosen, foreign, seed)
+        frames[part] = build_part(out_dir / part, part, chosen, foreign, seed, index, report)
         df = frames[part]
         report.setdefault("files", {})[part] = len(df)
         report.setdefault("edits", {})[part] = df["edit"].value_counts().to_dict()
         report.setdefault("formats", {})[part] = df["format"].value_counts().to_dict()
         _log(f"[text_corpus] {part}: {len(df)} files, {df['group'].nunique()} groups")
     report["hard_negatives"] = hard_negatives(index, part_of)
+    report["ambiguous_copies_replaced"] = dict(sorted(report.get("ambiguous_copies_replaced", {}).items()))
     (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     (out_dir / "split.json").write_text(json.dumps({
         "rule": "part = ('tune', 'aside')[crc32(package) % 2]; the package is the Debian package owning the "
