@@ -25,10 +25,10 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.config import PHASH_KEYS, EmbeddingConfig, PhashConfig, SelfJoinConfig
+from jobs.config import PHASH_KEYS, EmbeddingConfig, PhashConfig, SelfJoinConfig, TextConfig
 from udfs import adapters, ivf
 from udfs.hashing import band_radius
-from udfs.metrics import STAGE_EMBEDDING, STAGE_PHASH
+from udfs.metrics import STAGE_EMBEDDING, STAGE_PHASH, STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH
 
 log = logging.getLogger("dedup")
 
@@ -258,9 +258,11 @@ def _empty_pairs(spark: SparkSession) -> DataFrame:
 
 # ---------------------------------------------------------------------------- decisions
 
-def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig) -> DataFrame:
+def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: TextConfig = TextConfig()) -> DataFrame:
     """Add `is_duplicate`: each stage's own decision threshold, applied to stored scores.
 
+    Text: the same normalised text is a duplicate; a MinHash pair is one when the
+    exact Jaccard similarity of its shingle sets (`similarity`) >= text.threshold.
     Hash stages also need the pixel check: `verify_score` >= phash.min_verify, or
     >= phash.min_verify_sparse for a pair with a sparse image (`sparse`); a pair
     without a score fails it unless the check is off (-1).
@@ -272,6 +274,8 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig) -> DataFr
     for family in PHASH_KEYS:  # the weight-free key families of jobs/hashkeys.py
         rule = rule.when(F.col("stage") == f"phash_{family}",
                          (F.col("hamming") <= phash.key_hamming(family)) & checked)
-    rule = rule.when(F.col("stage") == STAGE_EMBEDDING, F.col("similarity") >= emb.threshold).otherwise(F.lit(True))
+    rule = rule.when(F.col("stage") == STAGE_EMBEDDING, F.col("similarity") >= emb.threshold)
+    rule = rule.when(F.col("stage") == STAGE_TEXT_EXACT, F.lit(True))
+    rule = rule.when(F.col("stage") == STAGE_TEXT_MINHASH, F.col("similarity") >= text.threshold).otherwise(F.lit(True))
     return pairs.withColumn("is_duplicate", rule)
 

@@ -36,8 +36,12 @@ def _runtime(default: Any) -> Any:
     return field(default=default, metadata={"runtime": True})
 
 
+KINDS = ("image", "text")
+
+
 @dataclass(frozen=True)
 class InputConfig:
+    kind: str = "image"               # image | text: which readers, features and candidate stages run
     format: str = "auto"              # auto | files | jsonl | parquet | csv
     id_column: str | None = None      # None: "id" when the table has it, else derived from the path
     path_column: str | None = None    # None: first of PATH_COLUMN_CANDIDATES present in the table
@@ -49,6 +53,7 @@ class InputConfig:
     max_file_bytes: int = 64 * 1024 * 1024
 
     def validate(self) -> None:
+        _choice("input.kind", self.kind, KINDS)
         _choice("input.format", self.format, ("auto", "files", "jsonl", "parquet", "csv"))
         _choice("input.symlinks", self.symlinks, ("within_root", "follow", "refuse"))
         _at_least("input.max_file_bytes", self.max_file_bytes, 1)
@@ -206,19 +211,72 @@ class ClusterConfig:
 
     def order(self) -> list[tuple[str, str]]:
         """The keep order as (column, 'asc'|'desc') pairs, ending with item_id."""
-        pairs = []
-        for term in self.keep_order:
-            parts = str(term).split()
-            if len(parts) == 1:
-                parts.append("asc")
-            if len(parts) != 2 or parts[1] not in ("asc", "desc") or parts[0] not in KEEP_COLUMNS:
-                raise ConfigError(
-                    f"cluster.keep_order: {term!r} is not '<column> asc|desc' "
-                    f"with column one of {', '.join(KEEP_COLUMNS)}")
-            pairs.append((parts[0], parts[1]))
-        if not any(col == "item_id" for col, _ in pairs):
-            pairs.append(("item_id", "asc"))
-        return pairs
+        return parse_keep_order("cluster.keep_order", self.keep_order, KEEP_COLUMNS)
+
+
+def parse_keep_order(key: str, terms: tuple[str, ...], columns: tuple[str, ...]) -> list[tuple[str, str]]:
+    """'<column> asc|desc' terms -> (column, direction) pairs, ending with item_id asc."""
+    pairs = []
+    for term in terms:
+        parts = str(term).split()
+        if len(parts) == 1:
+            parts.append("asc")
+        if len(parts) != 2 or parts[1] not in ("asc", "desc") or parts[0] not in columns:
+            raise ConfigError(
+                f"{key}: {term!r} is not '<column> asc|desc' "
+                f"with column one of {', '.join(columns)}")
+        pairs.append((parts[0], parts[1]))
+    if not any(col == "item_id" for col, _ in pairs):
+        pairs.append(("item_id", "asc"))
+    return pairs
+
+
+# chars: characters of the normalised text; words: its \w+ words (udfs/text.py)
+TEXT_KEEP_COLUMNS = ("chars", "words", "bytes", "item_id", "uri")
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """Near-duplicate text (`input.kind: text`): exact normalised text, then MinHash LSH over word shingles.
+
+    Pairs whose bands collide are verified on the exact Jaccard similarity of their
+    shingle sets; those at or above `candidate_threshold` are stored, those at or
+    above `threshold` are duplicates. Two documents of Jaccard similarity J share a
+    band with probability 1 - (1 - J^rows)^bands (32 x 4: J 0.3 -> 0.23, 0.4 -> 0.56,
+    0.5 -> 0.87, 0.6 -> 0.99).
+    """
+
+    extensions: tuple[str, ...] = ("txt", "md", "markdown", "html", "htm")  # files of a directory read as text
+    column: str | None = None         # a table's inline-text column; None: "text" when the table has it
+    shingle_words: int = 3            # words per shingle (documents with fewer words are one shingle)
+    num_perm: int = 128               # MinHash permutations (signature slots)
+    bands: int = 32                   # LSH bands ...
+    rows: int = 4                     # ... of this many slots each (bands * rows <= num_perm)
+    threshold: float = 0.5            # decision: duplicate when the shingle sets' Jaccard >= this
+    candidate_threshold: float = 0.3  # pairs down to this Jaccard are stored for retuning
+    max_bucket: int = 200             # a band bucket with more documents links them to its first only
+    seed: int = 1                     # seed of the MinHash permutations
+    keep_order: tuple[str, ...] = ("chars desc", "bytes desc", "item_id asc")  # longest text first
+
+    def validate(self) -> None:
+        if not self.extensions:
+            raise ConfigError("text.extensions must list at least one file extension")
+        _between("text.shingle_words", self.shingle_words, 1, 16)
+        _between("text.num_perm", self.num_perm, 1, 1024)
+        _at_least("text.bands", self.bands, 1)
+        _at_least("text.rows", self.rows, 1)
+        if self.bands * self.rows > self.num_perm:
+            raise ConfigError(f"text.bands x text.rows must be <= text.num_perm ({self.num_perm}); "
+                              f"got {self.bands} x {self.rows} = {self.bands * self.rows}")
+        _between("text.threshold", self.threshold, 0.0, 1.0)
+        _between("text.candidate_threshold", self.candidate_threshold, 0.0, self.threshold,
+                 hint="it must be <= text.threshold")
+        _at_least("text.max_bucket", self.max_bucket, 2)
+        self.order()
+
+    def order(self) -> list[tuple[str, str]]:
+        """The text keep policy as (column, 'asc'|'desc') pairs, ending with item_id."""
+        return parse_keep_order("text.keep_order", self.keep_order, TEXT_KEEP_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -286,6 +344,7 @@ class JobConfig:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
     spark: SparkConfig = field(default_factory=SparkConfig)
+    text: TextConfig = field(default_factory=TextConfig)
 
     def validate(self) -> "JobConfig":
         for f in fields(self):
@@ -295,11 +354,27 @@ class JobConfig:
     def to_dict(self) -> dict[str, Any]:
         return {f.name: _section_dict(getattr(self, f.name)) for f in fields(self)}
 
+    def keep_order(self) -> list[tuple[str, str]]:
+        """The keep policy of this run's kind."""
+        return self.text.order() if self.input.kind == "text" else self.cluster.order()
+
     def fingerprint(self) -> str:
-        """16 hex chars over every setting that can change the job's decisions."""
-        decided = {f.name: _section_dict(getattr(self, f.name), runtime=False) for f in fields(self)}
+        """16 hex chars over every setting that can change the job's decisions.
+
+        The sections the run's kind never reads (IGNORED_SECTIONS) do not count,
+        and `input.kind` counts only when it is not image, so image fingerprints
+        are the ones from before the text kind existed.
+        """
+        decided = {f.name: _section_dict(getattr(self, f.name), runtime=False) for f in fields(self)
+                   if f.name not in IGNORED_SECTIONS[self.input.kind]}
+        if self.input.kind == "image":
+            decided["input"].pop("kind")
         blob = json.dumps(decided, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# the sections each kind never reads: left out of its runs' fingerprints
+IGNORED_SECTIONS = {"image": ("text",), "text": ("decode", "phash", "embedding", "selfjoin")}
 
 
 def _section_dict(section: Any, runtime: bool = True) -> dict[str, Any]:

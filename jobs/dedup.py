@@ -17,7 +17,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file by spark-submit: make `jobs` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jobs.config import ConfigError, JobConfig, load_config  # noqa: E402
+from jobs.config import KINDS, ConfigError, JobConfig, load_config  # noqa: E402
 
 log = logging.getLogger("dedup")
 
@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="deduplicate a corpus and write Parquet manifests")
-    run.add_argument("--input", required=True, help="directory or glob of images, or a JSONL/Parquet/CSV table")
+    run.add_argument("--input", required=True,
+                     help="directory or glob of images (or text files), or a JSONL/Parquet/CSV table")
     run.add_argument("--output", required=True, help="output folder (manifest/, pairs/, clusters/, summary.json)")
     run.add_argument("--corpus", default=None, metavar="STORE",
                      help="corpus store: compare with everything stored, then add this run's items")
@@ -58,6 +59,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="override one setting, e.g. --set phash.max_hamming=8; may repeat")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--run-id", default=None, help="run id written to every row (default: time + random)")
+    p.add_argument("--kind", choices=KINDS, default=None,
+                   help="what the items are: image (default) or text (.txt/.md/.html files, or a table with a "
+                        "text or path column); same as --set input.kind=KIND")
     p.add_argument("--driver-memory", default=None, metavar="SIZE",
                    help="Spark driver heap in local mode, e.g. 8g (default: half this machine's memory); "
                         "same as --set spark.driver_memory=SIZE")
@@ -72,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             return args.handler(args)
         if getattr(args, "driver_memory", None):
             args.overrides = [*args.overrides, f"spark.driver_memory={args.driver_memory}"]
+        if getattr(args, "kind", None):
+            args.overrides = [*args.overrides, f"input.kind={args.kind}"]
         cfg = load_config(args.conf, args.overrides)
         if args.command == "example":
             return run_example(args, cfg)
@@ -152,8 +158,8 @@ def run_job(cfg: JobConfig, source: str, output: str, overwrite: bool = False,
 
 
 def resolve_embedding(cfg: JobConfig):
-    """(EmbedSpec, model fingerprint) when embeddings are on, else (None, None)."""
-    if not cfg.embedding.enabled:
+    """(EmbedSpec, model fingerprint) when embeddings are on for images, else (None, None)."""
+    if not cfg.embedding.enabled or cfg.input.kind != "image":
         return None, None
     from udfs.adapters import EmbedSpec
     from udfs.embed import model_fingerprint, resolve_model

@@ -94,12 +94,14 @@ def cache_path(cache: CacheConfig, fingerprint: str) -> str | None:
     return f"{cache.dir.rstrip('/')}/features-{fingerprint}" if cache.dir else None
 
 
-def read_cache(spark: SparkSession, cache: CacheConfig, fingerprint: str) -> DataFrame | None:
+def read_cache(spark: SparkSession, cache: CacheConfig, fingerprint: str,
+               ddl: str = adapters.FEATURE_DDL) -> DataFrame | None:
+    """Cached features of this fingerprint (`ddl`: the kind's feature columns), or None."""
     path = cache_path(cache, fingerprint)
     if path is None:
         return None
     try:
-        cached = spark.read.schema(adapters.FEATURE_DDL).parquet(path)
+        cached = spark.read.schema(ddl).parquet(path)
     except Exception:  # noqa: BLE001 - no cache yet
         log.info("feature cache %s is empty; computing all features", path)
         return None

@@ -49,19 +49,22 @@ def detect_source(location: str, cfg: InputConfig) -> Source:
     return Source(location, "files")
 
 
-def read_items(spark: SparkSession, source: Source, cfg: InputConfig, scratch: str | None = None) -> DataFrame:
-    """Items of `source` as (item_id, uri, input_error[, embedding]), ids made unique.
+def read_items(spark: SparkSession, source: Source, cfg: InputConfig, scratch: str | None = None,
+               text_column: str | None = None) -> DataFrame:
+    """Items of `source` as (item_id, uri, input_error[, embedding | text]), ids made unique.
 
     `embedding` (array<float>) is present when the table carries precomputed
-    embeddings; the job then skips decoding and the model. `scratch`: a local
-    folder where a Parquet file with oversized row groups may be rewritten
-    (`_split_row_groups`).
+    embeddings; the job then skips decoding and the model. With input.kind
+    text, `text` is present when the table has inline text (`text_column`, else
+    a column named "text"); a row without text is read from its path.
+    `scratch`: a local folder where a Parquet file with oversized row groups
+    may be rewritten (`_split_row_groups`).
     """
     if source.format == "files":
         items = _read_files(spark, source.location, cfg)
     else:
         read_from = _split_row_groups(spark, source, scratch) if source.format == "parquet" and scratch else None
-        items = _read_table(spark, source, cfg, read_from)
+        items = _read_table(spark, source, cfg, read_from, text_column)
     return _flag_duplicate_ids(items)
 
 
@@ -85,10 +88,10 @@ def _read_files(spark: SparkSession, location: str, cfg: InputConfig) -> DataFra
     rows = [row for row in listed if _extension(row[0]) in extensions]
     skipped = len(listed) - len(rows)
     if skipped:
-        log.info("[ingest] %d files under %s do not have an image extension (%s) and are not inputs",
-                 skipped, location, ", ".join(sorted(extensions)))
+        log.info("[ingest] %d files under %s do not have an %s extension (%s) and are not inputs",
+                 skipped, location, cfg.kind, ", ".join(sorted(extensions)))
     if not rows:
-        raise InputError(f"no image files found under {location} (extensions: {', '.join(sorted(extensions))})")
+        raise InputError(f"no {cfg.kind} files found under {location} (extensions: {', '.join(sorted(extensions))})")
     pdf = pd.DataFrame(sorted(rows), columns=["item_id", "uri", "input_error"])
     parts = max(1, min(len(rows) // 2000 + 1, spark.sparkContext.defaultParallelism * 4))
     return spark.createDataFrame(pdf, "item_id string, uri string, input_error string").repartition(parts)
@@ -204,8 +207,10 @@ def _qualified(spark: SparkSession, path: str, as_uri: bool = False) -> str:
 
 # ---------------------------------------------------------------------------- tables
 
-def _read_table(spark: SparkSession, source: Source, cfg: InputConfig, read_from: str | None = None) -> DataFrame:
-    """Rows of a JSONL / Parquet / CSV table with an id column and a path-or-URL column.
+def _read_table(spark: SparkSession, source: Source, cfg: InputConfig, read_from: str | None = None,
+                text_column: str | None = None) -> DataFrame:
+    """Rows of a JSONL / Parquet / CSV table with an id column and a path-or-URL column
+    (or, for input.kind text, an inline text column).
 
     `read_from`: a copy of the table to read instead (relative paths still resolve
     against the source's folder)."""
@@ -220,8 +225,9 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig, read_from
         raise InputError(f"cannot read {source.format} table {source.location}: {_first_line(exc)}") from None
     if "_corrupt_record" in table.columns:
         log.warning("some lines of %s are not valid JSON; they become error rows", source.location)
-    emb_col = embedding_column(table.columns, cfg)
-    path_col = _pick_path_column(table.columns, cfg, required=emb_col is None)
+    text_col = _text_column(table.columns, cfg, text_column, source.location) if cfg.kind == "text" else None
+    emb_col = embedding_column(table.columns, cfg) if cfg.kind == "image" else None
+    path_col = _pick_path_column(table.columns, cfg, required=emb_col is None and text_col is None)
     id_col = cfg.id_column or ("id" if "id" in table.columns else None)
     if cfg.id_column and cfg.id_column not in table.columns:
         raise InputError(f"input.id_column '{cfg.id_column}' is not in {source.location} "
@@ -236,6 +242,9 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig, read_from
     error = F.when(corrupt.isNotNull(), F.lit("bad_input_row: line is not valid JSON"))
     if emb_col:
         error = error.when(F.col(f"`{emb_col}`").isNull(), F.lit(f"missing_embedding: {emb_col} is empty"))
+    elif text_col:
+        error = error.when(F.col(f"`{text_col}`").isNull() & no_path,
+                           F.lit(f"missing_text: {text_col} is empty" + (f" and so is {path_col}" if path_col else "")))
     else:
         error = error.when(no_path, F.lit(f"missing_path: {path_col} is empty"))
     if id_col:  # without an id column a row's id is its path, or a hash of the row (vectors alone)
@@ -247,6 +256,8 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig, read_from
     if emb_col:
         columns.append(F.col(f"`{emb_col}`").cast("array<float>").alias("embedding"))
         return table.select(*columns)
+    if text_col:
+        columns.append(F.col(f"`{text_col}`").cast("string").alias("text"))
     # A table of paths is small next to the files it names, but Spark reads a Parquet row
     # group in one task: spread the rows, so reading the files uses every core.
     spread = spark.sparkContext.defaultParallelism * 2
@@ -319,6 +330,21 @@ def embedding_column(columns: list[str], cfg: InputConfig) -> str | None:
                              f"(columns: {', '.join(columns)})")
         return cfg.embedding_column
     return "embedding" if "embedding" in columns else None
+
+
+def _text_column(columns: list[str], cfg: InputConfig, configured: str | None, location: str) -> str | None:
+    """The inline-text column of a text table: `configured` (text.column), else one named 'text';
+    None when the table has neither (its rows then need a path column)."""
+    if configured:
+        if configured not in columns:
+            raise InputError(f"text.column '{configured}' is not in {location} (columns: {', '.join(columns)})")
+        return configured
+    if "text" in columns:
+        return "text"
+    if cfg.path_column or any(c in columns for c in PATH_COLUMN_CANDIDATES):
+        return None
+    raise InputError(f"{location} has neither a text column nor a path column (columns: {', '.join(columns)}); "
+                     f"a text table needs 'text' (or set text.column) or one of {', '.join(PATH_COLUMN_CANDIDATES)}")
 
 
 def _pick_path_column(columns: list[str], cfg: InputConfig, required: bool = True) -> str | None:

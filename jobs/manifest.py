@@ -17,9 +17,14 @@ def keep_order_columns(order: list[tuple[str, str]]) -> list[Column]:
     return [F.col(c).desc_nulls_last() if d == "desc" else F.col(c).asc_nulls_last() for c, d in order]
 
 
+# keep-policy columns of the text kind (jobs/text_kind.py), carried when the features have them
+TEXT_COLUMNS = ("chars", "words")
+
+
 def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, str]]) -> DataFrame:
     """One row per item with its features, `error`, and `content_rank` (1 = the content's representative)."""
-    feats = features.select("content_sha256", "width", "height", "phash", "decode_error",
+    extra = [c for c in TEXT_COLUMNS if c in features.columns]
+    feats = features.select("content_sha256", "width", "height", "phash", "decode_error", *extra,
                             is_framed().cast("int").alias("framed"), F.lit(True).alias("_has_features"))
     joined = contents.join(feats, "content_sha256", "left")
     missing = F.when(F.col("content_sha256").isNotNull() & F.col("_has_features").isNull(),
@@ -36,9 +41,10 @@ def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, 
 
 def representatives(items: DataFrame) -> DataFrame:
     """The best item of each content (its keep-policy columns)."""
+    extra = [c for c in TEXT_COLUMNS if c in items.columns]
     return (items.where(F.col("content_rank") == 1)
                  .select("content_sha256", "item_id", "uri", "pixels", "bytes", "width", "height", "framed",
-                         "prior_keep"))
+                         "prior_keep", *extra))
 
 
 def item_pairs(content_pairs: DataFrame, items: DataFrame) -> DataFrame:

@@ -12,16 +12,16 @@ import logging
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Iterator
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs import candidates, decisions, failures, features, hashkeys, ingest, manifest, publish, store
+from jobs import candidates, decisions, failures, features, hashkeys, ingest, manifest, publish, store, text_kind
 from jobs import schemas as S
-from jobs.config import PHASH_KEYS, CacheConfig, JobConfig
+from jobs.config import PHASH_KEYS, CacheConfig, JobConfig, TextConfig
 from udfs import adapters
 from udfs.adapters import EmbedSpec
 
@@ -78,15 +78,19 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
     ctx.output = storage.base
     publish.check_output(storage, ctx.output, ctx.overwrite)
     started = time.perf_counter()
-    order = cfg.cluster.order()
+    order = cfg.keep_order()
+    text = cfg.input.kind == "text"  # the text kind: its readers, features and stages (jobs/text_kind.py)
+    if text and ctx.corpus:
+        raise ingest.InputError("--corpus (incremental runs) is not supported with --kind text yet")
     prior = store.load_state(spark, ctx.corpus) if ctx.corpus else store.StoreState(None, None, None)
     cache = CacheConfig(dir=ctx.corpus) if ctx.corpus else cfg.cache
     if prior.items is not None and not cfg.cluster.reelect:
         order = [("prior_keep", "desc"), *order]  # earlier keepers stay keepers
 
     with stage(ctx, "ingest"):
-        source = ingest.detect_source(ctx.source, cfg.input)
-        items = ingest.read_items(spark, source, cfg.input, scratch=ctx.work("input"))
+        input_cfg = replace(cfg.input, extensions=cfg.text.extensions) if text else cfg.input
+        source = ingest.detect_source(ctx.source, input_cfg)
+        items = ingest.read_items(spark, source, input_cfg, scratch=ctx.work("input"), text_column=cfg.text.column)
         vectors = "embedding" in items.columns
         if vectors and ctx.corpus:
             raise ingest.InputError("precomputed embeddings cannot be combined with --corpus yet")
@@ -96,6 +100,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         if vectors:  # precomputed embeddings: the vector is the content
             with_vectors = materialize(ctx, features.vector_items(items, cfg.selfjoin.transport_dtype), "vectors")
             contents = with_vectors.drop("embedding")
+        elif text:  # inline text stays on the contents until its features are computed
+            contents = materialize(ctx, text_kind.hash_items(items, input_cfg, cfg.fetch), "contents")
         else:
             contents = materialize(ctx, features.hash_items(items, cfg.input, cfg.fetch), "contents")
         new_ids = contents.select("item_id")
@@ -114,9 +120,15 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
 
     with stage(ctx, "features"):
         keys = adapters.robust_keys(cfg.phash.keys) if cfg.phash.enabled else ()
-        fp = features.feature_fingerprint(cfg.decode, model_fingerprint, keys)
+        fp = text_kind.feature_fingerprint(cfg.text) if text else \
+            features.feature_fingerprint(cfg.decode, model_fingerprint, keys)
         if vectors:
             cached, fresh = None, materialize(ctx, features.vector_features(with_vectors), "features_new")
+        elif text:
+            cached, fresh = text_kind.compute_features(spark, text_kind.distinct_contents(contents), input_cfg,
+                                                       cfg.text, cache, fp, cfg.fetch)
+            fresh = materialize(ctx, fresh, "features_new")
+            contents = contents.drop("text")
         else:
             distinct = features.distinct_contents(contents)
             cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cache, fp,
@@ -135,7 +147,9 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
 
     with stage(ctx, "candidates"):
         parts = []
-        if cfg.phash.enabled:
+        if text:
+            parts.append(text_kind.candidate_pairs(feats, cfg.text, ctx.stats))
+        elif cfg.phash.enabled:
             hashable = hashkeys.hashable(feats, cfg.phash)
             full = candidates.phash_pairs(hashable, cfg.phash)
             hash_pairs = _union(spark, [hashkeys.drop_framed_phash_pairs(full, hashable) if cfg.phash.keys else full,
@@ -146,7 +160,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
             parts.append(candidates.embedding_pairs(spark, feats, cfg.embedding, cfg.selfjoin, ctx.stats,
                                                    prior.centroids))
         content_pairs = _union(spark, parts)
-        content_pairs = materialize(ctx, candidates.decide(content_pairs, cfg.phash, cfg.embedding), "content_pairs")
+        content_pairs = materialize(ctx, candidates.decide(content_pairs, cfg.phash, cfg.embedding, cfg.text),
+                                    "content_pairs")
         by_stage = {r["stage"]: (int(r["n"]), int(r["dup"])) for r in content_pairs.groupBy("stage").agg(
             F.count("*").alias("n"), F.sum(F.col("is_duplicate").cast("int")).alias("dup")).collect()}
         ctx.stats["candidate_pairs"] = {s: n for s, (n, _) in by_stage.items()}
@@ -155,7 +170,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
                                               for s, (n, d) in sorted(by_stage.items())) or "no pairs")
 
     with stage(ctx, "clusters"):
-        table = materialize(ctx, manifest.item_table(contents, feats.drop("embedding"), order), "items")
+        kind_feats = text_kind.manifest_features(feats) if text else feats.drop("embedding")
+        table = materialize(ctx, manifest.item_table(contents, kind_feats, order), "items")
         decided, links, cstats = decisions.decide_contents(spark, content_pairs, manifest.representatives(table),
                                                            order, cfg.cluster)
         ctx.stats.update(cstats)
@@ -230,6 +246,12 @@ def _union(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:
     return out
 
 
+def _text_thresholds(cfg: TextConfig) -> dict:
+    return {"text_threshold": cfg.threshold, "text_candidate_threshold": cfg.candidate_threshold,
+            "text_shingle_words": cfg.shingle_words, "text_num_perm": cfg.num_perm,
+            "text_bands": cfg.bands, "text_rows": cfg.rows, "text_max_bucket": cfg.max_bucket}
+
+
 def _write(df: DataFrame, path: str, partition: str | None = None) -> None:
     writer = df.write.mode("error")
     if partition:
@@ -255,7 +277,7 @@ def _summary(ctx: RunContext, actions: dict, reasons: dict, model_fp: str | None
         "reasons": reasons,
         "stages": {k: v for k, v in ctx.stats.items() if k != "items" and not k.startswith("_")},
         "corpus": ctx.corpus,
-        "thresholds": {
+        "thresholds": _text_thresholds(cfg.text) if cfg.input.kind == "text" else {
             "phash_max_hamming": cfg.phash.max_hamming if cfg.phash.enabled else None,
             "phash_candidate_hamming": cfg.phash.candidate_hamming if cfg.phash.enabled else None,
             **{f"phash_{k}_{kind}_hamming": (cfg.phash.key_hamming(k) if kind == "max" else cfg.phash.key_candidate_hamming(k))

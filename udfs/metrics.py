@@ -28,6 +28,11 @@ STAGE_PHASH_FLIP = "phash_flip"
 STAGE_PHASH_CROP = "phash_crop"
 STAGE_PHASH_ROTATE = "phash_rotate"
 KEY_STAGES: tuple[str, ...] = (STAGE_PHASH_TRIM, STAGE_PHASH_FLIP, STAGE_PHASH_CROP, STAGE_PHASH_ROTATE)
+# Text (jobs/text_kind.py): the same normalised text; the verified Jaccard similarity of the
+# word shingles of a MinHash LSH candidate pair. Text pairs never meet image pairs.
+STAGE_TEXT_EXACT = "text_exact"
+STAGE_TEXT_MINHASH = "text_minhash"
+TEXT_STAGES: tuple[str, ...] = (STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH)
 #: Strongest evidence first: identical bytes, then perceptual hashes (full image, then
 #: the content box and its transforms), then embedding.
 STAGE_PRIORITY: tuple[str, ...] = (STAGE_EXACT, STAGE_PHASH, *KEY_STAGES, STAGE_EMBEDDING)
