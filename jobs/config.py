@@ -204,9 +204,15 @@ class ClusterConfig:
     # Spark's default 1 GiB driver in bench/pipeline.py), so raise this with spark.driver.memory.
     driver_max_edges: int = _runtime(1_000_000)
     reelect: bool = False             # incremental runs: let better new items replace earlier keepers
+    # A copy kept alone by the chain guard (it matched only another copy of the keeper) joins that
+    # keeper's cluster when their thumbnails, compared directly under each key family's alignment,
+    # correlate at least this much (jobs/decisions.attach_lone_keepers); -1 turns it off.
+    attach_verify: float = 0.8
 
     def validate(self) -> None:
         _at_least("cluster.driver_max_edges", self.driver_max_edges, 1)
+        if self.attach_verify != -1:
+            _between("cluster.attach_verify", self.attach_verify, 0.0, 1.0, "or -1: off")
         self.order()
 
     def order(self) -> list[tuple[str, str]]:

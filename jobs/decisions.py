@@ -26,12 +26,14 @@ from functools import partial
 import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from jobs import clusters
 from jobs.components import spark_components
 from jobs.config import ClusterConfig
-from udfs.metrics import STAGE_PRIORITY
+from udfs import verify
+from udfs.metrics import STAGE_PIXEL, STAGE_PRIORITY
 
 log = logging.getLogger("dedup")
 
@@ -178,3 +180,58 @@ def _frames(result, stars, node_df, matched_by, a, b) -> tuple[pd.DataFrame, pd.
                                "max_edge_similarity": stars["max_edge_similarity"].to_numpy()[heads]})
                  .drop_duplicates("cluster_id").reset_index(drop=True))
     return decisions, link_rows
+
+
+def attach_lone_keepers(decided: DataFrame, links: DataFrame, content_pairs: DataFrame, features: DataFrame,
+                        min_score: float) -> tuple[DataFrame, DataFrame, DataFrame, int]:
+    """Give a lone chain-guard keeper to the keeper of the copy it matched, when their pixels agree.
+
+    A star cluster holds a keeper and the contents with a direct duplicate edge to
+    it, so an edited copy that matched only another copy (a text overlay matching a
+    resized copy of the original) is kept alone by the chain guard. For each such
+    lone keeper x (chain_guard, no cluster) and each keeper k of a content x has a
+    duplicate edge to, the two thumbnails are compared directly under every key
+    family's alignment (udfs.verify.best_alignment); x is dropped into the cluster
+    of the best k scoring >= `min_score`. No chain can grow: x must agree with k
+    itself, and x drops nothing (it was alone).
+
+    Returns (decisions, links, the new `pixel` stage pairs in content-pair columns,
+    contents attached). Cost: one thumbnail comparison (~1-4 ms) per lone keeper and
+    keeper it reaches.
+    """
+    lone = decided.where("is_keeper AND chain_guard AND cluster_id IS NULL").select(F.col("content_sha256").alias("x"))
+    dropped = decided.where(~F.col("is_keeper")).select(F.col("content_sha256").alias("c"), F.col("keeper_sha").alias("k"))
+    dup = content_pairs.where("is_duplicate").select("sha_a", "sha_b")
+    edges = dup.select(F.col("sha_a").alias("x"), F.col("sha_b").alias("c")).unionByName(
+        dup.select(F.col("sha_b").alias("x"), F.col("sha_a").alias("c")))
+    reach = edges.join(lone, "x", "left_semi").join(dropped, "c").select("x", "k").distinct()
+    thumbs = features.select("content_sha256", "thumb", "sparse", "chroma")
+    ends = [thumbs.select(F.col("content_sha256").alias(s), F.col("thumb").alias(f"thumb_{s}"),
+                          F.col("sparse").alias(f"sparse_{s}"), F.col("chroma").alias(f"chroma_{s}")) for s in ("x", "k")]
+    scored = reach.join(ends[0], "x").join(ends[1], "k").mapInPandas(verify.attach_scores, verify.ATTACH_DDL)
+    best = Window.partitionBy("x").orderBy(F.col("score").desc(), F.col("k").asc())
+    chosen = (scored.where(F.col("score") >= min_score).withColumn("_r", F.row_number().over(best))
+                    .where("_r = 1").drop("_r").localCheckpoint(eager=True))
+    n = chosen.count()
+    if n == 0:
+        return decided, links, content_pairs.limit(0), 0
+    heads = decided.where("is_keeper AND cluster_id IS NOT NULL").select(
+        F.col("content_sha256").alias("k"), F.col("cluster_id").alias("_cluster"))
+    moves = chosen.join(heads, "k").select(F.col("x").alias("content_sha256"), "k", "score", "_cluster")
+    updated = (decided.join(moves, "content_sha256", "left")
+               .select("content_sha256",
+                       F.coalesce("_cluster", "cluster_id").alias("cluster_id"),
+                       F.when(F.col("k").isNotNull(), F.lit(False)).otherwise(F.col("is_keeper")).alias("is_keeper"),
+                       F.when(F.col("k").isNotNull(), F.lit(False)).otherwise(F.col("chain_guard")).alias("chain_guard"),
+                       F.coalesce("k", "keeper_sha").alias("keeper_sha"),
+                       F.coalesce("score", "keeper_similarity").alias("keeper_similarity"),
+                       F.when(F.col("k").isNotNull(), F.lit(STAGE_PIXEL)).otherwise(F.col("matched_by")).alias("matched_by")))
+    weakest = moves.groupBy(F.col("_cluster").alias("cluster_id")).agg(F.min("score").alias("_min"))
+    links = (links.join(weakest, "cluster_id", "left")
+                  .select("cluster_id", F.least("min_edge_similarity", F.coalesce("_min", "min_edge_similarity"))
+                          .alias("min_edge_similarity"), "max_edge_similarity"))
+    pairs = chosen.select(F.least("x", "k").alias("sha_a"), F.greatest("x", "k").alias("sha_b"),
+                          F.lit(STAGE_PIXEL).alias("stage"), F.col("score").alias("similarity"),
+                          F.lit(None).cast("int").alias("hamming"), F.col("score").alias("verify_score"),
+                          "sparse", F.lit(True).alias("is_duplicate"))
+    return updated, links, pairs, int(n)

@@ -24,6 +24,7 @@ from jobs import schemas as S
 from jobs.config import PHASH_KEYS, CacheConfig, JobConfig, TextConfig
 from udfs import adapters
 from udfs.adapters import EmbedSpec
+from udfs.metrics import STAGE_PIXEL
 
 log = logging.getLogger("dedup")
 
@@ -174,11 +175,21 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         table = materialize(ctx, manifest.item_table(contents, kind_feats, order), "items")
         decided, links, cstats = decisions.decide_contents(spark, content_pairs, manifest.representatives(table),
                                                            order, cfg.cluster)
+        if cfg.phash.enabled and cfg.cluster.attach_verify != -1 and not vectors and not text:
+            decided, links, attached_pairs, n_attached = decisions.attach_lone_keepers(
+                decided, links, content_pairs, feats, cfg.cluster.attach_verify)
+            if n_attached:
+                content_pairs = materialize(ctx, content_pairs.unionByName(attached_pairs), "content_pairs_attached")
+                ctx.stats["duplicate_pairs"][STAGE_PIXEL] = n_attached
+            cstats = {**cstats, "attached_on_pixels": n_attached,
+                      "chain_guard_keeps": cstats["chain_guard_keeps"] - n_attached}
         ctx.stats.update(cstats)
         log.info("[clusters] %d duplicate edges between distinct contents (clustered on the %s), %d clusters "
                  "(each a keeper and the items it matches directly), %d kept by the chain guard, largest "
-                 "linked component %d contents", cstats["duplicate_edges"], cstats["cluster_path"],
-                 cstats["clusters"], cstats["chain_guard_keeps"], cstats["largest_component"])
+                 "linked component %d contents%s", cstats["duplicate_edges"], cstats["cluster_path"],
+                 cstats["clusters"], cstats["chain_guard_keeps"], cstats["largest_component"],
+                 f", {cstats['attached_on_pixels']} copies attached to a keeper on their pixels"
+                 if cstats.get("attached_on_pixels") else "")
 
     with stage(ctx, "manifest"):
         pairs = materialize(ctx, manifest.item_pairs(content_pairs, table), "pairs")

@@ -33,9 +33,12 @@ KEY_STAGES: tuple[str, ...] = (STAGE_PHASH_TRIM, STAGE_PHASH_FLIP, STAGE_PHASH_C
 STAGE_TEXT_EXACT = "text_exact"
 STAGE_TEXT_MINHASH = "text_minhash"
 TEXT_STAGES: tuple[str, ...] = (STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH)
+# A copy that matched the keeper only through another copy, attached on its pixels
+# (jobs/decisions.attach_lone_keepers): similarity = the thumbnails' correlation.
+STAGE_PIXEL = "pixel"
 #: Strongest evidence first: identical bytes, then perceptual hashes (full image, then
-#: the content box and its transforms), then embedding.
-STAGE_PRIORITY: tuple[str, ...] = (STAGE_EXACT, STAGE_PHASH, *KEY_STAGES, STAGE_EMBEDDING)
+#: the content box and its transforms), then embedding, then the pixel attachment.
+STAGE_PRIORITY: tuple[str, ...] = (STAGE_EXACT, STAGE_PHASH, *KEY_STAGES, STAGE_EMBEDDING, STAGE_PIXEL)
 
 DEFAULT_HASH_BITS = 64
 _EPS = 1e-9

@@ -161,3 +161,36 @@ def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | Non
             if colours_differ(ca, cb):
                 out[i] = min(out[i], COLOUR_CAP)
     return out
+
+
+def best_alignment(thumb_a: bytes | None, thumb_b: bytes | None, sparse: bool,
+                   chroma_a: Sequence | None = None, chroma_b: Sequence | None = None) -> tuple[float, str | None]:
+    """(score, stage): the best pixel check of two pictures over every key family's alignments.
+
+    For a pair that no hash edge links directly (jobs/decisions.attach_lone_keepers):
+    whichever edit separates them, one of the families' alignments should fit it.
+    (NaN, None) when a thumbnail is missing.
+    """
+    if thumb_a is None or thumb_b is None:
+        return float("nan"), None
+    stages = ("phash", "phash_flip", "phash_crop", "phash_rotate")  # trim = phash's alignment
+    scores = score_pairs([thumb_a] * len(stages), [thumb_b] * len(stages), stages, [sparse] * len(stages),
+                         [chroma_a] * len(stages), [chroma_b] * len(stages))
+    best = int(np.nanargmax(scores))
+    return float(scores[best]), stages[best]
+
+
+ATTACH_DDL = "x string, k string, score double, stage string, sparse boolean"
+
+
+def attach_scores(batches):
+    """pandas batches (x, k, thumb_x, thumb_k, sparse_x, sparse_k, chroma_x, chroma_k) -> ATTACH_DDL rows:
+    :func:`best_alignment` of each pair (the Spark adapter of jobs/decisions.attach_lone_keepers)."""
+    import pandas as pd
+
+    for pdf in batches:
+        sparse = (pdf["sparse_x"].fillna(False).astype(bool) | pdf["sparse_k"].fillna(False).astype(bool)).tolist()
+        best = [best_alignment(tx, tk, sp, cx, ck) for tx, tk, sp, cx, ck in
+                zip(pdf["thumb_x"], pdf["thumb_k"], sparse, pdf["chroma_x"], pdf["chroma_k"])]
+        yield pd.DataFrame({"x": pdf["x"], "k": pdf["k"], "score": [s for s, _ in best],
+                            "stage": [st for _, st in best], "sparse": sparse})
