@@ -62,6 +62,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kind", choices=KINDS, default=None,
                    help="what the items are: image (default) or text (.txt/.md/.html files, or a table with a "
                         "text or path column); same as --set input.kind=KIND")
+    p.add_argument("--kind", choices=KINDS, default=None,
+                   help="what the items are: image (default) or text (.txt/.md/.html files, or a table with a "
+                        "text or path column); same as --set input.kind=KIND")
     p.add_argument("--driver-memory", default=None, metavar="SIZE",
                    help="Spark driver heap in local mode, e.g. 8g (default: half this machine's memory); "
                         "same as --set spark.driver_memory=SIZE")
@@ -76,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             return args.handler(args)
         if getattr(args, "driver_memory", None):
             args.overrides = [*args.overrides, f"spark.driver_memory={args.driver_memory}"]
+        if getattr(args, "kind", None):
+            args.overrides = [*args.overrides, f"input.kind={args.kind}"]
         if getattr(args, "kind", None):
             args.overrides = [*args.overrides, f"input.kind={args.kind}"]
         cfg = load_config(args.conf, args.overrides)
@@ -177,6 +182,8 @@ def run_example(args: argparse.Namespace, cfg: JobConfig) -> int:
     from jobs.corpus import build_example_corpus
     from jobs.show import print_result
 
+    if cfg.input.kind == "text":
+        return run_text_example(args, cfg)
     out = Path(args.output).resolve()
     corpus = out / "corpus"
     if not (corpus / "planted.csv").exists():
@@ -190,6 +197,22 @@ def run_example(args: argparse.Namespace, cfg: JobConfig) -> int:
                  "Point --set embedding.model=DIR at a CLIP model and --set embedding.enabled=true "
                  "to add embeddings", cfg.embedding.model)
     result = out / "result"
+    summary = run_job(cfg, str(corpus), str(result), overwrite=True, run_id=args.run_id)
+    print_result(str(result), summary, corpus / "planted.csv")
+    return 0
+
+
+def run_text_example(args: argparse.Namespace, cfg: JobConfig) -> int:
+    """Build the text example corpus (short articles + planted copies) and deduplicate it."""
+    from jobs.show import print_result
+    from jobs.text_example import build_text_corpus
+
+    out = Path(args.output).resolve()
+    corpus = out / "text-corpus"
+    if not (corpus / "planted.csv").exists():
+        log.info("building the text example corpus in %s", corpus)
+        build_text_corpus(corpus)
+    result = out / "text-result"
     summary = run_job(cfg, str(corpus), str(result), overwrite=True, run_id=args.run_id)
     print_result(str(result), summary, corpus / "planted.csv")
     return 0

@@ -197,3 +197,15 @@ def test_table_without_text_or_path_column_is_one_readable_error(spark, tmp_path
     table.write_text(json.dumps({"id": "a", "body": "words"}) + "\n")
     assert main(["run", "--kind", "text", "--input", str(table), "--output", str(tmp_path / "out")]) == 2
     assert "has neither a text column nor a path column (columns: body, id)" in capsys.readouterr().err
+
+
+def test_report_shows_text_pairs_with_the_changed_words_marked(folder_run, table_run, tmp_path):
+    from jobs.report import write_report
+    from jobs.text_report import marked_words
+
+    assert marked_words("a b c d", "a x c d") == ("a <del>b</del> c d", "a <ins>x</ins> c d")
+    page = Path(write_report(folder_run[1], tmp_path / "folder.html")).read_text()
+    assert "<h2>Text pairs</h2>" in page and "<h4>news/d_near.txt</h4>" in page
+    assert "<del>twelve</del>" in page and "<ins>ten</ins>" in page
+    inline = Path(write_report(table_run[0], tmp_path / "table.html")).read_text()  # texts from the input table
+    assert "<h4>art-1-near</h4>" in inline and "<ins>ten</ins>" in inline
