@@ -62,9 +62,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kind", choices=KINDS, default=None,
                    help="what the items are: image (default) or text (.txt/.md/.html files, or a table with a "
                         "text or path column); same as --set input.kind=KIND")
-    p.add_argument("--kind", choices=KINDS, default=None,
-                   help="what the items are: image (default) or text (.txt/.md/.html files, or a table with a "
-                        "text or path column); same as --set input.kind=KIND")
     p.add_argument("--driver-memory", default=None, metavar="SIZE",
                    help="Spark driver heap in local mode, e.g. 8g (default: half this machine's memory); "
                         "same as --set spark.driver_memory=SIZE")
@@ -79,8 +76,6 @@ def main(argv: list[str] | None = None) -> int:
             return args.handler(args)
         if getattr(args, "driver_memory", None):
             args.overrides = [*args.overrides, f"spark.driver_memory={args.driver_memory}"]
-        if getattr(args, "kind", None):
-            args.overrides = [*args.overrides, f"input.kind={args.kind}"]
         if getattr(args, "kind", None):
             args.overrides = [*args.overrides, f"input.kind={args.kind}"]
         cfg = load_config(args.conf, args.overrides)
