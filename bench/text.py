@@ -113,10 +113,34 @@ def score_result(corpus: Path, result: Path) -> dict:
     res["unmatched_files"] = int((~truth["file"].isin(m["file"])).sum())
     res["actions"] = m["action"].value_counts().to_dict()
     res["reasons"] = m["reason"].value_counts().to_dict() if "reason" in m else {}
+    res.update(edge_recall(truth, result, m))
     short = m[m["file"].isin(truth.loc[truth["kind"] == "short", "file"])]
     res["short_docs"] = {f"{a}/{r}": int(n) for (a, r), n in short.groupby(["action", "reason"]).size().items()} \
         if "reason" in m else {}
     return res
+
+
+def edge_recall(truth: pd.DataFrame, result: Path, m: pd.DataFrame) -> dict:
+    """Share of copies whose pair with their original is a duplicate edge of ``pairs/`` (is_duplicate),
+    whatever the clusters made of it (clusters are stars around a keeper)."""
+    import pyarrow.parquet as pq
+
+    if not (result / "pairs").exists():
+        return {}
+    p = pq.read_table(result / "pairs", columns=["item_a", "item_b", "is_duplicate"]).to_pandas()
+    to_file = dict(zip(m["item_id"].astype(str), m["file"]))
+    dup = {tuple(sorted((to_file.get(a, a), to_file.get(b, b)))) for a, b in
+           zip(p.loc[p["is_duplicate"], "item_a"], p.loc[p["is_duplicate"], "item_b"])}
+    home = truth[truth["edit"] == ORIGINAL].set_index("group")["file"]
+    copies = truth[~truth["edit"].isin([ORIGINAL, SINGLE])]
+    hit = pd.Series([tuple(sorted((f, home.get(g, "")))) in dup for f, g in zip(copies["file"], copies["group"])],
+                    index=copies.index)
+    claimed = copies["edit"].isin(tc.CLAIMED_EDITS)
+    group = dict(zip(truth["file"], truth["group"]))
+    false_edges = sum(1 for a, b in dup if group.get(a) != group.get(b))
+    return {"duplicate_edges": len(dup), "false_duplicate_edges": false_edges,
+            "edge_found": float(hit.mean()), "edge_claimed_found": float(hit[claimed].mean()),
+            "edge_per_edit": hit.groupby(copies["edit"]).mean().round(4).to_dict()}
 
 
 # ---------------------------------------------------------------------------- job runs
@@ -164,6 +188,11 @@ def print_report(label: str, results: dict[str, dict]) -> None:
                   f"(predicted {r['predicted_pairs']}, false {r['false_pairs']}, true {r['true_pairs']})")
             print(f"copies in their original's cluster: all {r['copies_found']:.4f}, claimed edits "
                   f"(<= 10% words) {r['claimed_found']:.4f}")
+            if "edge_found" in r:
+                print(f"original-copy pair a duplicate edge in pairs/: all {r['edge_found']:.4f}, claimed edits "
+                      f"{r['edge_claimed_found']:.4f} (duplicate edges {r['duplicate_edges']}, false "
+                      f"{r['false_duplicate_edges']}); per edit: "
+                      + ", ".join(f"{e} {v:.3f}" for e, v in r["edge_per_edit"].items()))
             print(f"clusters {r['clusters']}, mixed {r['mixed_clusters']}, largest {r['largest_cluster']}, "
                   f"singles matched {r['singles_matched']}")
             print("actions: " + json.dumps(r["actions"]) + "  reasons: " + json.dumps(r["reasons"]))
