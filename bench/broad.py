@@ -2,10 +2,11 @@
 
 One command::
 
-    python -m bench.broad --build                  # build out/broad/ (bench.broad_corpus), run + score both parts
+    python -m bench.broad --build                  # build tune/ and aside/ (bench.broad_corpus), run + score both
     python -m bench.broad --part tune              # run the job on tune/ only (the corpus already built)
     python -m bench.broad --set phash.max_hamming=4 --label mh4 --json out/mh4.json
     python -m bench.broad --part aside --result DIR   # score an existing run's output only
+    python -m bench.broad --part holdout           # ONLY to quote a final configuration (see below)
 
 The job runs exactly as users run it: ``python -m jobs.dedup run --input PART
 --output TMP/result [--conf FILE] [--set KEY=VALUE ...]`` in a child process
@@ -23,7 +24,11 @@ with :func:`bench.quality.score` against the part's ``planted.csv``:
   false pairs come from).
 
 The ``aside`` part is never tuned on (see ``split.json``): choose thresholds
-on ``tune`` and quote ``aside``.
+on ``tune`` and quote ``aside``. The ``holdout`` part (its own Debian packages,
+see :mod:`bench.broad_corpus`) is a fresh kept-aside part that nobody has
+tuned on or looked at: it is never part of ``--part both``, is never run while
+tuning, and is scored only once a configuration is final (``--part holdout``).
+``--build`` builds tune and aside, or holdout alone with ``--part holdout``.
 """
 from __future__ import annotations
 
@@ -264,11 +269,13 @@ def _log(msg: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.broad", description=__doc__.split("\n")[0])
-    ap.add_argument("--corpus", type=Path, default=bc.DEFAULT_OUT, help="the broad corpus root (tune/, aside/)")
+    ap.add_argument("--corpus", type=Path, default=bc.DEFAULT_OUT,
+                    help="the broad corpus root (tune/, aside/, holdout/)")
     ap.add_argument("--build", action="store_true", help="(re)build the corpus first")
     ap.add_argument("--per-part", type=int, default=bc.DEFAULT_PER_PART, help="with --build: files per part")
     ap.add_argument("--quick", action="store_true", help=f"with --build: about {bc.QUICK_PER_PART} files per part")
-    ap.add_argument("--part", choices=("tune", "aside", "both"), default="both")
+    ap.add_argument("--part", choices=("tune", "aside", "both", "holdout"), default="both",
+                    help="both: tune and aside; holdout: the fresh kept-aside part, never while tuning")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="job override; may repeat")
     ap.add_argument("--conf", action="append", type=Path, default=[], help="job YAML config; may repeat")
     ap.add_argument("--label", default="shipped defaults", help="name of this configuration in the report")
@@ -276,10 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write every score to this file")
     args = ap.parse_args(argv)
     if args.result is not None and args.part == "both":
-        ap.error("--result scores one part: give --part tune or --part aside")
-    if args.build:
-        bc.build(args.corpus, bc.QUICK_PER_PART if args.quick else args.per_part)
+        ap.error("--result scores one part: give --part tune, aside or holdout")
     parts = ["tune", "aside"] if args.part == "both" else [args.part]
+    if args.build:
+        bc.build(args.corpus, bc.QUICK_PER_PART if args.quick else args.per_part, parts=tuple(parts))
     results = {part: run_part(args.corpus, part, args) for part in parts}   # one job at a time
     label = args.label + (f" ({' '.join(args.set)})" if args.set and args.label == "shipped defaults" else "")
     print_report(label, results)

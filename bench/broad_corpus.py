@@ -1,10 +1,11 @@
-"""Broad match-quality corpus: real pictures from Debian packages, many kinds, a kept-aside part.
+"""Broad match-quality corpus: real pictures from Debian packages, many kinds, two kept-aside parts.
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
+    python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
 
 The packages are installed by ``bench/harness-packages.sh`` (apt). A package
 that is not installed is skipped and reported (``report.json``, stderr); the
@@ -54,8 +55,10 @@ original's (or its mirror's). The look-alike kinds (astronomy, dark, white,
 series, icon) are the hard negatives: they are only rejected at
 ``SAME_PICTURE`` = 0.995 (the same picture at another size). Each source file
 is used at most once (as an original, or as the base of one derived original).
-The check runs over both parts (the aside part is built first, so a picture
-found in two packages stays in the aside part).
+The check runs over all parts in the order aside, tune, holdout (a picture
+found in two packages stays in the aside part; holdout goes last, so a picture
+that tune or aside already holds is rejected from holdout, and adding holdout
+left tune and aside byte-identical).
 
 Edits: the registry of :mod:`bench.quality_corpus` (``EDITS``, ``apply_edit``,
 ``encode``), applied to the decoded stored original. Within each part and kind,
@@ -67,7 +70,7 @@ same arguments give byte-identical files.
 
 Split (``split.json``)
 ----------------------
-Two corpora side by side, ``tune/`` and ``aside/``. Each Debian package goes
+Three corpora side by side, ``tune/``, ``aside/`` and ``holdout/``. Each Debian package goes
 wholly to one part (:data:`PACKAGE_PART`): within a kind that has several
 packages the packages are split (astronomy: stellarium in tune, kstars aside;
 wallpapers: gnome + ukui + desktop-base vs plasma + mate; clip art: openclipart
@@ -79,10 +82,43 @@ original (dark, white, series) goes where its source picture's package goes.
 **The aside part is never tuned on**: no threshold, guard or rule is chosen on
 it; it is scored only to quote the defaults.
 
+The holdout part (fresh, kept aside)
+------------------------------------
+``holdout/`` was added after aside had been looked at once: it is built only
+from Debian packages that give nothing to tune or aside (:data:`HOLDOUT_PACKAGES`,
+bench/harness-packages.sh ``HOLDOUT``), with the same kinds and the same makers:
+
+- ``astronomy``: naev-data planets seen from space, nebula and star backgrounds;
+  openuniverse-common and xplanet-images planet, moon and galaxy textures (the
+  dark ones; the bright planet maps are ``diagram``), on black;
+- ``clipart``: wesnoth-1.16-data unit portraits (flattened on white);
+- ``icon``: breeze-icon-theme (light) SVGs, each context's largest size folder,
+  rendered at 64..256 px;
+- ``screenshot``: mate-user-guide and gnucash-docs English figures,
+  inkscape-tutorials English screenshots;
+- ``diagram``: graphviz-doc attribute examples, asymptote-doc and gnuplot-doc
+  figures and plots, imagemagick-6-doc include graphs (SVG, 480..800 px),
+  gpredict world maps (each once), bright openuniverse/xplanet planet maps;
+- ``wallpaper``: xfdesktop4-data, sway-backgrounds (one size), lomiri-wallpapers,
+  lomiri-wallpapers-20.04, debian-edu-artwork-{spacefun,emerald,homeworld,buster,softwaves};
+- ``photo``: lomiri-wallpapers-16.04 (Ubuntu community wallpapers, mostly
+  photographs); no pip photos (those are tune's and aside's);
+- ``scanned_page``: the PDF manuals of gnuplot-doc, asymptote-doc, glpk-doc and
+  the copyright texts of the holdout packages and of the dependencies apt pulls
+  in with them (:data:`PACKAGE_EXTRAS`); tune and aside never see these;
+- ``dark``, ``white``, ``series``: derived as in the other parts from holdout's
+  own wallpapers, photos, wesnoth story paintings (``art``: only a base for
+  these), screenshots, clip art and texts; title frames of its own.
+
+Where sources run short (wallpapers, photos) the other kinds take the share.
+**Never run the job on holdout while tuning**, and do not look at its match
+results: it is scored once, to quote a configuration after every choice is made
+(``python -m bench.broad --part holdout``). ``--part both`` is tune and aside.
+
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/ and aside/:
+    tune/, aside/ and holdout/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -119,8 +155,11 @@ from udfs.robust import quality
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
-PARTS = ("tune", "aside")
-BUILD_ORDER = ("aside", "tune")       # a picture found twice stays in the aside part
+PARTS = ("tune", "aside", "holdout")
+HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
+#: holdout last: its pictures are checked against tune's and aside's, and tune/aside stay as they were
+#: before it was added (a picture found in holdout and in tune/aside stays in tune/aside, not in holdout)
+BUILD_ORDER = ("aside", "tune", "holdout")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -145,12 +184,28 @@ KINDS: tuple[str, ...] = tuple(KIND_WEIGHTS)
 LOOKALIKE = frozenset({"astronomy", "dark", "white", "series", "icon"})
 PNG_KINDS = frozenset({"clipart", "icon", "screenshot", "diagram"})
 
-#: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
-PACKAGES: tuple[str, ...] = (
+#: The Debian packages of tune and aside (bench/harness-packages.sh PICTURES installs exactly these).
+TUNE_ASIDE_PACKAGES: tuple[str, ...] = (
     "gnome-backgrounds", "mate-backgrounds", "plasma-workspace-wallpapers", "ukui-wallpapers", "desktop-base",
     "stellarium-data", "kstars-data", "gcompris-qt-data", "tuxpaint-stamps-default", "openclipart-png",
     "papirus-icon-theme", "gimp-help-en", "gnome-user-docs", "marble-data",
 )
+#: The Debian packages of the holdout part (bench/harness-packages.sh HOLDOUT installs exactly these);
+#: none of them gives a picture to tune or aside.
+HOLDOUT_PACKAGES: tuple[str, ...] = (
+    "naev-data", "openuniverse-common", "xplanet-images",                      # astronomy (+ planet maps)
+    "wesnoth-1.16-data",                                                       # clip art (portraits), art
+    "breeze-icon-theme",                                                       # icons
+    "mate-user-guide", "gnucash-docs", "inkscape-tutorials",                   # screenshots
+    "graphviz-doc", "imagemagick-6-doc", "gpredict",                           # diagrams, maps
+    "xfdesktop4-data", "sway-backgrounds", "lomiri-wallpapers", "lomiri-wallpapers-20.04",
+    "debian-edu-artwork-spacefun", "debian-edu-artwork-emerald", "debian-edu-artwork-homeworld",
+    "debian-edu-artwork-buster", "debian-edu-artwork-softwaves",               # wallpapers
+    "lomiri-wallpapers-16.04",                                                 # photographs
+    "gnuplot-doc", "asymptote-doc", "glpk-doc",                                # PDF manuals (scanned pages)
+)
+#: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
+PACKAGES: tuple[str, ...] = TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -161,9 +216,17 @@ PACKAGE_PART: dict[str, str] = {
     "gimp-help-en": "tune", "marble-data": "tune",
     "gnome-user-docs": "aside", "gcompris-qt-data": "aside",
     "papirus-icon-theme": HASH_SPLIT,
+    **{p: "holdout" for p in HOLDOUT_PACKAGES},
 }
-#: Extra packages whose files count as the key's (dependencies apt pulls in).
-PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {"marble-data": ("marble-qt-data",)}
+#: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
+#: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
+#: copyright texts and PDFs go to holdout, so tune and aside see the same documents as before.
+PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {
+    "marble-data": ("marble-qt-data",),
+    "wesnoth-1.16-data": ("fonts-lato", "fonts-adf-oldania"),
+    "gpredict": ("libgoocanvas-2.0-9", "libgoocanvas-2.0-common"),
+    "debian-edu-artwork-spacefun": ("debian-edu-artwork", "libconfig-inifiles-perl"),
+}
 
 RASTER = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -181,8 +244,8 @@ def _rng(seed: int, *keys: str) -> np.random.Generator:
 
 
 def hash_part(name: str) -> str:
-    """The part of an original split by name: crc32 parity."""
-    return PARTS[zlib.crc32(name.encode("utf-8")) % 2]
+    """The part of an original split by name: crc32 parity (tune or aside; never holdout)."""
+    return HASH_PARTS[zlib.crc32(name.encode("utf-8")) % 2]
 
 
 def package_part(package: str, name: str) -> str:
@@ -279,6 +342,7 @@ class Source:
     pool: str                     # wallpaper, photo, astronomy, clipart, icon, screenshot, diagram, pdf, text
     path: str
     load: Callable[[], Image.Image | None] = field(repr=False)
+    part: str | None = None       # set: this part, whatever the package (holdout's documents)
 
 
 def _raster_source(name: str, package: str, pool: str, path: Path, background=(255, 255, 255),
@@ -513,6 +577,135 @@ def text_sources() -> list[Source]:
     return out
 
 
+# ---------------------------------------------------------------------------- holdout sources
+
+#: openuniverse textures that are spaceship parts, effects or overlays, not sky bodies
+OPENUNIVERSE_SKIP = ("apl-", "body_", "bottom", "cockpit", "eng", "flare", "heatshld", "hole", "panels",
+                     "sidemap", "sm_eng", "smoke", "tail", "top", "wingtop", "rings", "clouds", "earthcld", "station")
+
+
+def _sky_or_map(package: str, p: Path, root: str) -> Source | None:
+    """A sky texture: astronomy when dark (mean grey < 60, like stellarium's textures), else a map (diagram)."""
+    black = (0, 0, 0)
+    try:
+        dark = luminance(read_raster(p, black, 256)) < 60
+    except Exception:
+        return None
+    return _raster_source(_name(package, p, root), package, "astronomy" if dark else "diagram", p, black)
+
+
+def naev_sources(package: str, files: list[Path]) -> list[Source]:
+    """naev: planets seen from space, nebula and star backgrounds (astronomy, on black)."""
+    black = (0, 0, 0)
+    sky = [p for p in _real(files) if p.parent.name in ("space", "bkg", "star")
+           and any(s in str(p) for s in ("/gfx/planet/space/", "/gfx/bkg/"))]
+    return [_raster_source(_name(package, p, "/gfx/"), package, "astronomy", p, black) for p in sky]
+
+
+def planet_texture_sources(package: str, files: list[Path]) -> list[Source]:
+    """openuniverse / xplanet: planet and moon textures, galaxies (dark: astronomy; bright maps: diagram)."""
+    root = "/openuniverse/" if package == "openuniverse-common" else "/xplanet/"
+    out = []
+    for p in _real(files, (".jpg", ".jpeg", ".png")):
+        if package == "openuniverse-common" and p.name.lower().startswith(OPENUNIVERSE_SKIP):
+            continue
+        if package == "xplanet-images" and p.suffix.lower() == ".png":
+            continue                        # spacecraft markers of a few pixels
+        s = _sky_or_map(package, p, root)
+        if s is not None:
+            out.append(s)
+    return out
+
+
+def wesnoth_sources(package: str, files: list[Path]) -> list[Source]:
+    """wesnoth: unit portraits (clip art, flattened on white); story paintings (large art: only as the
+    base of dark, white and series originals)."""
+    out = [_raster_source(_name(package, p, "/images/"), package, "clipart", p)
+           for p in _real(_under(files, "/data/core/images/portraits/"))]
+    out += [_raster_source(_name(package, p, "/1.16/"), package, "art", p, side=MAX_SOURCE_SIDE)
+            for p in _real(_under(files, "/images/story/"))]
+    return out
+
+
+def breeze_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """breeze (light) icons: each context's largest size folder, rendered at 64..256 px."""
+    svgs = [p for p in _real(_under(files, "/icons/breeze/"), (".svg",)) if p.parent.name.isdigit()]
+    largest: dict[Path, int] = {}
+    for p in svgs:
+        ctx = p.parent.parent
+        largest[ctx] = max(largest.get(ctx, 0), int(p.parent.name))
+    out = []
+    for p in svgs:
+        if int(p.parent.name) != largest[p.parent.parent]:
+            continue
+        name = _name(package, p, "/icons/breeze/")
+        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+        out.append(_svg_source(name, package, "icon", p, size))
+    return out
+
+
+def help_screenshot_sources(package: str, files: list[Path]) -> list[Source]:
+    """mate-user-guide, gnucash-docs (English figures), inkscape-tutorials (English screenshots)."""
+    if package == "inkscape-tutorials":
+        picked = [p for p in _real(files) if "." not in p.stem]          # x.el.png: translations
+        root = "/tutorials/"
+    else:
+        picked = _real(_under(files, "/help/C/"))
+        root = "/help/C/"
+    return [_raster_source(_name(package, p, root), package, "screenshot", p) for p in picked]
+
+
+def doc_diagram_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Figures of manuals: graphviz attribute examples, asymptote and gnuplot figures and plots,
+    imagemagick's include graphs (doxygen SVGs, rendered at 480..800 px)."""
+    out = [_raster_source(_name(package, p, "/doc/"), package, "diagram", p)
+           for p in _real(_under(files, "/usr/share/doc/")) if "/examples/" not in str(p) or package == "gnuplot-doc"]
+    if package == "imagemagick-6-doc":
+        out = []
+        for p in _real(files, (".svg",)):
+            if p.name.endswith("_incl.svg"):
+                name = _name(package, p, "/www/api/")
+                size = FIGURE_SIZES[int(_rng(seed, "figure-size", name).integers(len(FIGURE_SIZES)))]
+                out.append(_svg_source(name, package, "diagram", p, size))
+    return out
+
+
+def gpredict_sources(package: str, files: list[Path]) -> list[Source]:
+    """gpredict's world maps: each map once, its largest file."""
+    best: dict[str, Path] = {}
+    for p in _real(_under(files, "/gpredict/maps/")):
+        stem = p.stem.rsplit("_", 1)[0]
+        with Image.open(p) as im:
+            px = im.size[0] * im.size[1]
+        if stem not in best or px > best[stem][0]:
+            best[stem] = (px, p)
+    return [_raster_source(_name(package, best[k][1], "/maps/"), package, "diagram", best[k][1], side=MAX_SIDE)
+            for k in sorted(best)]
+
+
+def holdout_wallpaper_sources(package: str, files: list[Path], pool: str = "wallpaper") -> list[Source]:
+    """Wallpapers (as wallpaper_sources), one file per picture when a folder holds one picture at many
+    sizes (sway: NAME_WxH[_Portrait].png, the largest landscape one); ``pool``: photo for photographs."""
+    out: dict[str, Source] = {}
+    for s in wallpaper_sources(package, files):
+        path = Path(s.path)
+        if path.stem.endswith("_Portrait"):
+            continue
+        key = "_".join(w for w in path.stem.split("_") if "x" not in w or not w.replace("x", "").isdigit())
+        key = f"{path.parent}/{key}"
+        try:
+            with Image.open(path) as im:
+                px = im.size[0] * im.size[1]
+        except Exception:
+            px = 0                          # an SVG: rendered at MAX_SIDE
+        if key not in out or px > out[key][0]:
+            out[key] = (px, s)
+    found = [out[k][1] for k in sorted(out)]
+    for s in found:
+        s.pool = pool
+    return found
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -530,13 +723,40 @@ LISTERS: dict[str, PackageLister] = {
     "gimp-help-en": lambda p, f, s: gimp_sources(p, f),
     "gnome-user-docs": gnome_docs_sources,
     "marble-data": lambda p, f, s: marble_sources(p, f),
+    # holdout
+    "naev-data": lambda p, f, s: naev_sources(p, f),
+    "openuniverse-common": lambda p, f, s: planet_texture_sources(p, f),
+    "xplanet-images": lambda p, f, s: planet_texture_sources(p, f),
+    "wesnoth-1.16-data": lambda p, f, s: wesnoth_sources(p, f),
+    "breeze-icon-theme": breeze_sources,
+    "mate-user-guide": lambda p, f, s: help_screenshot_sources(p, f),
+    "gnucash-docs": lambda p, f, s: help_screenshot_sources(p, f),
+    "inkscape-tutorials": lambda p, f, s: help_screenshot_sources(p, f),
+    "graphviz-doc": doc_diagram_sources,
+    "imagemagick-6-doc": doc_diagram_sources,
+    "gnuplot-doc": doc_diagram_sources,
+    "asymptote-doc": doc_diagram_sources,
+    "glpk-doc": lambda p, f, s: [],            # PDF manuals only (pdf_sources)
+    "gpredict": lambda p, f, s: gpredict_sources(p, f),
+    "xfdesktop4-data": lambda p, f, s: holdout_wallpaper_sources(p, f),
+    "sway-backgrounds": lambda p, f, s: holdout_wallpaper_sources(p, f),
+    "lomiri-wallpapers": lambda p, f, s: holdout_wallpaper_sources(p, f),
+    "lomiri-wallpapers-20.04": lambda p, f, s: holdout_wallpaper_sources(p, f),
+    "lomiri-wallpapers-16.04": lambda p, f, s: holdout_wallpaper_sources(p, f, "photo"),
+    **{p: (lambda p, f, s: holdout_wallpaper_sources(p, f)) for p in HOLDOUT_PACKAGES
+       if p.startswith("debian-edu-artwork-")},
 }
 
 
 def all_sources(seed: int) -> tuple[list[Source], list[str]]:
-    """Every source picture found, and the harness packages that are not installed."""
+    """Every source picture found, and the harness packages that are not installed.
+
+    The documents found on the system (PDF pages, copyright texts) that a holdout package or one of
+    its extras installed go to holdout (``part``); tune and aside split the others as before, so
+    installing the holdout packages leaves tune and aside byte-identical."""
     sources: list[Source] = []
     missing: list[str] = []
+    holdout_files: set[str] = set()
     for package in PACKAGES:
         files = dpkg_files(package)
         if files is None:
@@ -545,14 +765,30 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
             continue
         for extra in PACKAGE_EXTRAS.get(package, ()):
             files += dpkg_files(extra) or []
+        if PACKAGE_PART.get(package) == "holdout":
+            holdout_files.update(str(p) for p in files)
         found = LISTERS[package](package, files, seed)
         _log(f"[broad] {package}: {len(found)} source pictures")
         sources += found
-    sources += pip_sources() + pdf_sources() + text_sources()
-    names = Counter(s.name for s in sources)
-    for s in sources:                      # names are ids: make them unique
-        if names[s.name] > 1:
-            s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
+    documents = pdf_sources() + text_sources()
+    for s in documents:
+        path = Path(s.path.split("#page=")[0])
+        if str(path) in holdout_files or str(path.parent) in holdout_files:
+            s.part = "holdout"
+    sources += pip_sources() + documents
+    # names are ids: make them unique (tune/aside sources among themselves exactly as before holdout
+    # was added, then holdout's among themselves and apart from those)
+    kept = [s for s in sources if s.part is None and PACKAGE_PART.get(s.package) != "holdout"]
+    held = [s for s in sources if not (s.part is None and PACKAGE_PART.get(s.package) != "holdout")]
+    for group in (kept, held):
+        names = Counter(s.name for s in group)
+        for s in group:
+            if names[s.name] > 1:
+                s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
+    taken = {s.name for s in kept}
+    for s in held:
+        if s.name in taken:
+            s.name = f"{s.name}-h"
     return sources, missing
 
 
@@ -581,7 +817,7 @@ class Pool:
 def build_pools(sources: list[Source], seed: int) -> dict[tuple[str, str], Pool]:
     grouped: dict[tuple[str, str], list[Source]] = defaultdict(list)
     for s in sources:
-        grouped[(package_part(s.package, s.name), s.pool)].append(s)
+        grouped[(s.part or package_part(s.package, s.name), s.pool)].append(s)
     return {k: Pool(v, seed, f"{k[0]}/{k[1]}") for k, v in sorted(grouped.items())}
 
 
@@ -699,9 +935,12 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
     def make() -> list[Candidate] | None:
         while state["tried"] < limit * 4:
             state["tried"] += 1
-            name = f"title-{state['tried']:04d}"
-            if hash_part(name) != part:
-                continue
+            if part in HASH_PARTS:
+                name = f"title-{state['tried']:04d}"
+                if hash_part(name) != part:
+                    continue
+            else:                               # holdout: frames of its own (other names, other draws)
+                name = f"title-{part}-{state['tried']:04d}"
             if state["n"] >= limit:
                 return None
             state["n"] += 1
@@ -852,7 +1091,7 @@ def kind_makers(part: str, pools: dict[tuple[str, str], Pool], seed: int) -> dic
     def p(*names: str) -> list[Pool]:
         return [pools[(part, n)] for n in names if (part, n) in pools]
 
-    pictures = p("wallpaper", "photo")
+    pictures = p("wallpaper", "photo", "art")    # art: holdout's story paintings (no such pool in tune/aside)
     return {
         "astronomy": [plain_maker("astronomy", p("astronomy"))],
         "clipart": [plain_maker("clipart", p("clipart"))],
@@ -870,7 +1109,7 @@ def kind_makers(part: str, pools: dict[tuple[str, str], Pool], seed: int) -> dic
 
 
 class Registry:
-    """Accepted originals over both parts: pixel sha256 and 32x32 signatures (and mirrors)."""
+    """Accepted originals over all parts: pixel sha256 and 32x32 signatures (and mirrors)."""
 
     def __init__(self) -> None:
         self.shas: set[str] = set()
@@ -1047,26 +1286,41 @@ def part_report(df: pd.DataFrame, rejected: dict[str, Counter], missing: list[st
     }
 
 
-def split_record(frames: dict[str, pd.DataFrame], missing: list[str]) -> dict:
+def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict:
     return {
         "rule": ("Each Debian package goes wholly to one part (packages); a kind with one source (papirus "
                  "icons, pip photos and illustrations, rendered pages, title frames) is split by crc32 of the "
                  "original's name (odd: aside, even: tune). A derived original (dark, white, series) follows "
-                 "its source picture's package."),
+                 "its source picture's package. holdout is built only from its own Debian packages (and the "
+                 "PDFs and copyright texts they installed), and last: a picture that tune or aside already "
+                 "holds is rejected from holdout."),
         "aside_is_never_tuned_on": ("No threshold, guard or rule may be chosen on aside/; it is scored only to "
                                     "quote the defaults (DESIGN.md: defaults are measured on data they were not "
                                     "tuned on)."),
+        "holdout_is_kept_aside": ("holdout/ is a fresh kept-aside part: nobody has tuned on it or looked at "
+                                  "match results on it. Never run the job on it while tuning; score it once, "
+                                  "to quote a final configuration, after every choice is made."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},
         "missing_packages": missing,
-        "originals": {part: sorted(df.loc[df["edit"].isin([ORIGINAL_EDIT, SINGLE_EDIT]), "original"])
-                      for part, df in frames.items()},
+        "originals": {part: sorted(c.id for c in cands) for part, cands in chosen.items()},
     }
 
 
+def part_missing(part: str, missing: list[str]) -> list[str]:
+    """The missing packages that give pictures to ``part``."""
+    return [p for p in missing if (PACKAGE_PART.get(p) == "holdout") == (part == "holdout")]
+
+
 def build(out_dir: str | os.PathLike[str] = DEFAULT_OUT, per_part: int = DEFAULT_PER_PART,
-          seed: int = 0) -> dict[str, pd.DataFrame]:
-    """Build both parts under ``out_dir`` (replacing them); return the planted rows per part."""
+          seed: int = 0, parts: tuple[str, ...] | list[str] = PARTS) -> dict[str, pd.DataFrame]:
+    """Build ``parts`` under ``out_dir`` (replacing them; the others are left as they are); return the
+    planted rows per part. Every part before the last one asked for in BUILD_ORDER is selected (the
+    distinctness check needs its pictures) but only ``parts`` are written; the same arguments give the
+    same files whichever parts are asked for."""
     root = Path(out_dir)
+    unknown = set(parts) - set(PARTS)
+    if unknown or not parts:
+        raise ValueError(f"parts must be among {PARTS}, got {list(parts)}")
     files_per_original = 1 + (1 - SINGLE_SHARE) * EDITS_PER_ORIGINAL
     n_originals = max(len(KINDS), round(per_part / files_per_original))
     t0 = time.perf_counter()
@@ -1075,20 +1329,28 @@ def build(out_dir: str | os.PathLike[str] = DEFAULT_OUT, per_part: int = DEFAULT
     pools = build_pools(sources, seed)
     registry = Registry()
     frames: dict[str, pd.DataFrame] = {}
-    for part in BUILD_ORDER:
+    chosen_all: dict[str, list[Candidate]] = {}
+    last = max(BUILD_ORDER.index(p) for p in parts)
+    for part in BUILD_ORDER[:last + 1]:
         rejected: dict[str, Counter] = defaultdict(Counter)
         chosen = select_part(part, kind_makers(part, pools, seed), registry, n_originals, rejected)
+        chosen_all[part] = chosen
+        if part not in parts:
+            _log(f"[broad] {part}: {len(chosen)} originals chosen ({time.perf_counter() - t0:.0f} s); not written")
+            continue
         _log(f"[broad] {part}: {len(chosen)} originals chosen ({time.perf_counter() - t0:.0f} s); writing")
         target = root / part
         if target.exists():
             shutil.rmtree(target)
         df = write_part(target, part, chosen, seed)
         df.to_csv(target / "planted.csv", index=False, lineterminator="\n")
-        (target / "report.json").write_text(json.dumps(part_report(df, rejected, missing, target), indent=1) + "\n")
+        report = part_report(df, rejected, part_missing(part, missing), target)
+        (target / "report.json").write_text(json.dumps(report, indent=1) + "\n")
         frames[part] = df
         _log(f"[broad] {part}: {len(df)} files written ({time.perf_counter() - t0:.0f} s)")
-    (root / "split.json").write_text(json.dumps(split_record(frames, missing), indent=1) + "\n")
-    return {p: frames[p] for p in PARTS}
+    if set(parts) == set(PARTS):
+        (root / "split.json").write_text(json.dumps(split_record(chosen_all, missing), indent=1) + "\n")
+    return {p: frames[p] for p in PARTS if p in frames}
 
 
 def summary(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -1108,11 +1370,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-part", type=int, default=DEFAULT_PER_PART, help="about this many files per part")
     ap.add_argument("--quick", action="store_true", help=f"about {QUICK_PER_PART} files per part")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                    help="build only these parts (default: all; split.json is written only with all)")
     args = ap.parse_args(argv)
-    frames = build(args.out, QUICK_PER_PART if args.quick else args.per_part, args.seed)
+    frames = build(args.out, QUICK_PER_PART if args.quick else args.per_part, args.seed, tuple(args.parts))
     print("files (originals) per kind and part:")
     print(summary(frames).to_string())
-    for part in PARTS:
+    for part in frames:
         report = json.loads((args.out / part / "report.json").read_text())
         print(f"{part}: rejected per kind: {report['rejected_per_kind']}")
         if report["missing_packages"]:

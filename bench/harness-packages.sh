@@ -7,10 +7,21 @@
 # Tested on Debian 12 (bookworm).
 set -eu
 
-# the picture sources (exactly the packages bench/broad_corpus.py PACKAGES lists)
+# the picture sources of tune/ and aside/ (exactly bench/broad_corpus.py TUNE_ASIDE_PACKAGES)
 PICTURES="gnome-backgrounds mate-backgrounds plasma-workspace-wallpapers ukui-wallpapers desktop-base
 stellarium-data kstars-data gcompris-qt-data tuxpaint-stamps-default openclipart-png
 papirus-icon-theme gimp-help-en gnome-user-docs marble-data"
+
+# the picture sources of holdout/, the fresh kept-aside part (exactly bench/broad_corpus.py
+# HOLDOUT_PACKAGES): none of them gives a picture to tune or aside. Installed without recommends,
+# so that the only other packages they pull in are the ones PACKAGE_EXTRAS lists (fonts-lato,
+# fonts-adf-oldania, libgoocanvas-2.0-*, debian-edu-artwork, libconfig-inifiles-perl), whose
+# copyright texts go to holdout: tune and aside stay byte-identical with or without these.
+HOLDOUT="naev-data openuniverse-common xplanet-images wesnoth-1.16-data breeze-icon-theme
+mate-user-guide gnucash-docs inkscape-tutorials graphviz-doc imagemagick-6-doc gpredict
+xfdesktop4-data sway-backgrounds lomiri-wallpapers lomiri-wallpapers-20.04 lomiri-wallpapers-16.04
+debian-edu-artwork-spacefun debian-edu-artwork-emerald debian-edu-artwork-homeworld
+debian-edu-artwork-buster debian-edu-artwork-softwaves gnuplot-doc asymptote-doc glpk-doc"
 
 # renderers: gdk-pixbuf-thumbnailer + librsvg's loader (SVG icons, figures, wallpapers), pdftoppm (pages)
 TOOLS="libgdk-pixbuf2.0-bin librsvg2-common poppler-utils"
@@ -19,3 +30,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # shellcheck disable=SC2086
 apt-get install -y $PICTURES $TOOLS
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $HOLDOUT
