@@ -207,7 +207,7 @@ class ClusterConfig:
     # A copy kept alone by the chain guard (it matched only another copy of the keeper) joins that
     # keeper's cluster when their thumbnails, compared directly under each key family's alignment,
     # correlate at least this much (jobs/decisions.attach_lone_keepers); -1 turns it off.
-    attach_verify: float = 0.8
+    attach_verify: float = 0.9
 
     def validate(self) -> None:
         _at_least("cluster.driver_max_edges", self.driver_max_edges, 1)
