@@ -142,6 +142,8 @@ def _decide_frame(edges: pd.DataFrame, node_df: pd.DataFrame,
     a = index[edges["sha_a"]].to_numpy()
     b = index[edges["sha_b"]].to_numpy()
     sim = edges["similarity"].to_numpy(dtype=np.float64)
+    # links: each content's duplicate edges (the keep-policy column `links`)
+    node_df["links"] = np.bincount(np.concatenate([a, b]), minlength=len(shas)).astype(np.int64)
     rank = clusters.rank_by_policy(node_df, order)
     result = clusters.choose_keepers(len(shas), a, b, sim, rank)
     decided, links = _frames(result, clusters.star_clusters(result), node_df, _matched_by(edges["stages"]), a, b)

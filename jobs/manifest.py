@@ -19,6 +19,8 @@ def keep_order_columns(order: list[tuple[str, str]]) -> list[Column]:
 
 # keep-policy columns of the text kind (jobs/text_kind.py), carried when the features have them
 TEXT_COLUMNS = ("chars", "words")
+# keep-policy columns computed per content by the clustering (jobs/decisions.py), not per item
+CONTENT_ORDER_COLUMNS = ("links",)
 
 
 def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, str]]) -> DataFrame:
@@ -33,7 +35,9 @@ def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, 
     table = (joined.withColumn("error", error)
                    .withColumn("pixels", F.col("width").cast("long") * F.col("height"))
                    .drop("_has_features"))
-    w = Window.partitionBy("content_sha256").orderBy(*keep_order_columns(order))
+    # `links` counts a content's duplicate edges: the same for all its items, known only later
+    within = [(c, d) for c, d in order if c not in CONTENT_ORDER_COLUMNS]
+    w = Window.partitionBy("content_sha256").orderBy(*keep_order_columns(within))
     ranked = table.where(F.col("error").isNull()).withColumn("content_rank", F.row_number().over(w))
     failed = table.where(F.col("error").isNotNull()).withColumn("content_rank", F.lit(None).cast("int"))
     return ranked.unionByName(failed)

@@ -80,3 +80,26 @@ def test_lone_keeper_attached_on_pixels_and_false_edge_left_alone(spark, picture
     # a bar nobody reaches attaches nothing and returns the inputs
     same, _, none, zero = decisions.attach_lone_keepers(decided, links, pairs, feats, 1.0)
     assert zero == 0 and none.count() == 0 and same.where("is_keeper").count() == 3
+
+
+def test_links_first_keeps_the_version_that_matches_the_most_others():
+    """o matches a, b, c; the longer a (boilerplate added) matches only o. Longest-first keeps
+    a and leaves b and c alone (no direct edge to a); links-first keeps o and drops all three."""
+    edges = pd.DataFrame({"sha_a": ["a", "b", "c"], "sha_b": ["o", "o", "o"],
+                          "similarity": [0.8, 0.6, 0.55], "stages": [["text_minhash"]] * 3})
+    nodes = pd.DataFrame({"content_sha256": ["a", "b", "c", "o"], "item_id": ["ia", "ib", "ic", "io"],
+                          "uri": [None] * 4, "chars": [1200, 990, 1010, 1000], "bytes": [1200, 990, 1010, 1000]})
+    longest = [("chars", "desc"), ("bytes", "desc"), ("item_id", "asc")]
+    decided, _, _ = decisions._decide_frame(edges, nodes, longest)
+    kept = set(decided.loc[decided["is_keeper"], "content_sha256"])
+    assert kept == {"a", "b", "c"}                      # b and c: no direct edge to the keeper a
+    decided, _, _ = decisions._decide_frame(edges, nodes, [("links", "desc"), *longest])
+    by_sha = decided.set_index("content_sha256")
+    assert list(by_sha.index[by_sha["is_keeper"]]) == ["o"]
+    assert set(by_sha.loc[["a", "b", "c"], "keeper_sha"]) == {"o"}
+
+
+def test_links_is_a_keep_policy_column_of_both_kinds():
+    from jobs.config import ClusterConfig, TextConfig
+    assert ClusterConfig(keep_order=("links desc", "pixels desc")).order()[0] == ("links", "desc")
+    assert TextConfig().order()[0] == ("links", "desc")
