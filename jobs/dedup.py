@@ -37,9 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="corpus store: compare with everything stored, then add this run's items")
     _common(run)
 
-    q = sub.add_parser("query", help="is an image already in a corpus store? (no Spark)")
+    q = sub.add_parser("query", help="is an image (or a text document) already in a corpus store? (no Spark)")
     q.add_argument("--corpus", required=True, metavar="STORE")
-    q.add_argument("images", nargs="+", metavar="IMAGE")
+    q.add_argument("images", nargs="+", metavar="FILE", help="images, or text documents for a text store")
+    q.add_argument("--kind", choices=KINDS, default=None,
+                   help="the store's kind (default: read from the store); same as --set input.kind=KIND")
     q.add_argument("--json", action="store_true", help="print JSON instead of a table")
     q.add_argument("--top", type=int, default=5, help="matches listed per image (default 5)")
     q.add_argument("--conf", action="append", default=[], metavar="FILE")
@@ -219,6 +221,12 @@ def run_query(args: argparse.Namespace, cfg: JobConfig) -> int:
     from udfs.embed import get_embedder
 
     store = Store.open(args.corpus)
+    if args.kind and args.kind != store.kind:
+        from jobs.ingest import InputError
+        from jobs.store import kind_mismatch
+        raise InputError(kind_mismatch(args.corpus, store.kind, args.kind))
+    if store.kind == "text":
+        return _run_text_query(args, cfg, store)
     embedder = None
     if cfg.embedding.enabled and store.centroids is not None:
         spec, _ = resolve_embedding(cfg)
@@ -237,6 +245,28 @@ def run_query(args: argparse.Namespace, cfg: JobConfig) -> int:
         for r in results:
             if "error" in r:
                 print(f"{r['image']}: ERROR {r['error']}")
+    return 3 if failed else 0
+
+
+def _run_text_query(args: argparse.Namespace, cfg: JobConfig, store: "jobs.query.Store") -> int:  # noqa: F821
+    """`dedup query` on a text store: the same output formats and exit codes as for images."""
+    from jobs.text_store import TextIndex, format_table, query_text
+
+    index = TextIndex.open(store.state, store.feature_fingerprint, cfg.text)
+    results, failed = [], 0
+    for doc in args.images:
+        try:
+            results.append(query_text(index, doc, cfg, args.top))
+        except Exception as exc:  # noqa: BLE001 - report per document, go on
+            failed += 1
+            results.append({"document": doc, "error": str(exc), "duplicate": None, "matches": []})
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(format_table([r for r in results if "error" not in r]))
+        for r in results:
+            if "error" in r:
+                print(f"{r['document']}: ERROR {r['error']}")
     return 3 if failed else 0
 
 

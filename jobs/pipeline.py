@@ -20,6 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs import candidates, decisions, failures, features, hashkeys, ingest, manifest, publish, store, text_kind
+from jobs import text_store
 from jobs import schemas as S
 from jobs.config import PHASH_KEYS, CacheConfig, JobConfig, TextConfig
 from udfs import adapters
@@ -81,9 +82,9 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
     started = time.perf_counter()
     order = cfg.keep_order()
     text = cfg.input.kind == "text"  # the text kind: its readers, features and stages (jobs/text_kind.py)
-    if text and ctx.corpus:
-        raise ingest.InputError("--corpus (incremental runs) is not supported with --kind text yet")
     prior = store.load_state(spark, ctx.corpus) if ctx.corpus else store.StoreState(None, None, None)
+    if prior.items is not None and prior.kind != cfg.input.kind:
+        raise ingest.InputError(store.kind_mismatch(ctx.corpus, prior.kind, cfg.input.kind))
     cache = CacheConfig(dir=ctx.corpus) if ctx.corpus else cfg.cache
     if prior.items is not None and not cfg.cluster.reelect:
         order = [("prior_keep", "desc"), *order]  # earlier keepers stay keepers
@@ -97,7 +98,7 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
             raise ingest.InputError("precomputed embeddings cannot be combined with --corpus yet")
         retry = store.retry_items(prior.pending, items.select("item_id"))
         if retry is not None:
-            items = items.unionByName(retry)
+            items = items.unionByName(retry, allowMissingColumns=True)
         if vectors:  # precomputed embeddings: the vector is the content
             with_vectors = materialize(ctx, features.vector_items(items, cfg.selfjoin.transport_dtype), "vectors")
             contents = with_vectors.drop("embedding")
@@ -116,7 +117,10 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
                  ctx.stats["input_errors"] + ctx.stats["read_errors"])
         contents = contents.withColumn("prior_keep", F.lit(0))
         if prior.items is not None:
-            contents = contents.unionByName(store.prior_contents(prior.items, new_ids))
+            stored = store.prior_contents(prior.items, new_ids)
+            if text:  # stored contents keep their features: no text to carry
+                stored = stored.withColumn("text", F.lit(None).cast("string"))
+            contents = contents.unionByName(stored)
             log.info("[ingest] compared against the corpus store %s", ctx.corpus)
 
     with stage(ctx, "features"):
@@ -126,8 +130,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         if vectors:
             cached, fresh = None, materialize(ctx, features.vector_features(with_vectors), "features_new")
         elif text:
-            cached, fresh = text_kind.compute_features(spark, text_kind.distinct_contents(contents), input_cfg,
-                                                       cfg.text, cache, fp, cfg.fetch)
+            cached, fresh = text_store.compute_features(spark, contents, prior, input_cfg, cfg.text, cache, fp,
+                                                        cfg.fetch)
             fresh = materialize(ctx, fresh, "features_new")
             contents = contents.drop("text")
         else:
@@ -235,6 +239,12 @@ def _save_store(ctx: RunContext, every: DataFrame, prior: store.StoreState, feat
     if prior.items is not None:
         items = items.unionByName(S.conform(store.prior_failures(prior.items, new_ids), S.MANIFEST))
     transient = every.where((F.col("action") == S.ERROR) & features.is_transient(F.col("error")))
+    if ctx.cfg.input.kind == "text":  # text features instead of an index: no IVF lists or centroids
+        name = store.save_state(ctx.spark, ctx.corpus, ctx.run_id, items, None, None,
+                                transient.select("item_id", "uri"), "text", text_store.stored_features(feats),
+                                ctx.stats["feature_fingerprint"])
+        log.info("corpus store %s now at %s", ctx.corpus, name)
+        return
     centroids = ctx.stats.get("_centroids")
     index = candidates.home_lists(ctx.spark, feats, centroids)
     name = store.save_state(ctx.spark, ctx.corpus, ctx.run_id, items, index, centroids,

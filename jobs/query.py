@@ -4,7 +4,7 @@ Answered from the store without Spark: exact content hash, the full-image pHash 
 the key families of jobs/hashkeys.py (same thresholds, information gate and pixel
 check as the job) over the stored hashes, and (when the store holds embeddings and the config turns them on)
 cosine similarity over only the IVF lists the image probes.
-Reads local stores (a path or file: URI).
+Reads local stores (a path or file: URI). Text stores are answered by jobs/text_store.py.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pyarrow.dataset as ds
 
 from jobs.config import JobConfig, PhashConfig
 from jobs.hashkeys import KEY_PAIRS
-from jobs.store import CURRENT
+from jobs.store import CURRENT, KIND_FILE
 from udfs import robust, verify
 from udfs.adapters import robust_keys
 from udfs.decode import decode_image
@@ -35,6 +35,8 @@ class Store:
     state: Path
     items: pd.DataFrame           # item_id, content_sha256, action, cluster_id
     centroids: np.ndarray | None
+    kind: str = "image"                     # which kind of items the store holds
+    feature_fingerprint: str | None = None  # text stores: the text feature fingerprint
 
     @classmethod
     def open(cls, location: str) -> "Store":
@@ -44,6 +46,9 @@ class Store:
             raise FileNotFoundError(f"{location} is not a corpus store (no {CURRENT}); "
                                     "create one with `dedup run --corpus STORE`")
         state = root / pointer.read_text().strip()
+        meta = json.loads((state / KIND_FILE).read_text()) if (state / KIND_FILE).exists() else {}
+        if meta.get("kind", "image") != "image":
+            return cls(root, state, pd.DataFrame(), None, meta["kind"], meta.get("feature_fingerprint"))
         items = ds.dataset(state / "items", format="parquet").to_table(
             columns=["item_id", "content_sha256", "action", "cluster_id"]).to_pandas()
         cpath = state / "centroids.json"

@@ -6,7 +6,11 @@ Layout (a directory on any Hadoop file system; `dedup query` reads local ones):
   STORE/state-<run_id>/index/     content_sha256, phash, quality, robust keys, embedding, list
                                    (partitioned by IVF home list)
   STORE/state-<run_id>/centroids.json  the IVF centroids the index was built with (absent: no embeddings)
+  STORE/state-<run_id>/features/  text stores: content_sha256, chars, words, text_sha256, minhash, shingles
+                                   of every readable stored content (no index, no centroids)
   STORE/state-<run_id>/pending/   items that failed for a transient reason: retried by the next run
+  STORE/state-<run_id>/kind.json  which kind of items the store holds (absent: image) and, for text,
+                                   the text feature fingerprint its features were computed with
   STORE/CURRENT                   the name of the state the last successful run published
 A run writes a new state folder and only then replaces CURRENT, so a failed run
 leaves the store as it was. Older states are removed after the switch.
@@ -23,15 +27,20 @@ from pyspark.sql import functions as F
 from jobs.publish import Storage
 
 CURRENT = "CURRENT"
+KIND_FILE = "kind.json"
 
 
 @dataclass(frozen=True)
 class StoreState:
-    """What a run reads from the store: the previous items and, if any, the IVF centroids."""
+    """What a run reads from the store: the previous items and, if any, the IVF centroids
+    (images) or the stored text features and their fingerprint (text)."""
 
     items: DataFrame | None
     pending: DataFrame | None
     centroids: np.ndarray | None
+    kind: str = "image"
+    features: DataFrame | None = None
+    feature_fingerprint: str | None = None
 
 
 def load_state(spark: SparkSession, store: str) -> StoreState:
@@ -46,7 +55,17 @@ def load_state(spark: SparkSession, store: str) -> StoreState:
     if storage.exists(f"{base}/centroids.json"):
         text = spark.sparkContext.wholeTextFiles(f"{base}/centroids.json").first()[1]
         centroids = np.asarray(json.loads(text)["centroids"], dtype=np.float32)
-    return StoreState(items, pending, centroids)
+    meta = {}
+    if storage.exists(f"{base}/{KIND_FILE}"):
+        meta = json.loads(spark.sparkContext.wholeTextFiles(f"{base}/{KIND_FILE}").first()[1])
+    feats = spark.read.parquet(f"{base}/features") if storage.exists(f"{base}/features/_SUCCESS") else None
+    return StoreState(items, pending, centroids, meta.get("kind", "image"), feats, meta.get("feature_fingerprint"))
+
+
+def kind_mismatch(store: str, stored: str, wanted: str) -> str:
+    """The one-line error for a store of one kind used by a run or query of another."""
+    return (f"{store} is a corpus store of {stored} items; it cannot be used with --kind {wanted} "
+            f"(use another store, or --kind {stored})")
 
 
 def current_state(storage: Storage) -> str | None:
@@ -57,8 +76,13 @@ def current_state(storage: Storage) -> str | None:
 
 
 def save_state(spark: SparkSession, store: str, run_id: str, items: DataFrame, index: DataFrame | None,
-               centroids: np.ndarray | None, pending: DataFrame) -> str:
-    """Write a new state and switch CURRENT to it; returns the state's name."""
+               centroids: np.ndarray | None, pending: DataFrame, kind: str = "image",
+               features: DataFrame | None = None, feature_fingerprint: str | None = None) -> str:
+    """Write a new state and switch CURRENT to it; returns the state's name.
+
+    `features` (text stores): the stored contents' text features, written with
+    the fingerprint they were computed with.
+    """
     storage = Storage(spark, store)
     old = current_state(storage)
     name = f"state-{run_id}"
@@ -69,6 +93,11 @@ def save_state(spark: SparkSession, store: str, run_id: str, items: DataFrame, i
         index.repartition("list").write.mode("overwrite").partitionBy("list").parquet(f"{base}/index")
     if centroids is not None:
         storage.write_text(f"{base}/centroids.json", json.dumps({"centroids": centroids.tolist()}))
+    if features is not None:
+        features.repartition(1).sortWithinPartitions("content_sha256").write.mode("overwrite") \
+            .parquet(f"{base}/features")
+    meta = {"kind": kind, **({"feature_fingerprint": feature_fingerprint} if feature_fingerprint else {})}
+    storage.write_text(f"{base}/{KIND_FILE}", json.dumps(meta))
     tmp = storage.path(CURRENT + ".tmp")
     storage.write_text(tmp, name + "\n")
     storage.delete(storage.path(CURRENT))
