@@ -171,3 +171,49 @@ def test_an_image_store_refuses_text_runs(spark, tmp_path, capsys):
         f"{store} is a corpus store of image items; it cannot be used with --kind text (use another store, "
         "or --kind image)")
     assert main(["query", "--kind", "text", "--corpus", str(store), str(docs / "a.txt")]) == 2
+
+
+def test_transient_failures_are_retried_by_the_next_text_run(spark, tmp_path):
+    """A document URL that answers 503 is pending after run 1; run 2 (inline text only) reads it again."""
+    import http.server
+    import threading
+
+    body = ARTICLE.encode()
+    state = {"up": False}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            if not state["up"]:
+                self.send_response(503)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/article.txt"
+        store = tmp_path / "store"
+        fast = ["--set", "fetch.retries=1", "--set", "fetch.backoff_s=0.01", "--set", "fetch.timeout_s=2",
+                "--set", "fetch.allow_networks=[127.0.0.1]"]
+        (tmp_path / "one.jsonl").write_text(json.dumps({"id": "web", "path": url}) + "\n")
+        assert main(["run", "--kind", "text", "--input", str(tmp_path / "one.jsonl"), "--output",
+                     str(tmp_path / "o1"), "--corpus", str(store), *fast]) == 0
+        assert read_run(tmp_path / "o1")[0]["reason"].tolist() == ["unavailable"]
+        state["up"] = True
+        (tmp_path / "two.jsonl").write_text(json.dumps({"id": "inline", "text": _near_article(ARTICLE)}) + "\n")
+        assert main(["run", "--kind", "text", "--input", str(tmp_path / "two.jsonl"), "--output",
+                     str(tmp_path / "o2"), "--corpus", str(store), *fast]) == 0
+        second = read_run(tmp_path / "o2")[0].set_index("item_id")
+        assert second.at["web", "action"] == "keep"  # retried without being named in the input
+        assert second.at["inline", "action"] == "drop" and second.at["inline", "keeper_id"] == "web"
+        stored = _store_items(store)
+        assert sorted(stored.index) == ["inline", "web"]
+    finally:
+        server.shutdown()
