@@ -200,6 +200,42 @@ def shingle_hashes(tokens: list[str], k: int) -> np.ndarray:
     return np.unique(h)
 
 
+def shingle_hashes_batch(token_lists: list[list[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`shingle_hashes` of many documents at once: (their sorted unique hashes concatenated, (n,) lengths).
+
+    The same values as one document at a time; words are hashed once per batch and
+    shingles are mixed for the whole batch, documents grouped by shingle width.
+    """
+    n = len(token_lists)
+    cache: dict[str, int] = {}
+    flat = [cache[t] if t in cache else cache.setdefault(t, _word_hash(t)) for tokens in token_lists for t in tokens]
+    w = np.array(flat, dtype=np.uint64)
+    lens = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=n)
+    offsets = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64) if n else lens
+    width = np.minimum(k, lens)
+    counts = np.where(lens > 0, lens - width + 1, 0)
+    docs_parts, hash_parts = [], []
+    for wd in np.unique(width[width > 0]):
+        docs = np.flatnonzero(width == wd)
+        per = counts[docs]
+        total = int(per.sum())
+        first = np.repeat(np.cumsum(per) - per, per)
+        starts = np.repeat(offsets[docs], per) + (np.arange(total, dtype=np.int64) - first)
+        h = np.full(total, np.uint64(wd), dtype=np.uint64)
+        for i in range(int(wd)):
+            h = _mix(h ^ w[starts + i])
+        docs_parts.append(np.repeat(docs, per))
+        hash_parts.append(h)
+    if not hash_parts:
+        return np.empty(0, np.uint64), np.zeros(n, np.int64)
+    doc, h = np.concatenate(docs_parts), np.concatenate(hash_parts)
+    order = np.lexsort((h, doc))
+    doc, h = doc[order], h[order]
+    keep = np.ones(len(h), dtype=bool)
+    keep[1:] = (h[1:] != h[:-1]) | (doc[1:] != doc[:-1])
+    return h[keep], np.bincount(doc[keep], minlength=n).astype(np.int64)
+
+
 def text_features(text: str, k: int) -> tuple[str, np.ndarray, int, int]:
     """Visible text -> (sha256 of its normalised form, shingle hashes, characters, words)."""
     norm = normalise(text)
@@ -218,20 +254,29 @@ def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
 
 
 def minhash_signatures(shingle_sets: list[np.ndarray], perms: tuple[np.ndarray, np.ndarray],
-                       block_rows: int = 8192) -> np.ndarray:
+                       block_rows: int = 1024) -> np.ndarray:
     """Signatures of a batch of documents, (n_docs, num_perm) uint32.
 
     All documents' shingles are concatenated and hashed block by block:
     memory is block_rows x num_perm x 8 bytes whatever the batch or document
     size. A document without shingles gets EMPTY_SLOT everywhere.
     """
-    a, b = perms
-    n, p = len(shingle_sets), len(a)
-    sig = np.full((n, p), np.uint64(EMPTY_SLOT), dtype=np.uint64)
     lengths = np.array([len(s) for s in shingle_sets], dtype=np.int64)
     if lengths.sum() == 0:
+        return minhash_signatures_flat(np.empty(0, np.uint64), lengths, perms, block_rows)
+    x = np.concatenate([np.asarray(s, dtype=np.uint64) for s in shingle_sets])
+    return minhash_signatures_flat(x, lengths, perms, block_rows)
+
+
+def minhash_signatures_flat(shingles: np.ndarray, lengths: np.ndarray, perms: tuple[np.ndarray, np.ndarray],
+                            block_rows: int = 1024) -> np.ndarray:
+    """`minhash_signatures` of documents given as their shingle hashes concatenated and (n_docs,) lengths."""
+    a, b = perms
+    n, p = len(lengths), len(a)
+    sig = np.full((n, p), np.uint64(EMPTY_SLOT), dtype=np.uint64)
+    if len(shingles) == 0:
         return sig.astype(np.uint32)
-    x = np.concatenate([np.asarray(s, dtype=np.uint64) for s in shingle_sets]) % PRIME
+    x = np.asarray(shingles, dtype=np.uint64) % PRIME
     doc = np.repeat(np.arange(n), lengths)
     for start in range(0, len(x), block_rows):
         stop = min(len(x), start + block_rows)
