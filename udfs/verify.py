@@ -51,6 +51,11 @@ CHROMA_MIN = 8.0         # grey levels of mean colour from which a picture count
 CHROMA_MIN_COS = 0.5     # two coloured pictures whose mean colours differ by more than 60 degrees ...
 COLOUR_CAP = 0.0         # ... score at most this
 
+# Exactly aligned families: their views line up pixel for pixel, so the detail (each view less
+# its blurred self) of a copy matches too; crop and rotate alignments are approximate.
+EXACT_FAMILIES = ("trim", "flip")
+DETAIL_MARGIN = 0.1      # with phash.min_verify 0.6: exactly aligned pairs need detail >= 0.5
+
 STAGE_FAMILY = {"phash": "trim", "phash_trim": "trim", "phash_flip": "flip",
                 "phash_crop": "crop", "phash_rotate": "rotate"}
 
@@ -120,12 +125,23 @@ def detail_correlation(x: np.ndarray, y: np.ndarray) -> float:
     return correlation(x - _coarse(x), y - _coarse(y))
 
 
+def _capped_correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Plain correlation, capped at the detail correlation + DETAIL_MARGIN (exactly aligned views)."""
+    return min(correlation(x, y), detail_correlation(x, y) + DETAIL_MARGIN)
+
+
 def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> float:
     """Best similarity over the alignments of ``stage``'s family (see :data:`STAGE_FAMILY`):
-    the plain correlation, or the detail correlation when either picture is ``sparse``."""
-    measure = detail_correlation if sparse else correlation
+    the plain correlation, or the detail correlation when either picture is ``sparse``.
+
+    For the exactly aligned families (:data:`EXACT_FAMILIES`) the plain correlation is
+    capped at the detail correlation + :data:`DETAIL_MARGIN`: two planets lit alike or two
+    icons of one template share their shapes and shading, not their detail.
+    """
+    family = STAGE_FAMILY[stage]
+    measure = detail_correlation if sparse else _capped_correlation if family in EXACT_FAMILIES else correlation
     a, b = load(thumb_a), load(thumb_b)
-    return max(measure(x, y) for x, y in views(a, b, STAGE_FAMILY[stage]))
+    return max(measure(x, y) for x, y in views(a, b, family))
 
 
 def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] | None) -> bool:
