@@ -231,21 +231,7 @@ def run_query(args: argparse.Namespace, cfg: JobConfig) -> int:
     if cfg.embedding.enabled and store.centroids is not None:
         spec, _ = resolve_embedding(cfg)
         embedder = get_embedder(spec.model_path, spec.device, spec.precision, spec.batch_size, spec.num_threads)
-    results, failed = [], 0
-    for image in args.images:
-        try:
-            results.append(query(store, image, cfg, embedder, args.top))
-        except Exception as exc:  # noqa: BLE001 - report per image, go on
-            failed += 1
-            results.append({"image": image, "error": str(exc), "duplicate": None, "matches": []})
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print(format_table([r for r in results if "error" not in r]))
-        for r in results:
-            if "error" in r:
-                print(f"{r['image']}: ERROR {r['error']}")
-    return 3 if failed else 0
+    return _answer_each(args, "image", lambda image: query(store, image, cfg, embedder, args.top), format_table)
 
 
 def _run_text_query(args: argparse.Namespace, cfg: JobConfig, store: "jobs.query.Store") -> int:  # noqa: F821
@@ -253,20 +239,28 @@ def _run_text_query(args: argparse.Namespace, cfg: JobConfig, store: "jobs.query
     from jobs.text_store import TextIndex, format_table, query_text
 
     index = TextIndex.open(store.state, store.feature_fingerprint, cfg.text)
+    return _answer_each(args, "document", lambda doc: query_text(index, doc, cfg, args.top), format_table)
+
+
+def _answer_each(args: argparse.Namespace, name: str, answer, format_table) -> int:
+    """Query every file of `args.images`, print JSON or a table; exit 3 when one could not be read.
+
+    A file that fails is reported in its own row ({name: file, "error": ...}) and the rest go on.
+    """
     results, failed = [], 0
-    for doc in args.images:
+    for path in args.images:
         try:
-            results.append(query_text(index, doc, cfg, args.top))
-        except Exception as exc:  # noqa: BLE001 - report per document, go on
+            results.append(answer(path))
+        except Exception as exc:  # noqa: BLE001 - report per file, go on
             failed += 1
-            results.append({"document": doc, "error": str(exc), "duplicate": None, "matches": []})
+            results.append({name: path, "error": str(exc), "duplicate": None, "matches": []})
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         print(format_table([r for r in results if "error" not in r]))
         for r in results:
             if "error" in r:
-                print(f"{r['document']}: ERROR {r['error']}")
+                print(f"{r[name]}: ERROR {r['error']}")
     return 3 if failed else 0
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from jobs.dedup import main
-from tests.helpers import read_run
+from tests.helpers import flaky_server, read_run
 
 pytestmark = pytest.mark.spark
 
@@ -108,30 +108,8 @@ def test_query_on_a_missing_store_is_a_clear_error(tmp_path, capsys):
 
 def test_transient_failures_are_retried_by_the_next_run(spark, small_corpus, tmp_path):
     """A URL that answers 503 is pending after run 1; run 2 (other input) reads it again."""
-    import http.server
-    import threading
-
     body = (small_corpus / "originals" / "rocket.jpg").read_bytes()
-    state = {"up": False}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
-            if not state["up"]:
-                self.send_response(503)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/rocket.jpg"
+    with flaky_server(body, "rocket.jpg") as (url, state):
         store = tmp_path / "store"
         fast = ["--set", "fetch.retries=1", "--set", "fetch.backoff_s=0.01", "--set", "fetch.timeout_s=2",
                 "--set", "fetch.allow_networks=[127.0.0.1]"]
@@ -148,5 +126,3 @@ def test_transient_failures_are_retried_by_the_next_run(spark, small_corpus, tmp
         assert second.at[url, "action"] == "keep"  # retried without being named in the input
         stored = _store_items(store).set_index("item_id")
         assert stored.at[url, "action"] == "keep" and len(stored) == 2
-    finally:
-        server.shutdown()

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from pathlib import Path
 
 import duckdb
@@ -11,7 +9,7 @@ import pandas as pd
 import pytest
 
 from jobs.dedup import main
-from tests.helpers import read_run
+from tests.helpers import read_run, ref_jaccard
 from udfs.text import html_to_text
 
 pytestmark = pytest.mark.spark
@@ -72,15 +70,6 @@ def _folder_corpus(root: Path) -> dict[str, str]:
     return {**files, "k_accented.txt": ACCENTED, "e_page.html": html_to_text(PAGE)}
 
 
-def _ref_jaccard(a: str, b: str, k: int = 3) -> float:
-    """Jaccard similarity of word 3-shingle sets, computed here on strings (not with udfs.text)."""
-    def shingles(text: str) -> set:
-        tokens = re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
-        return {tuple(tokens[i:i + k]) for i in range(max(1, len(tokens) - k + 1))}
-    sa, sb = shingles(a), shingles(b)
-    return len(sa & sb) / len(sa | sb)
-
-
 @pytest.fixture(scope="module")
 def folder_run(spark, tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("texts")
@@ -110,7 +99,7 @@ def test_folder_decisions(folder_run):
     assert row("news/c_reformatted.md") == ["drop", "near_duplicate", "news/a_original.txt", "text_exact"]
     assert row("news/d_near.txt") == ["drop", "near_duplicate", "news/a_original.txt", "text_minhash"]
     assert m.at["news/d_near.txt", "keeper_similarity"] == pytest.approx(
-        _ref_jaccard(texts["news/a_original.txt"], texts["news/d_near.txt"]), abs=1e-12)
+        ref_jaccard(texts["news/a_original.txt"], texts["news/d_near.txt"]), abs=1e-12)
     # the page's visible text is SECOND's: the same normalised text; same characters, more bytes: kept
     assert row("e_page.html") == ["keep", "keeper", None, None]
     assert row("f_second.txt") == ["drop", "near_duplicate", "e_page.html", "text_exact"]
@@ -128,7 +117,7 @@ def test_folder_pairs_carry_the_exact_jaccard(folder_run):
     near = pairs[pairs["stage"] == "text_minhash"]
     assert len(near) > 0
     for p in near.itertuples():
-        assert p.similarity == pytest.approx(_ref_jaccard(texts[p.item_a], texts[p.item_b]), abs=1e-12)
+        assert p.similarity == pytest.approx(ref_jaccard(texts[p.item_a], texts[p.item_b]), abs=1e-12)
         assert 0 <= p.hamming <= 128 and abs((1 - p.hamming / 128) - p.similarity) < 0.25  # MinHash estimate
         assert p.is_duplicate == (p.similarity >= 0.5)
     assert (pairs[pairs["stage"] == "text_exact"]["similarity"] == 1.0).all()
@@ -182,7 +171,7 @@ def test_table_with_inline_text(table_run):
     assert row("art-1") == ["keep", "keeper", None, None]
     assert row("art-1-copy") == ["drop", "exact_duplicate", "art-1", "exact"]
     assert row("art-1-near") == ["drop", "near_duplicate", "art-1", "text_minhash"]
-    assert m.at["art-1-near", "keeper_similarity"] == pytest.approx(_ref_jaccard(ARTICLE, _near(ARTICLE)), abs=1e-12)
+    assert m.at["art-1-near", "keeper_similarity"] == pytest.approx(ref_jaccard(ARTICLE, _near(ARTICLE)), abs=1e-12)
     assert row("lib-page") == ["keep", "keeper", None, None]
     assert row("lib") == ["drop", "near_duplicate", "lib-page", "text_exact"]
     assert m.at["lib", "uri"].endswith("docs/second.txt") and pd.isna(m.at["art-1", "uri"])

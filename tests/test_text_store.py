@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +10,7 @@ import pytest
 from PIL import Image
 
 from jobs.dedup import main
-from tests.helpers import read_run
+from tests.helpers import flaky_server, read_run, ref_jaccard
 
 pytestmark = pytest.mark.spark
 
@@ -42,15 +40,6 @@ def _near_second(text: str) -> str:
 
 def _near_article(text: str) -> str:
     return text.replace("twelve", "ten").replace("several", "some").replace("promised", "said")
-
-
-def _ref_jaccard(a: str, b: str, k: int = 3) -> float:
-    """Jaccard similarity of word 3-shingle sets, computed here on strings (not with udfs.text)."""
-    def shingles(text: str) -> set:
-        tokens = re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
-        return {tuple(tokens[i:i + k]) for i in range(max(1, len(tokens) - k + 1))}
-    sa, sb = shingles(a), shingles(b)
-    return len(sa & sb) / len(sa | sb)
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:
@@ -101,7 +90,7 @@ def test_incremental_decisions_against_the_store(runs):
     assert row("n_article_copy.txt") == ["drop", "exact_duplicate", "a_article.txt", "exact"]
     assert row("n_second_near.txt") == ["drop", "near_duplicate", "b_second.txt", "text_minhash"]
     assert m.at["n_second_near.txt", "keeper_similarity"] == pytest.approx(
-        _ref_jaccard(SECOND, _near_second(SECOND)), abs=1e-12)
+        ref_jaccard(SECOND, _near_second(SECOND)), abs=1e-12)
     assert row("n_unrelated.txt") == ["keep", "unique", None, None]
     counts = summary["counts"]
     assert counts["items"] == len(NEXT) == counts["keep"] + counts["drop"] + counts["error"]
@@ -128,7 +117,7 @@ def test_query_finds_the_stored_doc_of_a_near_copy(runs, capsys):
     best = answers[0]["matches"][0]
     assert answers[0]["duplicate"] is True
     assert best["item_id"] == "a_article.txt" and best["stage"] == "text_minhash" and best["duplicate"] is True
-    assert best["similarity"] == pytest.approx(_ref_jaccard(ARTICLE, _near_article(ARTICLE)), abs=1e-12)
+    assert best["similarity"] == pytest.approx(ref_jaccard(ARTICLE, _near_article(ARTICLE)), abs=1e-12)
     assert best["uri"].endswith("a_article.txt") and best["action"] == "keep"
     assert {m["item_id"] for m in answers[0]["matches"]} == {"a_article.txt", "n_article_copy.txt"}
     # two stored documents glued together: each shares some shingles, neither is a duplicate
@@ -175,30 +164,8 @@ def test_an_image_store_refuses_text_runs(spark, tmp_path, capsys):
 
 def test_transient_failures_are_retried_by_the_next_text_run(spark, tmp_path):
     """A document URL that answers 503 is pending after run 1; run 2 (inline text only) reads it again."""
-    import http.server
-    import threading
-
     body = ARTICLE.encode()
-    state = {"up": False}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
-            if not state["up"]:
-                self.send_response(503)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/article.txt"
+    with flaky_server(body, "article.txt") as (url, state):
         store = tmp_path / "store"
         fast = ["--set", "fetch.retries=1", "--set", "fetch.backoff_s=0.01", "--set", "fetch.timeout_s=2",
                 "--set", "fetch.allow_networks=[127.0.0.1]"]
@@ -215,5 +182,3 @@ def test_transient_failures_are_retried_by_the_next_text_run(spark, tmp_path):
         assert second.at["inline", "action"] == "drop" and second.at["inline", "keeper_id"] == "web"
         stored = _store_items(store)
         assert sorted(stored.index) == ["inline", "web"]
-    finally:
-        server.shutdown()
