@@ -1,0 +1,197 @@
+"""The video kernels without Spark: frame signatures, decoding errors, temporal alignment.
+
+Alignment is tested on a model of sampled frame hashes: each shot has a random
+64-bit hash that drifts by one bit every 0.1 s (a camera moving slowly), so two
+samples of the same shot taken a little apart differ in a few bits, as real
+frames do. Decoding is tested on small clips made with PyAV (jobs/video_example).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from udfs import video as V
+from udfs.errors import ItemError
+
+STEP = 0.5  # 2 fps sampling
+
+
+def shot_hashes(seed: int, n_shots: int, shot_s: float = 4.0):
+    """time (s, in the clip) -> hash of a clip made of n_shots shots of shot_s seconds."""
+    rng = np.random.default_rng(seed)
+    bases = rng.integers(-2**63, 2**63 - 1, size=n_shots, dtype=np.int64)
+    orders = [rng.permutation(64) for _ in range(n_shots)]
+
+    def at(t: float) -> int:
+        k = min(int(t // shot_s), n_shots - 1)
+        flips = int((t - k * shot_s) / 0.1)  # one bit more every 0.1 s of the shot
+        mask = 0
+        for bit in orders[k][:min(flips, 63)]:
+            mask |= 1 << int(bit)
+        return int(np.int64(np.uint64(int(np.uint64(bases[k])) ^ mask)))
+
+    return at
+
+
+def sampled(content, duration: float, start: float = 0.0, speed: float = 1.0, phase: float = 0.0) -> dict:
+    """A video showing content(start + speed * t) for t in [0, duration), sampled every STEP s from `phase`."""
+    times = np.arange(phase, duration, STEP)
+    hashes = np.array([content(start + speed * t) for t in times], dtype=np.int64)
+    return {"times": times, "hashes": hashes, "flips": hashes ^ np.int64(0x0F0F0F0F0F0F0F0F), "informative": np.ones(len(times), bool),
+            "duration": duration}
+
+
+def run(a: dict, b: dict, **kw) -> V.Alignment | None:
+    return V.align(a["times"], a["hashes"], a["informative"], a["duration"],
+                   b["times"], b["hashes"], b["informative"], b["duration"], V.AlignParams(**kw))
+
+
+CONTENT = shot_hashes(seed=1, n_shots=5)  # 20 s of five shots
+
+
+def test_identical_sequences_cover_everything():
+    a = sampled(CONTENT, 20.0)
+    got = run(a, a)
+    assert got is not None
+    assert got.coverage_a == pytest.approx(1.0) and got.coverage_b == pytest.approx(1.0)
+    assert got.time_scale == pytest.approx(1.0) and got.similarity == pytest.approx(1.0) and got.hamming == 0
+
+
+def test_trimmed_copy_finds_its_offset():
+    a = sampled(CONTENT, 20.0)
+    b = sampled(CONTENT, 9.0, start=6.0, phase=0.2)  # seconds 6-15 of a, sampled out of phase
+    got = run(a, b)
+    assert got is not None
+    assert got.start_a == pytest.approx(6.0, abs=STEP) and got.end_a == pytest.approx(15.0, abs=STEP)
+    assert got.start_b == pytest.approx(0.2, abs=STEP) and got.end_b == pytest.approx(9.0, abs=STEP)
+    assert got.coverage_b >= 0.9 and 0.35 <= got.coverage_a <= 0.55
+    assert got.time_scale == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("speed", [1.5, 2.0, 0.75])
+def test_sped_up_copy_finds_the_scale(speed):
+    a = sampled(CONTENT, 20.0)
+    b = sampled(CONTENT, 20.0 / speed, speed=speed)  # t_b = t_a / speed
+    got = run(a, b)
+    assert got is not None
+    assert got.time_scale == pytest.approx(1 / speed, rel=0.1)
+    assert got.coverage_a >= 0.8 and got.coverage_b >= 0.8
+
+
+def test_reordered_shots_cover_one_shot_only():
+    a = sampled(CONTENT, 20.0)
+    order = [3, 0, 4, 2, 1]  # no two shots in their original succession
+
+    def shuffled(t: float) -> int:
+        k = min(int(t // 4.0), 4)
+        return CONTENT(order[k] * 4.0 + (t - k * 4.0))
+
+    got = run(a, sampled(shuffled, 20.0))
+    assert got is not None  # one shot does line up ...
+    assert max(got.coverage_a, got.coverage_b) <= 0.3  # ... but covers a fifth of each
+
+
+def test_shared_intro_is_a_small_share_of_both():
+    intro = shot_hashes(seed=7, n_shots=1)
+    one, two = shot_hashes(seed=8, n_shots=4), shot_hashes(seed=9, n_shots=4)
+    a = sampled(lambda t: intro(t) if t < 4 else one(t - 4), 20.0)
+    b = sampled(lambda t: intro(t) if t < 4 else two(t - 4), 20.0)
+    got = run(a, b)
+    assert got is not None and got.end_a <= 4.0 + STEP
+    assert max(got.coverage_a, got.coverage_b) < 0.25
+
+
+def test_static_picture_never_matches():
+    still = {"times": np.arange(0, 10, STEP), "hashes": np.full(20, 123456789, np.int64),
+             "informative": np.ones(20, bool), "duration": 10.0}
+    assert run(still, still) is None
+    a = sampled(CONTENT, 20.0)
+    b = dict(still, hashes=np.full(20, CONTENT(1.0), np.int64))  # a still of one frame of a
+    assert run(a, b) is None
+
+
+def test_uninformative_frames_never_match():
+    a = sampled(CONTENT, 20.0)
+    dark = dict(a, informative=np.zeros(len(a["times"]), bool))
+    assert run(a, dark) is None
+    half = dict(a, informative=a["times"] < 8)
+    got = run(a, half)
+    assert got is not None and got.end_b <= 8.0 + 1e-9
+
+
+def test_unrelated_videos_do_not_align():
+    a = sampled(CONTENT, 20.0)
+    b = sampled(shot_hashes(seed=2, n_shots=5), 20.0)
+    assert run(a, b) is None
+
+
+def test_mirror_is_found_through_the_flip_hashes():
+    a = sampled(CONTENT, 20.0)
+    b = sampled(CONTENT, 20.0)
+    b = dict(b, hashes=b["flips"], flips=b["hashes"])  # b stores the mirror: its flips are a's hashes
+    got = V.align_pair(a, b)
+    assert got is not None and got.mirrored and got.coverage_a == pytest.approx(1.0)
+
+
+def test_frame_matches_equal_brute_force():
+    rng = np.random.default_rng(3)
+    ha = rng.integers(-2**63, 2**63 - 1, size=50, dtype=np.int64)
+    hb = np.concatenate([ha[:20] ^ np.int64(7), rng.integers(-2**63, 2**63 - 1, size=30, dtype=np.int64)])
+    i, j, d = V.frame_matches(ha, hb, max_bits=12, per_frame=64)
+    from udfs.hashing import hamming
+    full = hamming(ha[:, None], hb[None, :])
+    want = set(zip(*np.nonzero(full <= 12)))
+    assert set(zip(i.tolist(), j.tolist())) == {(int(x), int(y)) for x, y in want}
+    assert np.array_equal(d, full[i, j])
+
+
+# ---------------------------------------------------------------------------- decoding
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    from jobs import video_example as E
+
+    root = tmp_path_factory.mktemp("clips")
+    shots = E.panning_shots([11, 12])
+    return {
+        "moving": E.write_clip(root / "moving.mp4", shots, 4.0),
+        "black": E.write_clip(root / "black.mp4", E.constant(np.zeros((E.HEIGHT, E.WIDTH, 3), np.uint8)), 2.0),
+        "audio": E.write_audio_only(root / "audio.mp4"),
+    }
+
+
+def test_decoding_samples_at_the_configured_rate(clips):
+    f = V.video_features(clips["moving"].read_bytes(), V.DecodeLimits(sample_fps=2.0))
+    assert f.duration_s == pytest.approx(4.0, abs=0.1) and f.fps == pytest.approx(24.0)
+    assert (f.width, f.height) == (160, 96) and f.codec == "h264" and f.bitrate > 0
+    assert len(f.times) == 8 and np.allclose(np.diff(f.times), 0.5, atol=0.05)
+    assert f.informative.all()
+    assert len(V.video_features(clips["moving"].read_bytes(), V.DecodeLimits(sample_fps=1.0)).times) == 4
+
+
+def test_black_frames_are_not_informative(clips):
+    f = V.video_features(clips["black"].read_bytes())
+    assert len(f.times) == 4 and not f.informative.any()
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda c: b"", "empty_file"),
+    (lambda c: b"just some text, not a video\n" * 4, "not_a_video"),
+    (lambda c: c["audio"].read_bytes(), "no_video_stream"),
+    (lambda c: c["moving"].read_bytes()[:3000], "truncated"),
+])
+def test_bad_files_raise_their_reason(clips, make, reason):
+    with pytest.raises(ItemError) as err:
+        V.video_features(make(clips))
+    assert err.value.reason == reason
+
+
+def test_limits_become_errors(clips):
+    data = clips["moving"].read_bytes()
+    for limits, reason in [(V.DecodeLimits(max_duration_s=2.0), "too_long"),
+                           (V.DecodeLimits(max_frames=3), "too_many_frames"),
+                           (V.DecodeLimits(max_pixels=100 * 90), "too_many_pixels"),
+                           (V.DecodeLimits(max_decode_seconds=0.0), "decode_timeout")]:
+        with pytest.raises(ItemError) as err:
+            V.video_features(data, limits)
+        assert err.value.reason == reason, limits

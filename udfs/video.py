@@ -1,0 +1,376 @@
+"""Video kernels: bytes -> sampled frames -> per-frame signatures; two frame sequences -> aligned segment.
+
+Executor-side and Spark-free (PyAV + numpy + the image kernels of udfs/robust.py).
+
+Decoding (`video_features`): the container is opened from memory with PyAV, the
+first video stream is decoded and a frame is kept whenever its presentation time
+(pts, seconds from the stream's first frame) reaches the next multiple of
+1 / sample_fps. Each kept frame is scaled by the decoder to FRAME_SIDE px on its
+longer side, greyscale, and hashed like an image's content box: the letterbox
+and uniform borders are trimmed (robust.content_box), then the box's pHash
+(`frame_hashes`, robust.hash_from_dct) and its mirror (`flip_hashes`). A frame
+is *informative* when its content box carries the picture
+(robust.information >= min_information, robust.quality_of_gray >= min_quality)
+and it is not sparse (a title or logo on a backdrop): black, flat, fade and
+title-card frames never vote and never count as matches.
+
+Failures raise udfs.errors.ItemError with reasons `empty_file`, `not_a_video`,
+`no_video_stream` (e.g. audio only), `truncated` (a known container signature
+that cannot be opened, or decoding that stops with an error after some frames),
+`decode_error` (no frame could be decoded), `too_long` (> max_duration_s),
+`too_many_frames` (> max_frames sampled), `too_many_pixels` (> max_pixels per
+frame), `decode_timeout` (> max_decode_seconds of decoding).
+
+Alignment (`align`): the Hamming matrix of two videos' informative frame hashes
+(in blocks of rows), matches at <= frame_hamming bits, then a vote over lines
+t_b = s * t_a + o for each time scale s of a small grid (offsets within
+`tolerance` seconds of each other vote together), refined by least squares on
+the winning line's matches. The matched segment is the longest run of the
+line's matches without a gap over max_gap_s; see `Alignment` for what it
+reports.
+"""
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from udfs.errors import ItemError
+from udfs.hashing import hamming
+
+FRAME_SIDE = 128  # sampled frames are scaled to this many pixels on the longer side before hashing
+# container signatures: a file starting so is a video that may be damaged (truncated), not another file
+_SIGNATURES = ((4, b"ftyp"), (0, b"\x1a\x45\xdf\xa3"), (0, b"RIFF"), (0, b"OggS"), (0, b"FLV"),
+               (0, b"\x00\x00\x01\xba"), (0, b"\x00\x00\x01\xb3"), (0, b"GIF8"), (4, b"moov"), (4, b"mdat"),
+               (0, b"\x30\x26\xb2\x75"))
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """Per-file limits (video.* settings); units as named."""
+
+    sample_fps: float = 2.0
+    max_duration_s: float = 10_800.0
+    max_frames: int = 21_600
+    max_pixels: int = 36_000_000
+    max_decode_seconds: float = 600.0
+    min_information: float = 2.0
+    min_quality: float = 1.0
+
+
+@dataclass(frozen=True)
+class VideoFeatures:
+    """What one video yields; frame arrays have one entry per sampled frame."""
+
+    duration_s: float
+    fps: float | None
+    width: int
+    height: int
+    bitrate: int | None          # bits per second (the container's, else bytes * 8 / duration)
+    codec: str
+    times: np.ndarray            # (n,) float64 seconds from the first frame
+    hashes: np.ndarray           # (n,) int64 content-box pHash
+    flips: np.ndarray            # (n,) int64 pHash of the mirrored content box
+    informative: np.ndarray      # (n,) bool
+
+
+def _looks_like_video(data: bytes) -> bool:
+    if len(data) > 188 * 2 and data[0] == 0x47 and data[188] == 0x47:  # MPEG transport stream packets
+        return True
+    return any(data[at:at + len(sig)] == sig for at, sig in _SIGNATURES)
+
+
+def frame_signature(gray: np.ndarray, min_information: float, min_quality: float) -> tuple[int, int, bool]:
+    """(content-box pHash, its mirror's pHash, informative) of a greyscale frame (h, w) uint8."""
+    from PIL import Image
+    from udfs import robust
+
+    img = Image.fromarray(np.ascontiguousarray(gray), mode="L")
+    box, sparse = robust.content_box(img)
+    coeffs = robust.dct_lowfreq(img, box)
+    informative = (not sparse and robust.information(coeffs) >= min_information
+                   and robust.quality_of_gray(img, box) >= min_quality)
+    return robust.hash_from_dct(coeffs), robust.flip_hash_from_dct(coeffs), informative
+
+
+def _scaled(width: int, height: int, side: int = FRAME_SIDE) -> tuple[int, int]:
+    s = side / max(width, height, 1)
+    return max(8, round(width * s)), max(8, round(height * s))
+
+
+def video_features(data: bytes, limits: DecodeLimits = DecodeLimits()) -> VideoFeatures:
+    """Decode `data` (a whole video file) and sample it; raises ItemError (reasons in the module docstring)."""
+    import av
+
+    if not data:
+        raise ItemError("empty_file", "0 bytes")
+    try:
+        container = av.open(io.BytesIO(data), mode="r")
+    except Exception as exc:  # noqa: BLE001 - PyAV raises several error types for bad input
+        if _looks_like_video(data):
+            raise ItemError("truncated", f"cannot open the container: {_short(exc)} ({len(data)} bytes)") from None
+        raise ItemError("not_a_video", f"unrecognised video format ({len(data)} bytes)") from None
+    with container:
+        if not container.streams.video:
+            kinds = sorted({s.type for s in container.streams}) or ["no"]
+            raise ItemError("no_video_stream", f"{' and '.join(kinds)} streams only")
+        return _decode(container, container.streams.video[0], len(data), limits)
+
+
+def _decode(container, stream, size: int, limits: DecodeLimits) -> VideoFeatures:
+    width, height = int(stream.codec_context.width or 0), int(stream.codec_context.height or 0)
+    if width * height > limits.max_pixels:
+        raise ItemError("too_many_pixels", f"{width}x{height} > video.max_pixels={limits.max_pixels}")
+    declared = _declared_duration(container, stream)
+    if declared is not None and declared > limits.max_duration_s:
+        raise ItemError("too_long", f"{declared:.1f} s > video.max_duration_s={limits.max_duration_s:g}")
+    stream.thread_type = "AUTO"
+    step = 1.0 / limits.sample_fps
+    times, hashes, flips, info = [], [], [], []
+    start, next_t, last_t, started = None, 0.0, 0.0, time.monotonic()
+    size_wh = _scaled(width, height) if width and height else None
+    try:
+        for frame in container.decode(stream):
+            if time.monotonic() - started > limits.max_decode_seconds:
+                raise ItemError("decode_timeout", f"decoding took over video.max_decode_seconds="
+                                                  f"{limits.max_decode_seconds:g}")
+            t = frame.time
+            if t is None:
+                t = (start or 0.0) + len(times) * step  # no timestamps: assume the sampling rate
+            start = t if start is None else start
+            t -= start
+            last_t = max(last_t, t)
+            if t > limits.max_duration_s:
+                raise ItemError("too_long", f"frames beyond video.max_duration_s={limits.max_duration_s:g}")
+            if t + 1e-6 < next_t:
+                continue
+            while next_t <= t + 1e-6:
+                next_t += step
+            if len(times) >= limits.max_frames:
+                raise ItemError("too_many_frames", f"more than video.max_frames={limits.max_frames} sampled frames")
+            w, h = size_wh or _scaled(frame.width, frame.height)
+            gray = frame.to_ndarray(format="gray", width=w, height=h)
+            hsh, flp, ok = frame_signature(gray, limits.min_information, limits.min_quality)
+            times.append(t), hashes.append(hsh), flips.append(flp), info.append(ok)
+    except ItemError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged stream is an error row, whatever PyAV raised
+        if times:
+            raise ItemError("truncated", f"decoding stopped after {len(times)} sampled frames: {_short(exc)}") from None
+        raise ItemError("decode_error", _short(exc)) from None
+    if not times:
+        raise ItemError("decode_error", "no video frame could be decoded")
+    duration = declared if declared is not None and declared > 0 else last_t + step
+    fps = float(stream.average_rate) if stream.average_rate else None
+    bitrate = int(container.bit_rate) if container.bit_rate else (int(size * 8 / duration) if duration > 0 else None)
+    return VideoFeatures(duration_s=float(duration), fps=fps, width=width, height=height, bitrate=bitrate,
+                         codec=str(stream.codec_context.name), times=np.asarray(times, np.float64),
+                         hashes=np.asarray(hashes, np.int64), flips=np.asarray(flips, np.int64),
+                         informative=np.asarray(info, bool))
+
+
+def _declared_duration(container, stream) -> float | None:
+    """The stream's duration in seconds, else the container's; None when neither says."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000  # av.time_base: microseconds
+    return None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------- alignment
+
+DEFAULT_SCALES = (0.5, 0.667, 0.75, 0.8, 0.9, 1.0, 1.111, 1.25, 1.333, 1.5, 2.0)
+ROW_BLOCK = 1024          # rows of the Hamming matrix computed at once: ROW_BLOCK x n_b int32
+MATCHES_PER_FRAME = 16    # each frame of a keeps its closest frames of b (ties: the earliest)
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """Settings of `align` (video.* settings); seconds unless said."""
+
+    frame_hamming: int = 12            # frames match at <= this many differing bits of 64
+    scales: tuple[float, ...] = DEFAULT_SCALES  # time scales s of t_b = s * t_a + o tried
+    sample_fps: float = 2.0            # the sampling rate: tolerance and segment ends follow from it
+    max_gap_s: float = 4.0             # a line's matches further apart than this (in a) split the segment
+    min_distinct_frames: int = 3       # the segment needs this many mutually different matched frames
+
+    @property
+    def step(self) -> float:
+        return 1.0 / self.sample_fps
+
+    @property
+    def tolerance(self) -> float:
+        """How far (seconds of b) a match may lie off the line: a sample's phase is off by up to step/2."""
+        return 0.6 * self.step
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The matched segment of a pair (a, b).
+
+    start/end: seconds in each video (end = last matched frame + one sampling step,
+    at most the duration); coverage_*: the segment's share of each video's duration;
+    time_scale: s of t_b = s * t_a + o (0.5: b plays twice as fast); similarity: the
+    share of the informative sampled frames inside the segment, both videos
+    together, that have a match on the line; hamming: median matched distance;
+    frames: distinct matched frames of a; mirrored: b matched as a mirror image.
+    """
+
+    start_a: float
+    end_a: float
+    start_b: float
+    end_b: float
+    coverage_a: float
+    coverage_b: float
+    time_scale: float
+    similarity: float
+    hamming: int
+    frames: int
+    mirrored: bool = False
+
+
+def frame_matches(ha: np.ndarray, hb: np.ndarray, max_bits: int,
+                  per_frame: int = MATCHES_PER_FRAME) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, distance) of frame pairs within max_bits: each row i keeps its `per_frame` closest j.
+
+    Memory: ROW_BLOCK x len(hb) int32 at a time."""
+    out_i, out_j, out_d = [], [], []
+    for lo in range(0, len(ha), ROW_BLOCK):
+        d = hamming(ha[lo:lo + ROW_BLOCK, None], hb[None, :])
+        if d.shape[1] > per_frame:  # the per_frame smallest of each row, ties to the earliest j
+            keep = np.argsort(d, axis=1, kind="stable")[:, :per_frame]
+            rows = np.repeat(np.arange(d.shape[0]), per_frame)
+            cols = keep.reshape(-1)
+        else:
+            rows, cols = np.indices(d.shape).reshape(2, -1)
+        dist = d[rows, cols]
+        ok = dist <= max_bits
+        out_i.append(rows[ok] + lo), out_j.append(cols[ok]), out_d.append(dist[ok])
+    if not out_i:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int32)
+    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d).astype(np.int32)
+
+
+def _best_line(ta: np.ndarray, tb: np.ndarray, weight: np.ndarray, scales: tuple[float, ...],
+               tol: float) -> tuple[float, float]:
+    """(s, o) of the line t_b = s * t_a + o carrying the most match weight within 2 tol of offset.
+
+    A match (t_a[k], t_b[k]) weighs 1 - distance / (frame_hamming + 1), so a line
+    through close frames beats one through frames that merely look alike (a slow pan
+    matches frames a second away at a larger distance). For each scale the offsets
+    are sorted and every window [o, o + 2 tol] is scored with a cumulative sum; ties
+    go to the scale closest to 1."""
+    best = (-1.0, 0.0, 1.0, 0.0)
+    for s in scales:
+        o = tb - s * ta
+        order = np.argsort(o, kind="stable")
+        so, sw = o[order], np.concatenate([[0.0], np.cumsum(weight[order])])
+        ends = np.searchsorted(so, so + 2 * tol, side="right")
+        scores = sw[ends] - sw[:-1]
+        k = int(np.argmax(scores))
+        key = (round(float(scores[k]), 9), -abs(np.log(s)))
+        if key > best[:2]:
+            best = (*key, s, float(np.median(so[k:ends[k]])))
+    return best[2], best[3]
+
+
+def _refine(ta: np.ndarray, tb: np.ndarray, s: float, o: float, tol: float,
+            scales: tuple[float, ...]) -> tuple[float, float, np.ndarray]:
+    """Least-squares fit of (s, o) on the line's matches, twice; returns (s, o, inlier mask).
+    The fitted scale stays within the grid's range; a fit on one instant keeps s."""
+    for _ in range(2):
+        inl = np.abs(tb - (s * ta + o)) <= tol
+        if inl.sum() >= 3 and np.ptp(ta[inl]) > 0:
+            s_fit, o_fit = np.polyfit(ta[inl], tb[inl], 1)
+            if min(scales) * 0.9 <= s_fit <= max(scales) * 1.1:
+                s, o = float(s_fit), float(o_fit)
+    return s, o, np.abs(tb - (s * ta + o)) <= tol
+
+
+def _longest_run(ta: np.ndarray, max_gap: float) -> np.ndarray:
+    """Mask of the matches (a-times ta) in the run with the most distinct times, no gap > max_gap."""
+    times = np.unique(ta)
+    if len(times) == 0:
+        return np.zeros(len(ta), bool)
+    breaks = np.flatnonzero(np.diff(times) > max_gap)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [len(times) - 1]])
+    k = int(np.argmax(ends - starts))
+    return (ta >= times[starts[k]]) & (ta <= times[ends[k]])
+
+
+def distinct_frames(hashes: np.ndarray, max_bits: int) -> int:
+    """How many of `hashes` differ by more than max_bits from every one counted before (greedy, in order)."""
+    kept: list[int] = []
+    for h in hashes:
+        if not kept or hamming(np.asarray(kept, np.int64), h).min() > max_bits:
+            kept.append(int(h))
+    return len(kept)
+
+
+def align(ta: np.ndarray, ha: np.ndarray, ia: np.ndarray, da: float,
+          tb: np.ndarray, hb: np.ndarray, ib: np.ndarray, db: float,
+          params: AlignParams = AlignParams()) -> Alignment | None:
+    """Align b's frames (times tb, hashes hb, informative ib, duration db) to a's; None when no segment
+    of at least params.min_distinct_frames different matched frames lies on one line."""
+    ta, tb = np.asarray(ta, np.float64), np.asarray(tb, np.float64)
+    ha, hb = np.asarray(ha, np.int64), np.asarray(hb, np.int64)
+    ia, ib = np.asarray(ia, bool), np.asarray(ib, bool)
+    xa, xb = np.flatnonzero(ia), np.flatnonzero(ib)
+    if len(xa) < params.min_distinct_frames or len(xb) < params.min_distinct_frames:
+        return None
+    i, j, d = frame_matches(ha[xa], hb[xb], params.frame_hamming)
+    if len(i) < params.min_distinct_frames:
+        return None
+    i, j = xa[i], xb[j]
+    mta, mtb = ta[i], tb[j]
+    s, o = _best_line(mta, mtb, 1.0 - d / (params.frame_hamming + 1.0), params.scales, params.tolerance)
+    s, o, inl = _refine(mta, mtb, s, o, params.tolerance, params.scales)
+    run = np.zeros(len(i), bool)
+    run[inl] = _longest_run(mta[inl], params.max_gap_s)
+    i, j, d = i[run], j[run], d[run]
+    if len(i) == 0:
+        return None
+    mi, mj = np.unique(i), np.unique(j)
+    if min(distinct_frames(ha[mi], params.frame_hamming),
+           distinct_frames(hb[mj], params.frame_hamming)) < params.min_distinct_frames:
+        return None  # a static picture or one shared card on either side
+    step = params.step
+    start_a, end_a = float(ta[i].min()), min(float(ta[i].max()) + step, max(da, step))
+    start_b, end_b = float(tb[j].min()), min(float(tb[j].max()) + step, max(db, step))
+    inside_a = ia & (ta >= start_a - 1e-9) & (ta < end_a - 1e-9)
+    inside_b = ib & (tb >= start_b - 1e-9) & (tb < end_b - 1e-9)
+    similarity = (len(mi) + len(mj)) / max(int(inside_a.sum() + inside_b.sum()), 1)
+    return Alignment(start_a=start_a, end_a=end_a, start_b=start_b, end_b=end_b,
+                     coverage_a=_coverage(start_a, end_a, da), coverage_b=_coverage(start_b, end_b, db),
+                     time_scale=round(float(s), 4), similarity=float(min(similarity, 1.0)),
+                     hamming=int(np.median(d)), frames=int(len(mi)))
+
+
+def _coverage(start: float, end: float, duration: float) -> float:
+    return float(min(1.0, max(0.0, end - start) / duration)) if duration > 0 else 0.0
+
+
+def align_pair(a: dict, b: dict, params: AlignParams = AlignParams()) -> Alignment | None:
+    """The better of b aligned as it is and as a mirror image (b's flip hashes against a's hashes).
+
+    a, b: {"times", "hashes", "flips", "informative", "duration"}. Better: the larger
+    covered share (max of the two coverages), then similarity."""
+    plain = align(a["times"], a["hashes"], a["informative"], a["duration"],
+                  b["times"], b["hashes"], b["informative"], b["duration"], params)
+    mirror = align(a["times"], a["hashes"], a["informative"], a["duration"],
+                   b["times"], b["flips"], b["informative"], b["duration"], params)
+    if mirror is not None:
+        mirror = Alignment(**{**mirror.__dict__, "mirrored": True})
+    found = [x for x in (plain, mirror) if x is not None]
+    if not found:
+        return None
+    return max(found, key=lambda x: (round(max(x.coverage_a, x.coverage_b), 6), x.similarity, not x.mirrored))
