@@ -1,0 +1,134 @@
+"""Audio kernels on seeded synthetic signals: alignment, tempo, noise, the low-information gate,
+and decode error reasons. Spark-free and fast (a few seconds)."""
+from __future__ import annotations
+
+import io
+import wave
+
+import numpy as np
+import pytest
+
+from udfs import audio as A
+
+SR = 16000
+
+
+def melody(seed: int, seconds: float = 40.0, sr: int = SR) -> np.ndarray:
+    """Notes of random pitch (harmonics 1..4) and length, with noise-burst 'drums': music-like."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(int(seconds * sr), np.float32)
+    pos = 0
+    while pos < out.size:
+        n = int(rng.uniform(0.12, 0.5) * sr)
+        t = np.arange(min(n, out.size - pos)) / sr
+        f0 = 110 * 2 ** (rng.integers(0, 36) / 12)
+        env = np.exp(-t * rng.uniform(2, 8))
+        note = sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 5)) * env
+        if rng.random() < 0.3:
+            note += rng.standard_normal(t.size) * np.exp(-t * 30) * 0.5
+        out[pos: pos + t.size] += note.astype(np.float32)
+        pos += t.size
+    return 0.3 * out / np.abs(out).max()
+
+
+def fp(x: np.ndarray, sr: int = SR):
+    return A.fingerprint(x, sr)
+
+
+@pytest.fixture(scope="module")
+def song():
+    x = melody(1)
+    return x, fp(x)
+
+
+def test_excerpt_offset_within_a_tenth_of_a_second(song):
+    x, full = song
+    start = 12.3
+    r = A.align(full, fp(x[int(start * SR): int((start + 20) * SR)]))
+    assert r["score"] >= 3 * A.MIN_SCORE
+    assert abs(r["offset_s"] - start) < 0.1
+    assert abs(r["time_scale"] - 1.0) < 0.005
+    assert r["coverage_b"] > 0.85 and 0.35 < r["coverage_a"] < 0.65
+    assert abs(r["start_a"] - (start + r["start_b"])) < 0.1
+
+
+def test_tempo_plus_three_percent_matches_with_its_scale(song):
+    x, full = song
+    n = int(x.size / 1.03)  # played 3% faster by resampling: time and pitch scaled
+    faster = np.interp(np.arange(n) * 1.03, np.arange(x.size), x).astype(np.float32)
+    r = A.align(full, fp(faster))
+    assert r["score"] >= 2 * A.MIN_SCORE
+    assert abs(r["time_scale"] - 1.03) < 0.005
+    assert abs(r["offset_s"]) < 0.1
+
+
+def test_noise_at_15_db_snr_still_matches(song):
+    x, full = song
+    noise = np.random.default_rng(7).standard_normal(x.size).astype(np.float32)
+    noise *= np.sqrt(np.mean(x ** 2) / np.mean(noise ** 2) / 10 ** 1.5)
+    r = A.align(full, fp(0.5 * (x + noise)))  # and 6 dB quieter
+    assert r["score"] >= 2 * A.MIN_SCORE
+    assert abs(r["offset_s"]) < 0.1
+
+
+def test_different_signals_do_not_match(song):
+    _, full = song
+    for seed in (2, 3, 4):
+        r = A.align(full, fp(melody(seed)))
+        assert r["score"] < A.MIN_SCORE, (seed, r)
+
+
+@pytest.mark.parametrize("kind", ["silence", "tone", "dc", "short", "near_silent"])
+def test_low_information_audio_has_no_hashes(kind, song):
+    t = np.arange(30 * SR) / SR
+    x = {"silence": np.zeros(t.size),
+         "tone": 0.5 * np.sin(2 * np.pi * 440 * t),
+         "dc": np.full(t.size, 0.3),
+         "short": melody(5, seconds=1.5),
+         "near_silent": melody(6) * 1e-4}[kind].astype(np.float32)
+    h, times = fp(x)
+    assert h.size == 0 and times.size == 0
+    assert A.align(song[1], (h, times))["score"] == 0
+
+
+def wav_bytes(x: np.ndarray, sr: int = SR, channels: int = 1) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+    return buf.getvalue()
+
+
+def test_decode_downmixes_resamples_and_keeps_the_whole_file():
+    x = melody(8, seconds=3.0)
+    stereo = np.stack([x, x], axis=1).reshape(-1)
+    d = A.decode_audio(wav_bytes(stereo, channels=2))
+    assert d.rate == A.RATE and d.source_rate == SR and d.channels == 2
+    assert abs(d.duration_s - 3.0) < 0.05
+    assert d.samples.dtype == np.float32 and np.abs(d.samples).max() > 0.1
+
+
+@pytest.mark.parametrize("payload, reason", [
+    (b"\x00\x17garbage" * 200, "decode_error"),
+    (b"id,text\n1,this is a text file, not audio\n", "decode_error"),
+    (b"", "decode_error"),
+])
+def test_decode_errors_carry_a_reason(payload, reason, tmp_path):
+    with pytest.raises(A.AudioError) as bytes_err:
+        A.decode_audio(payload)
+    path = tmp_path / "x.mp3"
+    path.write_bytes(payload)
+    with pytest.raises(A.AudioError) as path_err:
+        A.decode_audio(path)
+    assert bytes_err.value.reason == path_err.value.reason == reason
+
+
+def test_empty_and_too_long_audio_are_refused():
+    with pytest.raises(A.AudioError) as err:
+        A.decode_audio(wav_bytes(np.zeros(0, np.float32)))
+    assert err.value.reason == "empty_audio"
+    with pytest.raises(A.AudioError) as err:
+        A.decode_audio(wav_bytes(melody(9, seconds=3.0)), max_duration_s=1.0)
+    assert err.value.reason == "too_long"

@@ -1,0 +1,356 @@
+"""Audio kernels: bytes/path -> mono samples at one analysis rate -> spectral-peak triplet hashes -> alignment.
+
+Executor-side and Spark-free (PyAV for decoding, numpy for everything else). Conventions:
+
+* `decode_audio` decodes the whole file (no 120 s cap), downmixes and resamples to
+  `RATE` Hz with PyAV's resampler, and returns float32 samples in [-1, 1]. Failures raise
+  `AudioError` (an `ItemError`) with a reason: `no_audio_stream`, `empty_audio`,
+  `too_long` (over `max_duration_s`), `decode_timeout` (over `max_decode_s`),
+  `decode_error` (not a media file, truncated, unsupported codec).
+* Spectrogram: Hann frames of `N_FFT` samples every `HOP` samples (16 ms at 8 kHz),
+  log magnitude, minus a per-bin moving average over +-`BG_FRAMES` frames, which cancels
+  gain, any static EQ, hum and steady tones. Frames quieter than `SILENCE_DBFS` are silent.
+* Peaks: local maxima of that whitened spectrogram in a (time x frequency) neighbourhood,
+  at least `PEAK_DB` above the background, at most `PEAKS_PER_S` per second; frequency
+  refined by a parabola through the three bins (sub-bin, in Hz).
+* Hashes: triplets of peaks (anchor i, then j and k among the next `FAN` peaks, with
+  t_i < t_j < t_k <= t_i + `ZONE_FRAMES`). A hash packs quantities that a time scaling
+  or a pitch scaling leaves unchanged -- (t_j - t_i)/(t_k - t_i), log2(f_j/f_i),
+  log2(f_k/f_i) -- with two coarse ones that a few percent hardly move: the anchor's
+  octave band (half octaves) and log2(t_k - t_i) (half steps). So a copy played 3% faster
+  (resampled: time and pitch scaled) keeps most of its hashes. Hash = int64 (< 2^32),
+  time = the anchor's time in seconds (float32).
+* `fingerprint` returns empty arrays for audio without enough information: less than
+  `MIN_INFORMATIVE_S` seconds holding peaks, or fewer than `MIN_DISTINCT` distinct hashes
+  (silence, DC, pure tones, clicks, clips too short to judge).
+* `align(fp_a, fp_b)` votes on (time scale, offset) over all equal-hash pairs, refines by
+  least squares on the inliers and returns the matched span. Convention:
+  t_a = time_scale * t_b + offset_s (offset_s = where b's second 0 falls in a; a copy of a
+  played 3% faster as b has time_scale ~1.03).
+"""
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from udfs.errors import ItemError
+
+RATE = 8000  # analysis sample rate, Hz
+N_FFT = 1024  # 128 ms window, 7.8 Hz bins
+HOP = 128  # 16 ms
+FRAME_S = HOP / RATE
+F_LO, F_HI = 150.0, 3800.0  # analysed band, Hz
+BG_FRAMES = 150  # +-2.4 s moving average per bin
+SILENCE_DBFS = -60.0
+PEAK_DB = 6.0
+NEIGH_T, NEIGH_F = 7, 9  # half sizes of the local-maximum neighbourhood (frames, bins)
+PEAKS_PER_S = 20
+FAN = 5  # j, k among the next FAN peaks of the anchor
+ZONE_FRAMES = 90  # t_k - t_i <= 1.44 s
+MIN_INFORMATIVE_S = 2.0
+MIN_DISTINCT = 40
+BLOCK_FRAMES = 2048  # spectrogram computed in blocks: memory ~ (BLOCK + 2 * BG_FRAMES) x 513 float32
+SCALES = tuple(np.round(np.arange(0.95, 1.0501, 0.01), 3))
+MIN_SCORE = 10  # shipped default: equal-hash pairs on the alignment line for a duplicate (tuned on bench tune)
+MAX_PER_HASH = 16  # equal-hash pairs per hash value in align (repeated loops, drones)
+
+_LN_DB = 20.0 / np.log(10.0)
+
+
+class AudioError(ItemError):
+    """A file that cannot be fingerprinted; `reason` is one of the codes in the module docstring."""
+
+
+class Decoded(NamedTuple):
+    samples: np.ndarray  # (n,) float32 mono at `rate`
+    rate: int
+    duration_s: float
+    source_rate: int
+    channels: int
+    codec: str
+    bit_rate: int  # bits per second as the container reports it, 0 if unknown
+
+
+# ---------------------------------------------------------------------------- decode
+
+def decode_audio(src: bytes | str | Path, rate: int = RATE, max_duration_s: float = 4 * 3600.0,
+                 max_decode_s: float = 120.0) -> Decoded:
+    """Whole file -> mono float32 at `rate`. Raises AudioError(reason, message)."""
+    import av  # heavy import, once per worker
+
+    t0 = time.monotonic()
+    handle = io.BytesIO(src) if isinstance(src, (bytes, bytearray, memoryview)) else str(src)
+    try:
+        container = av.open(handle, mode="r")
+    except Exception as exc:  # av.error.FFmpegError and friends: not a media file
+        raise AudioError("decode_error", f"cannot open: {exc}") from None
+    try:
+        if not container.streams.audio:
+            raise AudioError("no_audio_stream", "the file holds no audio stream")
+        stream = container.streams.audio[0]
+        if container.duration is not None and container.duration / 1e6 > max_duration_s:
+            raise AudioError("too_long", f"{container.duration / 1e6:.0f} s > {max_duration_s:.0f} s")
+        chunks = _decode_stream(container, stream, rate, max_duration_s, max_decode_s, t0)
+        ctx = stream.codec_context
+        info = (int(ctx.sample_rate or 0), int(ctx.channels or 0), ctx.name or "",
+                int(stream.bit_rate or container.bit_rate or 0))
+    finally:
+        container.close()
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    if samples.size == 0:
+        raise AudioError("empty_audio", "no samples decoded")
+    return Decoded(samples, rate, samples.size / rate, *info)
+
+
+def _decode_stream(container, stream, rate: int, max_duration_s: float, max_decode_s: float,
+                   t0: float) -> list[np.ndarray]:
+    import av
+
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate, frame_size=65536)
+    chunks: list[np.ndarray] = []
+    total = 0
+    limit = int(max_duration_s * rate)
+    try:
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+                total += chunks[-1].size
+            if total > limit:
+                raise AudioError("too_long", f"more than {max_duration_s:.0f} s of audio")
+            if time.monotonic() - t0 > max_decode_s:
+                raise AudioError("decode_timeout", f"decoding took over {max_decode_s:.0f} s")
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1))
+    except AudioError:
+        raise
+    except Exception as exc:  # corrupt packets past the header
+        if not chunks:
+            raise AudioError("decode_error", f"cannot decode: {exc}") from None
+        # a truncated tail: keep what decoded (the duration shows the loss)
+    return chunks
+
+
+# ---------------------------------------------------------------------------- peaks
+
+def _running_max(x: np.ndarray, half: int, axis: int) -> np.ndarray:
+    """Max over a centred window of 2*half+1 along `axis` (edges: over the part inside)."""
+    x = np.moveaxis(x, axis, 0)
+    pad = np.full((half,) + x.shape[1:], -np.inf, x.dtype)
+    y = np.concatenate([pad, x, pad])
+    out = y.copy()
+    width = 1
+    while width * 2 <= 2 * half + 1:  # out[i] = max(y[i : i + width]) by doubling
+        out[:-width] = np.maximum(out[:-width], out[width:])
+        width *= 2
+    rest = 2 * half + 1 - width
+    if rest:
+        out[:-rest] = np.maximum(out[:-rest], out[rest:])  # two overlapping windows of `width`
+    return np.moveaxis(out[: x.shape[0]], 0, axis)
+
+
+def _spectrogram(x: np.ndarray) -> np.ndarray:
+    """(n,) float32 -> (frames, bins) natural-log magnitude of the analysed band."""
+    frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[::HOP]
+    spec = np.abs(np.fft.rfft(frames * _WINDOW, axis=1)[:, _BIN_LO:_BIN_HI])
+    return np.log(spec + 1e-7, dtype=np.float32)
+
+
+_WINDOW = np.hanning(N_FFT).astype(np.float32)
+_BIN_LO, _BIN_HI = int(F_LO * N_FFT / RATE), int(F_HI * N_FFT / RATE) + 1
+_SILENT = np.log(10 ** (SILENCE_DBFS / 20) * _WINDOW.sum() / 2)  # a full-scale sine's peak is sum/2
+
+
+def _block_peaks(logmag: np.ndarray, core: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whitened local maxima in the frames of `core` -> (frame, bin float, strength dB)."""
+    csum = np.cumsum(np.vstack([np.zeros((1, logmag.shape[1]), np.float64), logmag]), axis=0)
+    n = logmag.shape[0]
+    idx = np.arange(n)
+    lo, hi = np.maximum(idx - BG_FRAMES, 0), np.minimum(idx + BG_FRAMES + 1, n)
+    white = logmag - ((csum[hi] - csum[lo]) / (hi - lo)[:, None]).astype(np.float32)
+    loud = logmag.max(axis=1) > _SILENT
+    white[~loud] = -np.inf
+    nmax = _running_max(_running_max(white, NEIGH_F, 1), NEIGH_T, 0)
+    is_peak = (white == nmax) & (white > PEAK_DB / _LN_DB)
+    is_peak[:, 0] = is_peak[:, -1] = False
+    is_peak[: core.start] = is_peak[core.stop:] = False
+    t, f = np.nonzero(is_peak)
+    a, b, c = white[t, f - 1], white[t, f], white[t, f + 1]
+    a, c = np.maximum(a, b - 20), np.maximum(c, b - 20)  # -inf neighbours
+    den = a - 2 * b + c
+    delta = np.where(den < 0, 0.5 * (a - c) / np.where(den < 0, den, -1), 0.0)
+    return t, f + _BIN_LO + np.clip(delta, -0.5, 0.5), b * _LN_DB
+
+
+def peaks(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) float32 at RATE -> (frame int32, frequency Hz float32), sorted by frame then frequency.
+
+    Blocked: memory is O(BLOCK_FRAMES + 2 BG_FRAMES) spectrogram rows whatever the duration."""
+    x = np.asarray(samples, np.float32)
+    x = x - x.mean() if x.size else x
+    n_frames = max(0, (x.size - N_FFT) // HOP + 1)
+    ts, fs, ss = [], [], []
+    margin = BG_FRAMES + NEIGH_T
+    for start in range(0, n_frames, BLOCK_FRAMES):
+        lo, hi = max(0, start - margin), min(n_frames, start + BLOCK_FRAMES + margin)
+        logmag = _spectrogram(x[lo * HOP: (hi - 1) * HOP + N_FFT])
+        core = slice(start - lo, min(start + BLOCK_FRAMES, n_frames) - lo)
+        t, f, s = _block_peaks(logmag, core)
+        ts.append(t + lo), fs.append(f), ss.append(s)
+    if not ts:
+        return np.zeros(0, np.int32), np.zeros(0, np.float32)
+    t, f, s = np.concatenate(ts), np.concatenate(fs), np.concatenate(ss)
+    keep = _top_per_second(t, s)
+    order = np.lexsort((f[keep], t[keep]))
+    return t[keep][order].astype(np.int32), (f[keep][order] * RATE / N_FFT).astype(np.float32)
+
+
+def _top_per_second(t: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """Indices of the peaks with fewer than PEAKS_PER_S stronger peaks within +-0.5 s.
+
+    A sliding window, so the choice does not depend on where the file starts (trims, excerpts)."""
+    order = np.argsort(t, kind="stable")
+    t, s = t[order], strength[order]
+    half = int(round(0.5 / FRAME_S))
+    stronger = np.zeros(t.size, np.int32)
+    for k in range(1, t.size):
+        near = t[k:] - t[:-k] <= half
+        if not near.any():
+            break
+        a, b = s[:-k][near], s[k:][near]
+        idx = np.nonzero(near)[0]
+        stronger[idx] += b > a  # peak i sees a stronger later peak i + k
+        stronger[idx + k] += a > b
+    return order[stronger < PEAKS_PER_S]
+
+
+# ---------------------------------------------------------------------------- hashes
+
+def _quantise(t: np.ndarray, f: np.ndarray, i: np.ndarray, j: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Triplets (i, j, k) of peak indices -> int64 hashes (< 2^32); see the module docstring."""
+    dt_ij, dt_ik = (t[j] - t[i]).astype(np.float32), (t[k] - t[i]).astype(np.float32)
+    rt = np.minimum((dt_ij / dt_ik * 8).astype(np.int64), 7)  # 3 bits
+    lf = np.log2(f)
+    d1 = np.clip(np.round((lf[j] - lf[i]) * 12).astype(np.int64) + 32, 0, 63)  # 6 bits, semitones
+    d2 = np.clip(np.round((lf[k] - lf[i]) * 12).astype(np.int64) + 32, 0, 63)  # 6 bits
+    band = np.clip(((lf[i] - np.log2(F_LO)) * 2).astype(np.int64), 0, 15)  # 4 bits, half octaves
+    span = np.clip((np.log2(dt_ik) * 2).astype(np.int64), 0, 15)  # 4 bits
+    return (((((rt << 6 | d1) << 6 | d2) << 4) | band) << 4 | span).astype(np.int64)
+
+
+def fingerprint(samples: np.ndarray, rate: int = RATE) -> tuple[np.ndarray, np.ndarray]:
+    """Mono samples -> (hashes (m,) int64, times (m,) float32 s of each hash's anchor).
+
+    Empty for audio without enough information (see MIN_INFORMATIVE_S, MIN_DISTINCT)."""
+    if rate != RATE:
+        samples = _resample(samples, rate)
+    t, f = peaks(samples)
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+    per_second = np.bincount(t // int(round(1 / FRAME_S))) if t.size else np.zeros(0)
+    if np.count_nonzero(per_second >= 3) < MIN_INFORMATIVE_S:
+        return empty
+    hs, anchors = [], []
+    n = t.size
+    for a in range(1, FAN):
+        for b in range(a + 1, FAN + 1):
+            i = np.arange(max(0, n - b))
+            j, k = i + a, i + b
+            ok = (t[j] > t[i]) & (t[k] > t[j]) & (t[k] - t[i] <= ZONE_FRAMES)
+            i, j, k = i[ok], j[ok], k[ok]
+            hs.append(_quantise(t, f, i, j, k))
+            anchors.append(t[i])
+    h, at = np.concatenate(hs), np.concatenate(anchors)
+    if np.unique(h).size < MIN_DISTINCT:
+        return empty
+    order = np.argsort(at, kind="stable")
+    return h[order], (at[order] * FRAME_S).astype(np.float32)
+
+
+def _resample(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Linear-interpolation resampling to RATE (for callers holding other rates; decode_audio
+    already delivers RATE through PyAV's resampler, which low-passes properly)."""
+    x = np.asarray(samples, np.float32)
+    n_out = int(x.size * RATE / rate)
+    return np.interp(np.arange(n_out) * (rate / RATE), np.arange(x.size), x).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------- alignment
+
+def _equal_hash_pairs(ha: np.ndarray, hb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (ia, ib) with ha[ia] == hb[ib]; hash values seen more than MAX_PER_HASH times
+    in either side are dropped."""
+    oa, ob = np.argsort(ha, kind="stable"), np.argsort(hb, kind="stable")
+    sa, sb = ha[oa], hb[ob]
+    ua, ca = np.unique(sa, return_counts=True)
+    lo, hi = np.searchsorted(sb, ua, "left"), np.searchsorted(sb, ua, "right")
+    cb = hi - lo
+    ok = (cb > 0) & (ca <= MAX_PER_HASH) & (cb <= MAX_PER_HASH)
+    starts_a = np.searchsorted(sa, ua[ok], "left")
+    ca, lo, cb = ca[ok], lo[ok], cb[ok]
+    n = ca * cb
+    if n.sum() == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    g = np.repeat(np.arange(n.size), n)
+    r = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    ia = oa[starts_a[g] + r // cb[g]]
+    ib = ob[lo[g] + r % cb[g]]
+    return ia, ib
+
+
+def _vote(ta: np.ndarray, tb: np.ndarray, scales, bin_s: float) -> tuple[float, float, int]:
+    """Best (scale, offset) of t_a = scale * t_b + offset by a histogram over the scale grid."""
+    best = (1.0, 0.0, 0)
+    for s in scales:
+        off = ta - s * tb
+        q = np.floor(off / bin_s).astype(np.int64)
+        q0 = q.min()
+        counts = np.bincount(q - q0)
+        pair = counts[:-1] + counts[1:] if counts.size > 1 else counts
+        m = int(pair.argmax())
+        if pair[m] > best[2]:
+            best = (float(s), (m + q0 + 1) * bin_s, int(pair[m]))
+    return best
+
+
+def align(fp_a: tuple[np.ndarray, np.ndarray], fp_b: tuple[np.ndarray, np.ndarray],
+          scales=SCALES, tol_s: float = 0.08) -> dict:
+    """Two fingerprints -> the best alignment t_a = time_scale * t_b + offset_s.
+
+    score = the number of distinct anchor times of b among the equal-hash pairs on that line
+    (within tol_s; one anchor heads up to FAN*(FAN-1)/2 triplets, which must not count as
+    independent evidence); the span is that of those pairs; coverage_x = span / the fingerprinted span of x. matches = all equal-hash pairs."""
+    (ha, ta), (hb, tb) = fp_a, fp_b
+    out = dict(score=0, offset_s=0.0, time_scale=1.0, start_a=0.0, end_a=0.0, start_b=0.0,
+               end_b=0.0, coverage_a=0.0, coverage_b=0.0, matches=0)
+    if ha.size == 0 or hb.size == 0:
+        return out
+    ia, ib = _equal_hash_pairs(ha, hb)
+    out["matches"] = int(ia.size)
+    if ia.size < 3:
+        return out
+    xa, xb = ta[ia].astype(np.float64), tb[ib].astype(np.float64)
+    s, o, _ = _vote(xa, xb, scales, 0.25)
+    fine = np.arange(s - 0.008, s + 0.0081, 0.002)  # refine the scale on a finer grid
+    fine = fine[(fine >= min(scales) - 1e-9) & (fine <= max(scales) + 1e-9)]
+    s, o, _ = _vote(xa, xb, fine, 0.1)
+    for tol in (0.3, tol_s, tol_s):
+        inl = np.abs(xa - s * xb - o) <= tol
+        if inl.sum() < 3:
+            break
+        if np.ptp(xb[inl]) > 1.0:
+            s, o = np.polyfit(xb[inl], xa[inl], 1)
+        else:
+            o = float(np.median(xa[inl] - s * xb[inl]))
+    inl = np.abs(xa - s * xb - o) <= tol_s
+    if inl.sum() < 3:
+        return out
+    span_a, span_b = max(np.ptp(ta), 1e-3), max(np.ptp(tb), 1e-3)
+    sa0, sa1, sb0, sb1 = xa[inl].min(), xa[inl].max(), xb[inl].min(), xb[inl].max()
+    out.update(score=int(np.unique(xb[inl]).size), offset_s=float(o), time_scale=float(s),
+               start_a=float(sa0), end_a=float(sa1), start_b=float(sb0), end_b=float(sb1),
+               coverage_a=float(min(1.0, (sa1 - sa0) / span_a)),
+               coverage_b=float(min(1.0, (sb1 - sb0) / span_b)))
+    return out
