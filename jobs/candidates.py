@@ -25,10 +25,10 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.config import PHASH_KEYS, EmbeddingConfig, PhashConfig, SelfJoinConfig, TextConfig
+from jobs.config import PHASH_KEYS, EmbeddingConfig, PhashConfig, SelfJoinConfig, TextConfig, VideoConfig
 from udfs import adapters, ivf
 from udfs.hashing import band_radius
-from udfs.metrics import STAGE_EMBEDDING, STAGE_PHASH, STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH
+from udfs.metrics import STAGE_EMBEDDING, STAGE_PHASH, STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH, STAGE_VIDEO_FRAMES
 
 log = logging.getLogger("dedup")
 
@@ -258,8 +258,14 @@ def _empty_pairs(spark: SparkSession) -> DataFrame:
 
 # ---------------------------------------------------------------------------- decisions
 
-def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: TextConfig = TextConfig()) -> DataFrame:
+def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: TextConfig = TextConfig(),
+           video: VideoConfig = VideoConfig()) -> DataFrame:
     """Add `is_duplicate`: each stage's own decision threshold, applied to stored scores.
+
+    Video: an aligned pair is a duplicate when its similarity (the segment's share of
+    matching frames) >= video.threshold and the covered video's share inside the
+    segment >= video.min_coverage: either video's (`video.excerpts: duplicate`, so an
+    excerpt is a duplicate of its source) or both videos' (`report`).
 
     Text: the same normalised text is a duplicate; a MinHash pair is one when the
     exact Jaccard similarity of its shingle sets (`similarity`) >= text.threshold.
@@ -276,6 +282,11 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
                          (F.col("hamming") <= phash.key_hamming(family)) & checked)
     rule = rule.when(F.col("stage") == STAGE_EMBEDDING, F.col("similarity") >= emb.threshold)
     rule = rule.when(F.col("stage") == STAGE_TEXT_EXACT, F.lit(True))
-    rule = rule.when(F.col("stage") == STAGE_TEXT_MINHASH, F.col("similarity") >= text.threshold).otherwise(F.lit(True))
+    rule = rule.when(F.col("stage") == STAGE_TEXT_MINHASH, F.col("similarity") >= text.threshold)
+    if "coverage_a" in pairs.columns:  # pairs carrying aligned segments
+        covered = (F.greatest if video.excerpts == "duplicate" else F.least)("coverage_a", "coverage_b")
+        rule = rule.when(F.col("stage") == STAGE_VIDEO_FRAMES,
+                         (F.col("similarity") >= video.threshold) & F.coalesce(covered >= video.min_coverage, F.lit(False)))
+    rule = rule.otherwise(F.lit(True))
     return pairs.withColumn("is_duplicate", rule)
 

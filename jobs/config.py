@@ -36,12 +36,12 @@ def _runtime(default: Any) -> Any:
     return field(default=default, metadata={"runtime": True})
 
 
-KINDS = ("image", "text")
+KINDS = ("image", "text", "video")
 
 
 @dataclass(frozen=True)
 class InputConfig:
-    kind: str = "image"               # image | text: which readers, features and candidate stages run
+    kind: str = "image"               # image | text | video: which readers, features and candidate stages run
     format: str = "auto"              # auto | files | jsonl | parquet | csv
     id_column: str | None = None      # None: "id" when the table has it, else derived from the path
     path_column: str | None = None    # None: first of PATH_COLUMN_CANDIDATES present in the table
@@ -61,7 +61,7 @@ class InputConfig:
             raise ConfigError("input.extensions must list at least one file extension")
 
 
-PATH_COLUMN_CANDIDATES = ("path", "image", "uri", "url", "file", "filepath", "image_path")
+PATH_COLUMN_CANDIDATES = ("path", "image", "uri", "url", "file", "filepath", "image_path", "video", "video_path")
 
 
 @dataclass(frozen=True)
@@ -291,6 +291,77 @@ class TextConfig:
         return parse_keep_order("text.keep_order", self.keep_order, TEXT_KEEP_COLUMNS)
 
 
+# duration_s, pixels (width x height), bitrate (bits/s), bytes: of the video (udfs/video.py); links: as above
+VIDEO_KEEP_COLUMNS = ("duration_s", "pixels", "bitrate", "bytes", "width", "height", "fps", "links", "item_id", "uri")
+VIDEO_EXTENSIONS = ("mp4", "m4v", "mov", "mkv", "webm", "avi", "ogv", "mpg", "mpeg", "ts", "wmv", "flv", "3gp")
+
+
+@dataclass(frozen=True)
+class VideoConfig:
+    """Near-duplicate video (`input.kind: video`): sampled frames hashed, a blocked join over frame
+    hash bands that votes per video pair, then temporal alignment of each candidate pair.
+
+    Frames are sampled at `sample_fps` (2: a shot of 1-2 s still gets 2-4 frames,
+    and an hour of video is 7,200 hashes), scaled to 128 px and hashed like an image's
+    content box (letterbox trimmed) and its mirror. A pair's `similarity` is the share
+    of the informative frames inside its matched segment that match on the aligned
+    line (both videos together); coverage_a / coverage_b are the segment's share of
+    each video's duration. A pair is a duplicate when similarity >= `threshold` and
+    the covered video is covered >= `min_coverage` (`excerpts: duplicate`: either
+    video, so a trimmed excerpt is a duplicate of its source; `report`: both).
+    """
+
+    extensions: tuple[str, ...] = VIDEO_EXTENSIONS  # files of a directory read as videos
+    max_file_bytes: int = 512 * 1024 * 1024   # larger files are too_large errors (a file is held in memory)
+    sample_fps: float = 2.0           # frames sampled per second of video, by presentation time
+    max_duration_s: float = 10_800.0  # longer videos are too_long errors
+    max_frames: int = 21_600          # more sampled frames than this: too_many_frames
+    max_pixels: int = 36_000_000      # larger frames (width x height): too_many_pixels
+    max_decode_seconds: float = 600.0  # decoding one file longer than this: decode_timeout
+    min_information: float = 2.0      # frames whose content box has less hash information never vote or match
+    min_quality: float = 1.0          # ... nor frames flatter than this (mean gradient, grey levels)
+    frame_hamming: int = 12           # two frames match at <= this many differing bits of 64
+    max_bucket: int = 100             # videos sharing one frame-hash band value beyond this: the bucket is skipped
+    min_votes: int = 2                # distinct frames of each video sharing band values before alignment
+    max_gap_s: float = 4.0            # matched frames further apart (seconds of a) split a segment
+    min_distinct_frames: int = 3      # a segment needs this many mutually different matched frames
+    threshold: float = 0.6            # decision: the segment's share of matching frames >= this ...
+    min_coverage: float = 0.8         # ... and the covered video's share inside the segment >= this
+    candidate_threshold: float = 0.3  # aligned pairs from this similarity are stored for retuning
+    excerpts: str = "duplicate"       # duplicate: a copy covered by its partner is a duplicate; report: both covered
+    decode_workers: int = _runtime(2)  # videos decoded at once per Spark task (each held in memory)
+    # the longest version, then the most pixels, then the highest bitrate
+    keep_order: tuple[str, ...] = ("duration_s desc", "pixels desc", "bitrate desc", "bytes desc", "item_id asc")
+
+    def validate(self) -> None:
+        if not self.extensions:
+            raise ConfigError("video.extensions must list at least one file extension")
+        _at_least("video.max_file_bytes", self.max_file_bytes, 1)
+        _between("video.sample_fps", self.sample_fps, 0.05, 30.0)
+        _at_least("video.max_duration_s", self.max_duration_s, 0.1)
+        _at_least("video.max_frames", self.max_frames, 1)
+        _at_least("video.max_pixels", self.max_pixels, 1)
+        _at_least("video.max_decode_seconds", self.max_decode_seconds, 0.1)
+        _at_least("video.min_information", self.min_information, 0.0)
+        _at_least("video.min_quality", self.min_quality, 0.0)
+        _between("video.frame_hamming", self.frame_hamming, 0, 32)
+        _at_least("video.max_bucket", self.max_bucket, 2)
+        _at_least("video.min_votes", self.min_votes, 1)
+        _at_least("video.max_gap_s", self.max_gap_s, 0.0)
+        _at_least("video.min_distinct_frames", self.min_distinct_frames, 1)
+        _between("video.threshold", self.threshold, 0.0, 1.0)
+        _between("video.min_coverage", self.min_coverage, 0.0, 1.0)
+        _between("video.candidate_threshold", self.candidate_threshold, 0.0, self.threshold,
+                 hint="it must be <= video.threshold")
+        _choice("video.excerpts", self.excerpts, ("duplicate", "report"))
+        _at_least("video.decode_workers", self.decode_workers, 1)
+        self.order()
+
+    def order(self) -> list[tuple[str, str]]:
+        """The video keep policy as (column, 'asc'|'desc') pairs, ending with item_id."""
+        return parse_keep_order("video.keep_order", self.keep_order, VIDEO_KEEP_COLUMNS)
+
+
 @dataclass(frozen=True)
 class FetchConfig:
     """http(s) inputs and read concurrency; `options()` is udfs.io.FetchOptions (same field names)."""
@@ -357,6 +428,7 @@ class JobConfig:
     cache: CacheConfig = field(default_factory=CacheConfig)
     spark: SparkConfig = field(default_factory=SparkConfig)
     text: TextConfig = field(default_factory=TextConfig)
+    video: VideoConfig = field(default_factory=VideoConfig)
 
     def validate(self) -> "JobConfig":
         for f in fields(self):
@@ -368,7 +440,11 @@ class JobConfig:
 
     def keep_order(self) -> list[tuple[str, str]]:
         """The keep policy of this run's kind."""
-        return self.text.order() if self.input.kind == "text" else self.cluster.order()
+        if self.input.kind == "text":
+            return self.text.order()
+        if self.input.kind == "video":
+            return self.video.order()
+        return self.cluster.order()
 
     def fingerprint(self) -> str:
         """16 hex chars over every setting that can change the job's decisions.
@@ -386,7 +462,8 @@ class JobConfig:
 
 
 # the sections each kind never reads: left out of its runs' fingerprints
-IGNORED_SECTIONS = {"image": ("text",), "text": ("decode", "phash", "embedding", "selfjoin")}
+IGNORED_SECTIONS = {"image": ("text", "video"), "text": ("decode", "phash", "embedding", "selfjoin", "video"),
+                    "video": ("decode", "phash", "embedding", "selfjoin", "text")}
 
 
 def _section_dict(section: Any, runtime: bool = True) -> dict[str, Any]:

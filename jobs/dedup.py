@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="deduplicate a corpus and write Parquet manifests")
     run.add_argument("--input", required=True,
-                     help="directory or glob of images (or text files), or a JSONL/Parquet/CSV table")
+                     help="directory or glob of images (or text or video files), or a JSONL/Parquet/CSV table")
     run.add_argument("--output", required=True, help="output folder (manifest/, pairs/, clusters/, summary.json)")
     run.add_argument("--corpus", default=None, metavar="STORE",
                      help="corpus store: compare with everything stored, then add this run's items")
@@ -62,8 +62,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--run-id", default=None, help="run id written to every row (default: time + random)")
     p.add_argument("--kind", choices=KINDS, default=None,
-                   help="what the items are: image (default) or text (.txt/.md/.html files, or a table with a "
-                        "text or path column); same as --set input.kind=KIND")
+                   help="what the items are: image (default), text (.txt/.md/.html files, or a table with a "
+                        "text or path column) or video (video files, or a table with a video or path column); "
+                        "same as --set input.kind=KIND")
     p.add_argument("--driver-memory", default=None, metavar="SIZE",
                    help="Spark driver heap in local mode, e.g. 8g (default: half this machine's memory); "
                         "same as --set spark.driver_memory=SIZE")
@@ -179,8 +180,8 @@ def run_example(args: argparse.Namespace, cfg: JobConfig) -> int:
     from jobs.corpus import build_example_corpus
     from jobs.show import print_result
 
-    if cfg.input.kind == "text":
-        return run_text_example(args, cfg)
+    if cfg.input.kind in ("text", "video"):
+        return run_kind_example(args, cfg)
     out = Path(args.output).resolve()
     corpus = out / "corpus"
     if not (corpus / "planted.csv").exists():
@@ -199,17 +200,22 @@ def run_example(args: argparse.Namespace, cfg: JobConfig) -> int:
     return 0
 
 
-def run_text_example(args: argparse.Namespace, cfg: JobConfig) -> int:
-    """Build the text example corpus (short articles + planted copies) and deduplicate it."""
+def run_kind_example(args: argparse.Namespace, cfg: JobConfig) -> int:
+    """Build the text or video example corpus (originals + planted copies, negatives, broken files)
+    under OUTPUT/<kind>-corpus and deduplicate it into OUTPUT/<kind>-result."""
     from jobs.show import print_result
-    from jobs.text_example import build_text_corpus
 
+    kind = cfg.input.kind
+    if kind == "text":
+        from jobs.text_example import build_text_corpus as build
+    else:
+        from jobs.video_example import build_video_corpus as build
     out = Path(args.output).resolve()
-    corpus = out / "text-corpus"
+    corpus = out / f"{kind}-corpus"
     if not (corpus / "planted.csv").exists():
-        log.info("building the text example corpus in %s", corpus)
-        build_text_corpus(corpus)
-    result = out / "text-result"
+        log.info("building the %s example corpus in %s", kind, corpus)
+        build(corpus)
+    result = out / f"{kind}-result"
     summary = run_job(cfg, str(corpus), str(result), overwrite=True, run_id=args.run_id)
     print_result(str(result), summary, corpus / "planted.csv")
     return 0

@@ -88,8 +88,8 @@ def _read_files(spark: SparkSession, location: str, cfg: InputConfig) -> DataFra
     rows = [row for row in listed if _extension(row[0]) in extensions]
     skipped = len(listed) - len(rows)
     if skipped:
-        log.info("[ingest] %d files under %s do not have an %s extension (%s) and are not inputs",
-                 skipped, location, cfg.kind, ", ".join(sorted(extensions)))
+        log.info("[ingest] %d files under %s do not have %s %s extension (%s) and are not inputs",
+                 skipped, location, "an" if cfg.kind == "image" else "a", cfg.kind, ", ".join(sorted(extensions)))
     if not rows:
         raise InputError(f"no {cfg.kind} files found under {location} (extensions: {', '.join(sorted(extensions))})")
     pdf = pd.DataFrame(sorted(rows), columns=["item_id", "uri", "input_error"])

@@ -17,15 +17,18 @@ def keep_order_columns(order: list[tuple[str, str]]) -> list[Column]:
     return [F.col(c).desc_nulls_last() if d == "desc" else F.col(c).asc_nulls_last() for c, d in order]
 
 
-# keep-policy columns of the text kind (jobs/text_kind.py), carried when the features have them
+# keep-policy and manifest columns of the text kind (jobs/text_kind.py) and the video kind
+# (jobs/video_kind.py), carried when the features have them
 TEXT_COLUMNS = ("chars", "words")
+VIDEO_COLUMNS = ("duration_s", "fps", "frames_sampled", "bitrate")
+KIND_COLUMNS = (*TEXT_COLUMNS, *VIDEO_COLUMNS)
 # keep-policy columns computed per content by the clustering (jobs/decisions.py), not per item
 CONTENT_ORDER_COLUMNS = ("links",)
 
 
 def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, str]]) -> DataFrame:
     """One row per item with its features, `error`, and `content_rank` (1 = the content's representative)."""
-    extra = [c for c in TEXT_COLUMNS if c in features.columns]
+    extra = [c for c in KIND_COLUMNS if c in features.columns]
     feats = features.select("content_sha256", "width", "height", "phash", "decode_error", *extra,
                             is_framed().cast("int").alias("framed"), F.lit(True).alias("_has_features"))
     joined = contents.join(feats, "content_sha256", "left")
@@ -45,7 +48,7 @@ def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, 
 
 def representatives(items: DataFrame) -> DataFrame:
     """The best item of each content (its keep-policy columns)."""
-    extra = [c for c in TEXT_COLUMNS if c in items.columns]
+    extra = [c for c in KIND_COLUMNS if c in items.columns]
     return (items.where(F.col("content_rank") == 1)
                  .select("content_sha256", "item_id", "uri", "pixels", "bytes", "width", "height", "framed",
                          "prior_keep", *extra))
@@ -56,16 +59,32 @@ def item_pairs(content_pairs: DataFrame, items: DataFrame) -> DataFrame:
     reps = representatives(items).select("content_sha256", "item_id")
     ra = reps.select(F.col("content_sha256").alias("sha_a"), F.col("item_id").alias("rep_a"))
     rb = reps.select(F.col("content_sha256").alias("sha_b"), F.col("item_id").alias("rep_b"))
-    mapped = (content_pairs.join(ra, "sha_a").join(rb, "sha_b")
-                 .select(F.least("rep_a", "rep_b").alias("item_a"), F.greatest("rep_a", "rep_b").alias("item_b"),
-                         "stage", "similarity", "hamming", "verify_score", "is_duplicate"))
+    joined = content_pairs.join(ra, "sha_a").join(rb, "sha_b")
+    mapped = joined.select(F.least("rep_a", "rep_b").alias("item_a"), F.greatest("rep_a", "rep_b").alias("item_b"),
+                           "stage", "similarity", "hamming", "verify_score", "is_duplicate",
+                           *_segment(joined, F.col("rep_a") > F.col("rep_b")))
     copies = (items.where(F.col("content_rank") > 1).select("content_sha256", F.col("item_id").alias("copy"))
                    .join(reps.withColumnRenamed("item_id", "rep"), "content_sha256")
                    .select(F.least("copy", "rep").alias("item_a"), F.greatest("copy", "rep").alias("item_b"),
                            F.lit(STAGE_EXACT).alias("stage"), F.lit(1.0).alias("similarity"),
                            F.lit(0).alias("hamming"), F.lit(None).cast("double").alias("verify_score"),
                            F.lit(True).alias("is_duplicate")))
-    return S.conform(mapped.unionByName(copies), S.PAIRS)
+    return S.conform(mapped.unionByName(copies, allowMissingColumns=True), S.PAIRS)
+
+
+def _segment(pairs: DataFrame, swapped: Column) -> list[Column]:
+    """A video pair's segment columns for (item_a, item_b): a and b exchanged where the items' order
+    is the contents' reversed (then t_a = t_b / s - o / s, so the time scale becomes 1 / s); nulls
+    for pairs without segments."""
+    if "coverage_a" not in pairs.columns:
+        return [F.lit(None).cast("double").alias(c) for c in S.SEGMENT_COLUMNS]
+    out = []
+    for c in S.SEGMENT_COLUMNS[:-1]:
+        other = c[:-1] + ("b" if c.endswith("a") else "a")
+        out.append(F.when(swapped, F.col(other)).otherwise(F.col(c)).alias(c))
+    scale = F.col("time_scale")
+    out.append(F.when(swapped & scale.isNotNull() & (scale != 0), 1.0 / scale).otherwise(scale).alias("time_scale"))
+    return out
 
 
 def nearest(pairs: DataFrame) -> DataFrame:
@@ -109,7 +128,9 @@ def build_manifest(items: DataFrame, decisions: DataFrame, pairs: DataFrame,
         "item_id", "uri", cluster_id.alias("cluster_id"), keeper_id.alias("keeper_id"), reason.alias("reason"),
         keeper_sim.alias("keeper_similarity"), matched_by.alias("matched_by"),
         "max_similarity", "nearest_id", "content_sha256", "bytes", "width", "height",
-        phash_hex.alias("phash"), "error", F.lit(run_id).alias("run_id"),
+        phash_hex.alias("phash"),
+        *[F.col(c) if c in t.columns else F.lit(None).alias(c) for c in ("duration_s", "fps", "frames_sampled")],
+        "error", F.lit(run_id).alias("run_id"),
         F.lit(config_fingerprint).alias("config_fingerprint"), action.alias("action"))
     return S.conform(rows, S.MANIFEST)
 

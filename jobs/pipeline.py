@@ -12,17 +12,16 @@ import logging
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterator
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs import candidates, decisions, failures, features, hashkeys, ingest, manifest, publish, store, text_kind
-from jobs import text_store
+from jobs import candidates, decisions, failures, features, hashkeys, ingest, kinds, manifest, publish, store
 from jobs import schemas as S
-from jobs.config import PHASH_KEYS, CacheConfig, JobConfig, TextConfig
+from jobs.config import PHASH_KEYS, CacheConfig
 from udfs import adapters
 from udfs.adapters import EmbedSpec
 from udfs.metrics import STAGE_PIXEL
@@ -81,7 +80,7 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
     publish.check_output(storage, ctx.output, ctx.overwrite)
     started = time.perf_counter()
     order = cfg.keep_order()
-    text = cfg.input.kind == "text"  # the text kind: its readers, features and stages (jobs/text_kind.py)
+    kind = kinds.get(cfg.input.kind)  # text, video: their readers, features and stages; None: images
     prior = store.load_state(spark, ctx.corpus) if ctx.corpus else store.StoreState(None, None, None)
     if prior.items is not None and prior.kind != cfg.input.kind:
         raise ingest.InputError(store.kind_mismatch(ctx.corpus, prior.kind, cfg.input.kind))
@@ -90,7 +89,7 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         order = [("prior_keep", "desc"), *order]  # earlier keepers stay keepers
 
     with stage(ctx, "ingest"):
-        input_cfg = replace(cfg.input, extensions=cfg.text.extensions) if text else cfg.input
+        input_cfg = kind.input_config(cfg) if kind else cfg.input
         source = ingest.detect_source(ctx.source, input_cfg)
         items = ingest.read_items(spark, source, input_cfg, scratch=ctx.work("input"), text_column=cfg.text.column)
         vectors = "embedding" in items.columns
@@ -102,8 +101,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         if vectors:  # precomputed embeddings: the vector is the content
             with_vectors = materialize(ctx, features.vector_items(items, cfg.selfjoin.transport_dtype), "vectors")
             contents = with_vectors.drop("embedding")
-        elif text:  # inline text stays on the contents until its features are computed
-            contents = materialize(ctx, text_kind.hash_items(items, input_cfg, cfg.fetch), "contents")
+        elif kind:  # text: inline text stays on the contents until its features are computed
+            contents = materialize(ctx, kind.hash_items(items, input_cfg, cfg.fetch), "contents")
         else:
             contents = materialize(ctx, features.hash_items(items, cfg.input, cfg.fetch), "contents")
         new_ids = contents.select("item_id")
@@ -118,22 +117,22 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         contents = contents.withColumn("prior_keep", F.lit(0))
         if prior.items is not None:
             stored = store.prior_contents(prior.items, new_ids)
-            if text:  # stored contents keep their features: no text to carry
-                stored = stored.withColumn("text", F.lit(None).cast("string"))
+            if kind and kind.inline_column:  # stored contents keep their features: no text to carry
+                stored = stored.withColumn(kind.inline_column, F.lit(None).cast("string"))
             contents = contents.unionByName(stored)
             log.info("[ingest] compared against the corpus store %s", ctx.corpus)
 
     with stage(ctx, "features"):
         keys = adapters.robust_keys(cfg.phash.keys) if cfg.phash.enabled else ()
-        fp = text_kind.feature_fingerprint(cfg.text) if text else \
-            features.feature_fingerprint(cfg.decode, model_fingerprint, keys)
+        fp = kind.feature_fingerprint(cfg) if kind else features.feature_fingerprint(cfg.decode, model_fingerprint,
+                                                                                      keys)
         if vectors:
             cached, fresh = None, materialize(ctx, features.vector_features(with_vectors), "features_new")
-        elif text:
-            cached, fresh = text_store.compute_features(spark, contents, prior, input_cfg, cfg.text, cache, fp,
-                                                        cfg.fetch)
+        elif kind:
+            cached, fresh = kind.compute_features(spark, contents, prior, input_cfg, cfg, cache, fp, cfg.fetch)
             fresh = materialize(ctx, fresh, "features_new")
-            contents = contents.drop("text")
+            if kind.inline_column:
+                contents = contents.drop(kind.inline_column)
         else:
             distinct = features.distinct_contents(contents)
             cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cache, fp,
@@ -152,8 +151,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
 
     with stage(ctx, "candidates"):
         parts = []
-        if text:
-            parts.append(text_kind.candidate_pairs(feats, cfg.text, ctx.stats))
+        if kind:
+            parts.append(kind.candidate_pairs(feats, cfg, ctx.stats))
         elif cfg.phash.enabled:
             hashable = hashkeys.hashable(feats, cfg.phash)
             full = candidates.phash_pairs(hashable, cfg.phash)
@@ -165,8 +164,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
             parts.append(candidates.embedding_pairs(spark, feats, cfg.embedding, cfg.selfjoin, ctx.stats,
                                                    prior.centroids))
         content_pairs = _union(spark, parts)
-        content_pairs = materialize(ctx, candidates.decide(content_pairs, cfg.phash, cfg.embedding, cfg.text),
-                                    "content_pairs")
+        content_pairs = materialize(ctx, candidates.decide(content_pairs, cfg.phash, cfg.embedding, cfg.text,
+                                                           cfg.video), "content_pairs")
         by_stage = {r["stage"]: (int(r["n"]), int(r["dup"])) for r in content_pairs.groupBy("stage").agg(
             F.count("*").alias("n"), F.sum(F.col("is_duplicate").cast("int")).alias("dup")).collect()}
         ctx.stats["candidate_pairs"] = {s: n for s, (n, _) in by_stage.items()}
@@ -175,15 +174,16 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
                                               for s, (n, d) in sorted(by_stage.items())) or "no pairs")
 
     with stage(ctx, "clusters"):
-        kind_feats = text_kind.manifest_features(feats) if text else feats.drop("embedding")
+        kind_feats = kind.manifest_features(feats) if kind else feats.drop("embedding")
         table = materialize(ctx, manifest.item_table(contents, kind_feats, order), "items")
         decided, links, cstats = decisions.decide_contents(spark, content_pairs, manifest.representatives(table),
                                                            order, cfg.cluster)
-        if cfg.phash.enabled and cfg.cluster.attach_verify != -1 and not vectors and not text:
+        if cfg.phash.enabled and cfg.cluster.attach_verify != -1 and not vectors and not kind:
             decided, links, attached_pairs, n_attached = decisions.attach_lone_keepers(
                 decided, links, content_pairs, feats, cfg.cluster.attach_verify)
             if n_attached:
-                content_pairs = materialize(ctx, content_pairs.unionByName(attached_pairs), "content_pairs_attached")
+                content_pairs = materialize(ctx, content_pairs.unionByName(attached_pairs, allowMissingColumns=True),
+                                            "content_pairs_attached")
                 ctx.stats["duplicate_pairs"][STAGE_PIXEL] = n_attached
             cstats = {**cstats, "attached_on_pixels": n_attached,
                       "chain_guard_keeps": cstats["chain_guard_keeps"] - n_attached}
@@ -237,11 +237,13 @@ def _save_store(ctx: RunContext, every: DataFrame, prior: store.StoreState, feat
     items = S.conform(every, S.MANIFEST)
     new_ids = every.select("item_id")
     if prior.items is not None:
-        items = items.unionByName(S.conform(store.prior_failures(prior.items, new_ids), S.MANIFEST))
+        items = items.unionByName(S.conform(store.prior_failures(prior.items, new_ids), S.MANIFEST,
+                                            missing_as_null=S.LATER_MANIFEST_COLUMNS))
     transient = every.where((F.col("action") == S.ERROR) & features.is_transient(F.col("error")))
-    if ctx.cfg.input.kind == "text":  # text features instead of an index: no IVF lists or centroids
+    kind = kinds.get(ctx.cfg.input.kind)
+    if kind:  # the kind's features instead of an index: no IVF lists or centroids
         name = store.save_state(ctx.spark, ctx.corpus, ctx.run_id, items, None, None,
-                                transient.select("item_id", "uri"), "text", text_store.stored_features(feats),
+                                transient.select("item_id", "uri"), kind.name, kind.stored_features(feats),
                                 ctx.stats["feature_fingerprint"])
         log.info("corpus store %s now at %s", ctx.corpus, name)
         return
@@ -253,24 +255,23 @@ def _save_store(ctx: RunContext, every: DataFrame, prior: store.StoreState, feat
 
 
 def _union(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:
-    """Scored pairs of several stages in one frame; `verify_score`, `sparse` null where a stage has none."""
+    """Scored pairs of several stages in one frame; `verify_score`, `sparse` null where a stage has none.
+    Video pairs' segment columns (S.SEGMENT_COLUMNS) are carried when a part has them, null elsewhere."""
     cols = ["sha_a", "sha_b", "stage", "similarity", "hamming", "verify_score", "sparse"]
     if not parts:
         return spark.createDataFrame([], "sha_a string, sha_b string, stage string, similarity double, hamming int, "
                                          "verify_score double, sparse boolean")
-    filled = [p if "verify_score" in p.columns else
-              p.withColumn("verify_score", F.lit(None).cast("double")).withColumn("sparse", F.lit(None).cast("boolean"))
-              for p in parts]
+    if any("coverage_a" in p.columns for p in parts):
+        cols += list(S.SEGMENT_COLUMNS)
+    filled = []
+    for p in parts:
+        missing = {"verify_score": "double", "sparse": "boolean", **{c: "double" for c in S.SEGMENT_COLUMNS}}
+        filled.append(p.select("*", *[F.lit(None).cast(t).alias(c) for c, t in missing.items()
+                                      if c in cols and c not in p.columns]))
     out = filled[0].select(*cols)
     for p in filled[1:]:
         out = out.unionByName(p.select(*cols))
     return out
-
-
-def _text_thresholds(cfg: TextConfig) -> dict:
-    return {"text_threshold": cfg.threshold, "text_candidate_threshold": cfg.candidate_threshold,
-            "text_shingle_words": cfg.shingle_words, "text_num_perm": cfg.num_perm,
-            "text_bands": cfg.bands, "text_rows": cfg.rows, "text_max_bucket": cfg.max_bucket}
 
 
 def _write(df: DataFrame, path: str, partition: str | None = None) -> None:
@@ -298,7 +299,7 @@ def _summary(ctx: RunContext, actions: dict, reasons: dict, model_fp: str | None
         "reasons": reasons,
         "stages": {k: v for k, v in ctx.stats.items() if k != "items" and not k.startswith("_")},
         "corpus": ctx.corpus,
-        "thresholds": _text_thresholds(cfg.text) if cfg.input.kind == "text" else {
+        "thresholds": kinds.get(cfg.input.kind).thresholds(cfg) if kinds.get(cfg.input.kind) else {
             "phash_max_hamming": cfg.phash.max_hamming if cfg.phash.enabled else None,
             "phash_candidate_hamming": cfg.phash.candidate_hamming if cfg.phash.enabled else None,
             **{f"phash_{k}_{kind}_hamming": (cfg.phash.key_hamming(k) if kind == "max" else cfg.phash.key_candidate_hamming(k))

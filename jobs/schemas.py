@@ -31,6 +31,9 @@ MANIFEST = T.StructType([
     T.StructField("width", T.IntegerType(), True),
     T.StructField("height", T.IntegerType(), True),
     T.StructField("phash", T.StringType(), True),
+    T.StructField("duration_s", T.DoubleType(), True),     # video: seconds (null for images and texts)
+    T.StructField("fps", T.DoubleType(), True),            # video: the stream's average frame rate
+    T.StructField("frames_sampled", T.IntegerType(), True),  # video: frames sampled at video.sample_fps
     T.StructField("error", T.StringType(), True),
     T.StructField("run_id", T.StringType(), False),
     T.StructField("config_fingerprint", T.StringType(), False),
@@ -45,7 +48,11 @@ PAIRS = T.StructType([
     T.StructField("hamming", T.IntegerType(), True),
     T.StructField("verify_score", T.DoubleType(), True),
     T.StructField("is_duplicate", T.BooleanType(), False),
+    # video pairs' aligned segment (null for image and text pairs); a = item_a, b = item_b
+    *[T.StructField(c, T.DoubleType(), True) for c in ("start_a", "end_a", "start_b", "end_b",
+                                                        "coverage_a", "coverage_b", "time_scale")],
 ])
+SEGMENT_COLUMNS = ("start_a", "end_a", "start_b", "end_b", "coverage_a", "coverage_b", "time_scale")
 
 CLUSTERS = T.StructType([
     T.StructField("cluster_id", T.StringType(), False),
@@ -69,7 +76,17 @@ def check_columns(df: DataFrame, required: tuple[str, ...] | T.StructType, stage
         raise ValueError(f"{stage}: input lacks column(s) {missing}; has {df.columns}")
 
 
-def conform(df: DataFrame, schema: T.StructType) -> DataFrame:
-    """Select `schema`'s columns in order, cast to their declared types."""
+def conform(df: DataFrame, schema: T.StructType, missing_as_null: tuple[str, ...] = ()) -> DataFrame:
+    """Select `schema`'s columns in order, cast to their declared types.
+
+    `missing_as_null`: nullable columns that may be absent (a store written before
+    they existed) and are then null."""
+    from pyspark.sql import functions as F
+
+    df = df.select("*", *[F.lit(None).alias(c) for c in missing_as_null if c not in df.columns])
     check_columns(df, schema, "conform")
     return df.select([df[f.name].cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+# manifest columns added after the first stores were written: null when a stored state lacks them
+LATER_MANIFEST_COLUMNS = ("duration_s", "fps", "frames_sampled")

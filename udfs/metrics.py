@@ -33,6 +33,10 @@ KEY_STAGES: tuple[str, ...] = (STAGE_PHASH_TRIM, STAGE_PHASH_FLIP, STAGE_PHASH_C
 STAGE_TEXT_EXACT = "text_exact"
 STAGE_TEXT_MINHASH = "text_minhash"
 TEXT_STAGES: tuple[str, ...] = (STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH)
+# Video (jobs/video_kind.py): two videos whose sampled frames line up in time (udfs/video.align);
+# similarity = the share of the aligned segment's informative frames that match. Video pairs
+# never meet image or text pairs.
+STAGE_VIDEO_FRAMES = "video_frames"
 # A copy that matched the keeper only through another copy, attached on its pixels
 # (jobs/decisions.attach_lone_keepers): similarity = the thumbnails' correlation.
 STAGE_PIXEL = "pixel"

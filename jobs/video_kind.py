@@ -1,0 +1,158 @@
+"""The video kind, driver side: items -> contents -> sampled frame signatures -> aligned content pairs.
+
+What a kind brings (DESIGN "More than one kind of item"); everything downstream
+of the scored pairs (decisions, clusters, keep policy, manifest) is shared.
+
+- contents: a file's bytes hashed with sha256, as for images; identical bytes
+  are exact duplicates (stage `exact`).
+- features per distinct content (udfs/video.py): duration, fps, size, bitrate,
+  codec, and per sampled frame its time, content-box pHash, mirrored pHash and
+  informative flag; cached by content sha256 + video feature fingerprint.
+- `video_frames`: a blocked join over frame hash bands, never all pairs of
+  videos or frames. Each informative frame emits (video, band, band value) rows
+  for its hash and its mirror's (4 bands of 16 bits, udfs.hashing.band_values);
+  rows are grouped by bucket (band, value) and a bucket holding more than
+  `video.max_bucket` videos is skipped (a logo or a common card, counted in the
+  summary as `video_capped_buckets`). Videos meeting in a bucket (hash with
+  hash, or hash with mirror) vote for their pair with the frames that met; a
+  pair whose both videos have at least `video.min_votes` voting frames is
+  aligned (udfs/video.align_pair) and stored from `video.candidate_threshold`.
+Output: (sha_a < sha_b, similarity, hamming, stage, start_a, end_a, start_b,
+end_b, coverage_a, coverage_b, time_scale), a the video of sha_a.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from functools import partial
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.config import CacheConfig, FetchConfig, InputConfig, VideoConfig
+from jobs.features import read_cache
+from udfs import video_adapters as A
+from udfs.metrics import STAGE_VIDEO_FRAMES
+from udfs.video import AlignParams, DecodeLimits
+
+log = logging.getLogger("dedup")
+
+VIDEO_FEATURE_VERSION = "1"  # bump when udfs/video.py changes what it computes
+BANDS = 4                    # 64-bit frame hashes cut into 4 band values of 16 bits
+
+
+def input_config(input_cfg: InputConfig, cfg: VideoConfig) -> InputConfig:
+    """The input settings of a video run: the video extensions and file size limit."""
+    from dataclasses import replace
+    return replace(input_cfg, extensions=cfg.extensions, max_file_bytes=cfg.max_file_bytes)
+
+
+def decode_limits(cfg: VideoConfig) -> DecodeLimits:
+    return DecodeLimits(sample_fps=cfg.sample_fps, max_duration_s=cfg.max_duration_s, max_frames=cfg.max_frames,
+                        max_pixels=cfg.max_pixels, max_decode_seconds=cfg.max_decode_seconds,
+                        min_information=cfg.min_information, min_quality=cfg.min_quality)
+
+
+def align_params(cfg: VideoConfig) -> AlignParams:
+    return AlignParams(frame_hamming=cfg.frame_hamming, sample_fps=cfg.sample_fps, max_gap_s=cfg.max_gap_s,
+                       min_distinct_frames=cfg.min_distinct_frames)
+
+
+def feature_fingerprint(cfg: VideoConfig) -> str:
+    """Cache key of video features: code version and every setting that changes the sampled frames."""
+    limits = decode_limits(cfg)
+    blob = f"video-v{VIDEO_FEATURE_VERSION}|" + "|".join(f"{k}={v}" for k, v in sorted(limits.__dict__.items()))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def compute_features(spark: SparkSession, distinct: DataFrame, input_cfg: InputConfig, cfg: VideoConfig,
+                     cache: CacheConfig, fingerprint: str,
+                     fetch: FetchConfig = FetchConfig()) -> tuple[DataFrame | None, DataFrame]:
+    """(cached features or None, fresh features) of every distinct content; only uncached ones are decoded.
+
+    distinct: (content_sha256, uri). One task decodes `video.decode_workers` files at once."""
+    cached = read_cache(spark, cache, fingerprint, A.VIDEO_FEATURE_DDL)
+    todo = distinct if cached is None else distinct.join(cached.select("content_sha256"), "content_sha256", "left_anti")
+    fn = partial(A.video_features, max_bytes=input_cfg.max_file_bytes, limits=decode_limits(cfg),
+                 fetch=fetch.options(), workers=cfg.decode_workers)
+    # one row per Arrow batch: a task's batch is decoded before the next is read
+    fresh = todo.repartition(spark.sparkContext.defaultParallelism * 2, "content_sha256") \
+                .mapInPandas(fn, A.VIDEO_FEATURE_DDL)
+    if cached is not None:
+        cached = cached.join(distinct.select("content_sha256"), "content_sha256", "left_semi")
+    return cached, fresh
+
+
+def manifest_features(features: DataFrame) -> DataFrame:
+    """Video features with the columns the manifest and keep policy read (pHash columns as nulls)."""
+    return features.select("content_sha256", "width", "height", "duration_s", "fps", "frames_sampled", "bitrate",
+                           "decode_error", F.lit(None).cast("long").alias("phash"),
+                           F.lit(None).cast("long").alias("phash_trim"))
+
+
+def stored_features(features: DataFrame) -> DataFrame:
+    """The features a video store keeps: those of the contents that were decoded."""
+    return features.where(F.col("decode_error").isNull()).select(*A.FEATURE_COLUMNS)
+
+
+def thresholds(cfg: VideoConfig) -> dict:
+    """The video settings summary.json lists under `thresholds`."""
+    return {f"video_{k}": getattr(cfg, k) for k in (
+        "threshold", "min_coverage", "candidate_threshold", "excerpts", "frame_hamming", "sample_fps",
+        "min_votes", "max_bucket", "min_distinct_frames", "max_gap_s")}
+
+
+# ---------------------------------------------------------------------------- candidate stage
+
+def candidate_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataFrame:
+    """Aligned content pairs of stage `video_frames` (see the module docstring)."""
+    voted = voted_pairs(features, cfg, stats)
+    ends = features.where(F.col("decode_error").isNull()).select(
+        "content_sha256", F.col("frame_times").alias("times"), F.col("frame_hashes").alias("hashes"),
+        F.col("flip_hashes").alias("flips"), "informative", F.col("duration_s").alias("duration"))
+    side = {s: ends.select(*[F.col(c).alias(f"{c}_{s}" if c != "content_sha256" else f"sha_{s}")
+                             for c in ends.columns]) for s in ("a", "b")}
+    joined = voted.join(side["a"], "sha_a").join(side["b"], "sha_b")
+    aligned = joined.mapInPandas(partial(A.align_pairs, params=align_params(cfg),
+                                         min_similarity=cfg.candidate_threshold), A.ALIGNED_DDL)
+    return aligned.drop("mirrored").withColumn("stage", F.lit(STAGE_VIDEO_FRAMES)).localCheckpoint(eager=True)
+
+
+def voted_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataFrame:
+    """(sha_a < sha_b, votes) of the video pairs whose informative frames share band values.
+
+    votes: the fewer of the two videos' distinct frames that met the other video in
+    some bucket (hash with hash, or one's hash with the other's mirror hash). Memory
+    per bucket: at most max_bucket videos, so max_bucket^2 / 2 pairs."""
+    ok = features.where(F.col("decode_error").isNull() & (F.col("frames_sampled") > 0))
+    rows = ok.select("content_sha256", "frame_hashes", "flip_hashes", "informative") \
+             .mapInPandas(partial(A.frame_band_rows, bands=BANDS), A.FRAME_BAND_DDL)
+    grouped = (rows.groupBy("band", "value", "variant", "content_sha256")
+                   .agg(F.collect_set("frame").alias("frames")).localCheckpoint(eager=True))
+    sizes = grouped.groupBy("band", "value").agg(F.countDistinct("content_sha256").alias("n"))
+    capped = sizes.where(F.col("n") > cfg.max_bucket).count()
+    stats["video_capped_buckets"] = int(capped)
+    if capped:
+        log.warning("[candidates] %d frame-hash buckets hold more than video.max_bucket=%d videos (a logo, a "
+                    "common card): skipped", capped, cfg.max_bucket)
+    shared = grouped.join(sizes.where((F.col("n") > 1) & (F.col("n") <= cfg.max_bucket)), ["band", "value"],
+                          "left_semi")
+    x = shared.where(F.col("variant") == 0).select("band", "value", F.col("content_sha256").alias("sx"),
+                                                     F.col("frames").alias("fx"))
+    y = shared.select("band", "value", F.col("variant").alias("vy"), F.col("content_sha256").alias("sy"),
+                      F.col("frames").alias("fy"))
+    met = x.join(y, ["band", "value"]).where(((F.col("vy") == 0) & (F.col("sx") < F.col("sy")))
+                                            | ((F.col("vy") == 1) & (F.col("sx") != F.col("sy"))))
+    first = F.col("sx") < F.col("sy")
+    pairs = met.select(F.least("sx", "sy").alias("sha_a"), F.greatest("sx", "sy").alias("sha_b"),
+                       F.when(first, F.col("fx")).otherwise(F.col("fy")).alias("fa"),
+                       F.when(first, F.col("fy")).otherwise(F.col("fx")).alias("fb"))
+    votes = pairs.groupBy("sha_a", "sha_b").agg(
+        F.size(F.array_distinct(F.flatten(F.collect_list("fa")))).alias("votes_a"),
+        F.size(F.array_distinct(F.flatten(F.collect_list("fb")))).alias("votes_b"))
+    voted = (votes.select("sha_a", "sha_b", F.least("votes_a", "votes_b").alias("votes"))
+                  .where(F.col("votes") >= cfg.min_votes).localCheckpoint(eager=True))
+    stats["video_voted_pairs"] = int(voted.count())
+    log.info("[candidates] %d video pairs with >= video.min_votes=%d voting frames go to alignment",
+             stats["video_voted_pairs"], cfg.min_votes)
+    return voted

@@ -1,0 +1,120 @@
+"""pandas adapters of the video kind (mapInPandas), thin wrappers over udfs/video.py.
+
+Like udfs/adapters.py: pandas in, pandas out, failures as "reason: message"
+values in `decode_error`, testable without a SparkSession.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from udfs.adapters import ContentChanged, _error
+
+#: Per distinct content: container facts and the sampled frames (udfs/video.VideoFeatures);
+#: frame_times in seconds from the first frame, frame_hashes / flip_hashes signed 64-bit pHashes.
+VIDEO_FEATURE_DDL = ("content_sha256 string, duration_s double, fps double, width int, height int, bitrate long, "
+                     "codec string, frames_sampled int, frame_times array<double>, frame_hashes array<long>, "
+                     "flip_hashes array<long>, informative array<boolean>, decode_error string")
+FEATURE_COLUMNS = tuple(c.split()[0] for c in VIDEO_FEATURE_DDL.split(", "))
+#: One row per informative frame and band: variant 0 = the frame's hash, 1 = its mirror's.
+FRAME_BAND_DDL = "content_sha256 string, frame int, band int, value long, variant int"
+ALIGNED_DDL = ("sha_a string, sha_b string, similarity double, hamming int, start_a double, end_a double, "
+               "start_b double, end_b double, coverage_a double, coverage_b double, time_scale double, "
+               "mirrored boolean")
+SEGMENT_COLUMNS = ("start_a", "end_a", "start_b", "end_b", "coverage_a", "coverage_b", "time_scale")
+
+
+def video_features(batches: Iterator[pd.DataFrame], max_bytes: int, limits, fetch=None,
+                   workers: int = 1) -> Iterator[pd.DataFrame]:
+    """(content_sha256, uri) -> VIDEO_FEATURE_DDL: read, check the sha256, decode and sample once.
+
+    `limits`: udfs.video.DecodeLimits. One bad file is one error value, never a
+    failed task. Memory: `workers` files (and their decoders) at a time.
+    """
+    from udfs.hashing import sha256_hex
+    from udfs.io import read_many
+    from udfs.video import video_features as decode
+
+    def features_of(data: bytes):
+        return sha256_hex(data), decode(data, limits)
+
+    for pdf in batches:
+        rows = {c: [] for c in FEATURE_COLUMNS}
+        results = read_many(list(pdf["uri"]), max_bytes, fetch, workers, transform=features_of)
+        for sha, result in zip(pdf["content_sha256"], results):
+            if not isinstance(result, Exception) and result[0] != sha:
+                result = ContentChanged(sha, result[0])
+            failed = isinstance(result, Exception)
+            f = None if failed else result[1]
+            rows["content_sha256"].append(sha)
+            for c, v in (("duration_s", "duration_s"), ("fps", "fps"), ("width", "width"), ("height", "height"),
+                         ("bitrate", "bitrate"), ("codec", "codec")):
+                rows[c].append(None if failed else getattr(f, v))
+            rows["frames_sampled"].append(None if failed else len(f.times))
+            rows["frame_times"].append(None if failed else f.times.tolist())
+            rows["frame_hashes"].append(None if failed else f.hashes.tolist())
+            rows["flip_hashes"].append(None if failed else f.flips.tolist())
+            rows["informative"].append(None if failed else f.informative.tolist())
+            rows["decode_error"].append(_error(result) if failed else None)
+        yield pd.DataFrame({
+            **{c: rows[c] for c in ("content_sha256", "codec", "frame_times", "frame_hashes", "flip_hashes",
+                                    "informative", "decode_error")},
+            "duration_s": pd.array(rows["duration_s"], dtype="Float64"),
+            "fps": pd.array(rows["fps"], dtype="Float64"),
+            "width": pd.array(rows["width"], dtype="Int32"), "height": pd.array(rows["height"], dtype="Int32"),
+            "bitrate": pd.array(rows["bitrate"], dtype="Int64"),
+            "frames_sampled": pd.array(rows["frames_sampled"], dtype="Int32")})[list(FEATURE_COLUMNS)]
+
+
+def frame_band_rows(batches: Iterator[pd.DataFrame], bands: int = 4) -> Iterator[pd.DataFrame]:
+    """(content_sha256, frame_hashes, flip_hashes, informative) -> FRAME_BAND_DDL.
+
+    Each informative frame's hash and mirror hash, cut into `bands` band values
+    (udfs.hashing.band_values, 4 x 16 bits): two frames whose hashes agree on a
+    whole band meet in that band's bucket. Uninformative frames emit nothing."""
+    from udfs.hashing import band_values
+
+    for pdf in batches:
+        parts = []
+        for sha, hashes, flips, info in zip(pdf["content_sha256"], pdf["frame_hashes"], pdf["flip_hashes"],
+                                            pdf["informative"]):
+            keep = np.flatnonzero(np.asarray(info, bool))
+            if not len(keep):
+                continue
+            for variant, values in ((0, hashes), (1, flips)):
+                bv = band_values(np.asarray(values, np.int64)[keep], bands)  # (n, bands)
+                parts.append(pd.DataFrame({
+                    "content_sha256": sha, "frame": np.repeat(keep.astype(np.int32), bands),
+                    "band": np.tile(np.arange(bands, dtype=np.int32), len(keep)),
+                    "value": bv.reshape(-1), "variant": np.int32(variant)}))
+        if parts:
+            yield pd.concat(parts, ignore_index=True)
+
+
+def align_pairs(batches: Iterator[pd.DataFrame], params, min_similarity: float) -> Iterator[pd.DataFrame]:
+    """Candidate pairs joined with both videos' frames -> ALIGNED_DDL (pairs from min_similarity).
+
+    Input columns: sha_a, sha_b and, for x in (a, b): times_x, hashes_x, flips_x,
+    informative_x, duration_x. `params`: udfs.video.AlignParams. Memory: one pair's
+    Hamming block (udfs.video.ROW_BLOCK x frames of b) at a time."""
+    from udfs.video import align_pair
+
+    for pdf in batches:
+        out = []
+        for row in pdf.itertuples(index=False):
+            a = {"times": row.times_a, "hashes": row.hashes_a, "flips": row.flips_a,
+                 "informative": row.informative_a, "duration": row.duration_a}
+            b = {"times": row.times_b, "hashes": row.hashes_b, "flips": row.flips_b,
+                 "informative": row.informative_b, "duration": row.duration_b}
+            found = align_pair(a, b, params)
+            if found is None or found.similarity < min_similarity:
+                continue
+            out.append({"sha_a": row.sha_a, "sha_b": row.sha_b, "similarity": found.similarity,
+                        "hamming": found.hamming, **{c: getattr(found, c) for c in SEGMENT_COLUMNS},
+                        "mirrored": found.mirrored})
+        if out:
+            frame = pd.DataFrame(out)
+            frame["hamming"] = frame["hamming"].astype(np.int32)
+            yield frame
