@@ -1,4 +1,4 @@
-"""Packaging for the near-duplicate image dedup job (packages `jobs` and `udfs`)."""
+"""Packaging for the near-duplicate dedup job (images, text, video; packages `jobs` and `udfs`)."""
 from setuptools import find_packages, setup
 
 INSTALL_REQUIRES = [
@@ -17,6 +17,8 @@ INSTALL_REQUIRES = [
     "scikit-image>=0.22",
     # the HTML report and the notebooks' figures
     "matplotlib>=3.8",
+    # the video kind: decoding (its wheels bundle FFmpeg) and the generated example clips
+    "av>=12",
 ]
 
 setup(
