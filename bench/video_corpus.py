@@ -62,7 +62,10 @@ Layout::
     OUT/{tune,aside}/truth.csv      one row per file (file = its path under the part = its item_id)
     OUT/split.json, OUT/report.json
 
-Deterministic: the same arguments give the same files (seeded per name; libx264 single-threaded).
+Deterministic: the same arguments give the same plans, rendered frames and truth (seeded per name;
+encoders on one thread, containers bitexact). The files' bytes are not always identical between
+builds: libx264 (single-threaded) now and then encodes the same frames differently at these small
+sizes (cause not found), so a rebuild differs by encoder noise, not by content.
 """
 from __future__ import annotations
 
@@ -370,15 +373,17 @@ def encode(path: Path, frames: np.ndarray, fps: float, codec: str = "libx264", c
     h, w = frames.shape[1:3]
     rate = Fraction(fps).limit_denominator(1001)
     name = {"vp9": "libvpx-vp9", "vp8": "libvpx"}.get(codec, codec)
-    with av.open(str(path), "w") as out:
+    # bitexact: no random ids or dates in the container (Matroska, WebM), so files are reproducible
+    with av.open(str(path), "w", options={"fflags": "+bitexact"}) as out:
         s = out.add_stream(name, rate=rate)
         s.width, s.height = w, h
+        s.thread_count = 1   # PyAV's default (auto) gives frame threads: not byte-reproducible
         s.pix_fmt = "yuvj420p" if name == "mjpeg" else "yuv420p"
         opts = {}
         if name == "libx264":
             opts = {"preset": "veryfast", "threads": "1"} | ({} if bit_rate else {"crf": str(crf)})
         elif name.startswith("libvpx"):
-            opts = {"deadline": "realtime", "cpu-used": "8", "threads": "1"} | \
+            opts = {"deadline": "good", "cpu-used": "5", "threads": "1"} | \
                    ({} if bit_rate else {"crf": "33", "b:v": "0"})
         elif name == "mjpeg":
             opts = {"q:v": "5"}
