@@ -174,6 +174,34 @@ def offset_accuracy(truth: pd.DataFrame, pairs: pd.DataFrame | None) -> dict:
     return out
 
 
+def miss_reasons(truth: pd.DataFrame, missed: list[str], pairs: pd.DataFrame | None) -> dict[str, dict]:
+    """Per edit, the missed copies by why: no pair row with their original at all (candidates), or a
+    row that is not a duplicate (its median similarity and smaller coverage), and whole groups missed."""
+    if pairs is None:
+        return {}
+    rows = {_key(a, b): r for a, b, r in zip(pairs["item_a"], pairs["item_b"], pairs.itertuples(index=False))}
+    home = truth[truth["role"] == vc.ORIGINAL].set_index("group")["file"]
+    t = truth.set_index("file")
+    out: dict[str, dict] = {}
+    for f in missed:
+        r = rows.get(_key(f, home.get(t.at[f, "group"], "")))
+        cell = out.setdefault(t.at[f, "edit"], {"no_pair": 0, "not_duplicate": 0, "similarity": [], "coverage": []})
+        if r is None:
+            cell["no_pair"] += 1
+        else:
+            cell["not_duplicate"] += 1
+            cell["similarity"].append(float(r.similarity))
+            cov = [getattr(r, c, None) for c in ("coverage_a", "coverage_b")]
+            cov = [c for c in cov if c is not None and not pd.isna(c)]
+            if cov:
+                cell["coverage"].append(float(min(cov)))
+    for cell in out.values():
+        for k in ("similarity", "coverage"):
+            cell[f"median_{k}"] = round(float(np.median(cell[k])), 3) if cell[k] else None
+            del cell[k]
+    return out
+
+
 def score(truth: pd.DataFrame, labels: dict[str, str | None], edges: set[tuple[str, str]],
           pairs: pd.DataFrame | None = None) -> dict:
     """Every match-quality number of one method on one part (JSON-ready)."""
@@ -201,6 +229,9 @@ def score(truth: pd.DataFrame, labels: dict[str, str | None], edges: set[tuple[s
         "recall_codec": copies.groupby("codec")["found"].mean().round(3).to_dict(),
     })
     res["offsets"] = offset_accuracy(truth, pairs)
+    res["miss_reasons"] = miss_reasons(truth, res["missed"], pairs)
+    found_by_group = copies.groupby("group")["found"].sum()
+    res["groups_wholly_missed"] = sorted(found_by_group[found_by_group == 0].index)
     return res
 
 
@@ -383,6 +414,10 @@ def markdown(part: str, label: str, results: dict[str, dict], throughput: dict) 
         lines += ["Segments of partial copies (dedup's pairs/):", "",
                   table(rows, ["edit", "copies", "with_segment", "start_within_0.5s", "start_within_1s",
                                "median_start_error_s", "median_time_scale_error"]), ""]
+    if job and job.get("miss_reasons"):
+        rows = [{"edit": e, **v} for e, v in job["miss_reasons"].items()]
+        lines += [f"Missed copies by why (dedup; {len(job['groups_wholly_missed'])} originals with no copy found):",
+                  "", table(rows, ["edit", "no_pair", "not_duplicate", "median_similarity", "median_coverage"]), ""]
     if throughput:
         lines += ["Throughput (seconds of video per second per core):", "",
                   table([throughput], ["video_s", "cores", "job_wall_s", "job_rate", "bare_wall_s", "bare_rate",
