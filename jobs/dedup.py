@@ -37,9 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="corpus store: compare with everything stored, then add this run's items")
     _common(run)
 
-    q = sub.add_parser("query", help="is an image (or a text document) already in a corpus store? (no Spark)")
+    q = sub.add_parser("query", help="is an image (a text document, a video) already in a corpus store? (no Spark)")
     q.add_argument("--corpus", required=True, metavar="STORE")
-    q.add_argument("images", nargs="+", metavar="FILE", help="images, or text documents for a text store")
+    q.add_argument("images", nargs="+", metavar="FILE",
+                   help="images, or text documents for a text store, or videos for a video store")
     q.add_argument("--kind", choices=KINDS, default=None,
                    help="the store's kind (default: read from the store); same as --set input.kind=KIND")
     q.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -233,6 +234,8 @@ def run_query(args: argparse.Namespace, cfg: JobConfig) -> int:
         raise InputError(kind_mismatch(args.corpus, store.kind, args.kind))
     if store.kind == "text":
         return _run_text_query(args, cfg, store)
+    if store.kind == "video":
+        return _run_video_query(args, cfg, store)
     embedder = None
     if cfg.embedding.enabled and store.centroids is not None:
         spec, _ = resolve_embedding(cfg)
@@ -246,6 +249,14 @@ def _run_text_query(args: argparse.Namespace, cfg: JobConfig, store: "jobs.query
 
     index = TextIndex.open(store.state, store.feature_fingerprint, cfg.text)
     return _answer_each(args, "document", lambda doc: query_text(index, doc, cfg, args.top), format_table)
+
+
+def _run_video_query(args: argparse.Namespace, cfg: JobConfig, store: "jobs.query.Store") -> int:  # noqa: F821
+    """`dedup query` on a video store: the same output formats and exit codes as for images."""
+    from jobs.video_store import VideoIndex, format_table, query_video
+
+    index = VideoIndex.open(store.state, store.feature_fingerprint, cfg.video)
+    return _answer_each(args, "video", lambda video: query_video(index, video, cfg, args.top), format_table)
 
 
 def _answer_each(args: argparse.Namespace, name: str, answer, format_table) -> int:

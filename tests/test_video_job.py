@@ -179,3 +179,16 @@ def test_excerpts_report_keeps_an_excerpt(spark):
                                                          video=cfg).orderBy("sha_a", "sha_b").collect()]
     assert dup(VideoConfig()) == [True, True, False]
     assert dup(VideoConfig(excerpts="report")) == [False, True, False]
+
+
+def test_report_shows_aligned_keyframe_strips(video_run, tmp_path):
+    from jobs.report import write_report
+    from jobs.video_report import STRIP_FRAMES
+
+    _, base, _ = video_run
+    page = Path(write_report(base / "out", tmp_path / "report.html")).read_text()
+    assert "<h2>Video pairs</h2>" in page and "<h2>Clusters</h2>" not in page
+    section = page[page.index("<h2>Video pairs</h2>"):]
+    assert section.count('class="vd-pair"') >= 2
+    assert section.count("data:image/png;base64,") >= 2 * 2 * STRIP_FRAMES  # both strips of two pairs decoded
+    assert "time scale" in section and "no frame" not in section
