@@ -75,7 +75,7 @@ def compute_features(spark: SparkSession, distinct: DataFrame, input_cfg: InputC
     todo = distinct if cached is None else distinct.join(cached.select("content_sha256"), "content_sha256", "left_anti")
     fn = partial(A.video_features, max_bytes=input_cfg.max_file_bytes, limits=decode_limits(cfg),
                  fetch=fetch.options(), workers=cfg.decode_workers)
-    # one row per Arrow batch: a task's batch is decoded before the next is read
+    # each task reads and decodes its batch's files `decode_workers` at a time (PyAV releases the GIL)
     fresh = todo.repartition(spark.sparkContext.defaultParallelism * 2, "content_sha256") \
                 .mapInPandas(fn, A.VIDEO_FEATURE_DDL)
     if cached is not None:
