@@ -122,7 +122,7 @@ PACKAGE_PART = {"plasma-workspace-wallpapers": "tune", "tuxpaint-data": "tune", 
 SERIES_PACKAGE = {"tune": "tuxpaint-data", "aside": "mate-backgrounds"}   # the slideshows' photo series
 
 MAX_PHOTO = 2560
-MIN_CELL = (400, 225)
+MIN_CELL = (320, 180)
 MAX_GRID = 6
 MIN_STD = 14.0
 MAX_CORRELATION = 0.9
@@ -601,11 +601,16 @@ def plan_part(part: str, pool: CellPool, series: list[str], n_originals: int, ne
             d = _durations(_rng(seed, part, "intro", i, j), (2, 4), (6.0, 16.0))
             shots = [Shot(c, x, _motion(rng)) for c, x in zip(pool.take(len(d)), d)]
             originals.append(Plan(f"intro{i:02d}{'ab'[j]}", ORIGINAL, "intro", [intro] + shots, size, fps))
+    # prepend fillers come out of the pool before the montages take the rest: about a share
+    # 1/len(EDITS) x EDITS_PER_ORIGINAL of the originals get a prepend copy, 2 cells each
+    per_original = 4.5 + 2 * EDITS_PER_ORIGINAL / len(EDITS)   # mean shots + filler cells
+    expected = min(n_originals, len(originals) + int(pool.left() / per_original))
+    fillers = pool.take(min(pool.left(), 2 * (int(np.ceil(expected * EDITS_PER_ORIGINAL / len(EDITS))) + 2)))
     i = 0
     while len(originals) < n_originals:
         rng = _rng(seed, part, "montage", i)
         d = _durations(rng)
-        if pool.left() < len(d) + 3:   # keep a prepend filler's cells
+        if pool.left() < len(d):
             break
         size, fps = _format(rng)
         shots = [Shot(c, x, _motion(rng)) for c, x in zip(pool.take(len(d)), d)]
@@ -617,10 +622,10 @@ def plan_part(part: str, pool: CellPool, series: list[str], n_originals: int, ne
         if "prepend" in p.edits:
             rng = _rng(seed, part, p.name, "filler")
             d = [float(x) for x in rng.uniform(1.5, 3.0, size=2)]
-            if pool.left() < 2:
-                p.edits.remove("prepend")
-                continue
-            p.fillers["prepend"] = [Shot(c, x, _motion(rng)) for c, x in zip(pool.take(2), d)]
+            if len(fillers) < 2:
+                raise RuntimeError(f"{part}: out of filler cells for prepend copies")
+            p.fillers["prepend"] = [Shot(c, x, _motion(rng)) for c, x in zip(fillers[:2], d)]
+            fillers = fillers[2:]
     montages = [p for p in originals if p.kind == "montage" and len(p.shots) >= 3]
     pick = _rng(seed, part, "reorder").permutation(len(montages))[:negatives["reorder"]]
     for j in sorted(pick):
@@ -730,11 +735,24 @@ def build(out_dir: Path = DEFAULT_OUT, per_part: int = DEFAULT_PER_PART, seed: i
         split["parts"][part] = sorted({g for g in originals["group"]})
         _log(f"[video_corpus] {part}: {len(truth)} files, {len(originals)} originals, "
              f"{report['video_seconds'][part]} s of video, {time.perf_counter() - t0:.0f} s")
-    report["build_s"] = round(time.perf_counter() - t0, 1)
+    report["build_s"] = {"+".join(parts): round(time.perf_counter() - t0, 1)}
     out_dir.mkdir(parents=True, exist_ok=True)
+    report, split = _merge(out_dir / "report.json", report, parts), _merge(out_dir / "split.json", split, parts)
     (out_dir / "report.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
     (out_dir / "split.json").write_text(json.dumps(split, indent=1) + "\n")
     return report
+
+
+def _merge(path: Path, new: dict, parts: tuple[str, ...]) -> dict:
+    """new, plus what an earlier build of the other parts wrote to path (a part built alone keeps
+    the other part's numbers)."""
+    if not path.exists():
+        return new
+    old = json.loads(path.read_text())
+    for key, value in old.items():
+        if isinstance(value, dict) and isinstance(new.get(key), dict):
+            new[key] = {**{k: v for k, v in value.items() if k not in parts and k not in new[key]}, **new[key]}
+    return new
 
 
 def load_truth(part_dir: str | Path) -> pd.DataFrame:

@@ -188,3 +188,28 @@ def test_make_is_deterministic(tmp_path):
     m, _ = vc.decode(tmp_path / "a" / "copies" / "m000__mirror.mp4")
     assert a.shape == (48, 54, 96, 3)
     assert np.abs(a[:, :, ::-1].astype(int) - m).mean() < np.abs(a.astype(int) - m).mean()
+
+
+def test_plan_uses_each_cell_once_and_gives_prepend_its_filler():
+    """Every cell in one file only (reorder negatives reuse their original's shots and an intro pair
+    shares its opening, by design); every prepend copy has unrelated footage of its own."""
+    cells = [vc.Cell("pkg", "photo", (i, 0, i + 1, 1)) for i in range(150)]
+    pool = vc.CellPool(cells, 0, "tune")
+    negatives = {"reorder": 2, "static": 2, "dark": 2, "slideshow": 0, "intro_pairs": 1}
+    plans = vc.plan_part("tune", pool, [], 20, negatives, 0, {})
+    originals = [p for p in plans if p.role == vc.ORIGINAL]
+    assert len(originals) == 20
+    owner: dict = {}
+    for p in plans:
+        if p.kind == "reorder":
+            src = next(o for o in originals if p.name == f"reorder_{o.name}")
+            assert sorted(s.cell.box for s in p.shots) == sorted(s.cell.box for s in src.shots)
+            assert [s.cell for s in p.shots] != [s.cell for s in src.shots]
+            continue
+        used = [s.cell for s in p.shots] + [s.cell for f in p.fillers.values() for s in f]
+        for c in set(used):
+            owner.setdefault(c, set()).add(p.name[:-1] if p.kind == "intro" else p.name)
+    assert all(len(names) == 1 for names in owner.values())
+    prepend = [p for p in originals if "prepend" in p.edits]
+    assert len(prepend) >= 20 * vc.EDITS_PER_ORIGINAL // len(vc.EDITS)   # none dropped for want of cells
+    assert all(len(p.fillers["prepend"]) == 2 for p in prepend)
