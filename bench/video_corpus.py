@@ -64,8 +64,9 @@ Layout::
 
 Deterministic: the same arguments give the same plans, rendered frames and truth (seeded per name;
 encoders on one thread, containers bitexact). The files' bytes are not always identical between
-builds: libx264 (single-threaded) now and then encodes the same frames differently at these small
-sizes (cause not found), so a rebuild differs by encoder noise, not by content.
+builds: libx264 (one thread, the same options in its SEI) now and then encodes the same frames
+differently, seen on the first encode in a process (cause not found), so a rebuild can differ by
+encoder noise (a mean of a few grey levels), not by content.
 """
 from __future__ import annotations
 
