@@ -159,18 +159,37 @@ def _spectrogram(x: np.ndarray) -> np.ndarray:
     return np.log(spec + 1e-7, dtype=np.float32)
 
 
-_WINDOW = np.hanning(N_FFT).astype(np.float32)
-_BIN_LO, _BIN_HI = int(F_LO * N_FFT / RATE), int(F_HI * N_FFT / RATE) + 1
-_SILENT = np.log(10 ** (SILENCE_DBFS / 20) * _WINDOW.sum() / 2)  # a full-scale sine's peak is sum/2
+def _derive() -> None:
+    """Constants derived from the parameters above (a benchmark sweep that changes them calls this)."""
+    global _WINDOW, _BIN_LO, _BIN_HI, _SILENT, FRAME_S
+    FRAME_S = HOP / RATE
+    _WINDOW = np.hanning(N_FFT).astype(np.float32)
+    _BIN_LO, _BIN_HI = int(F_LO * N_FFT / RATE), int(F_HI * N_FFT / RATE) + 1
+    _SILENT = np.log(10 ** (SILENCE_DBFS / 20) * _WINDOW.sum() / 2)  # a full-scale sine's peak: sum/2
+
+
+_derive()
+
+
+def _background(logmag: np.ndarray, step: int = 8) -> np.ndarray:
+    """Per-bin moving average over +-BG_FRAMES frames, computed on means of `step` frames
+    (it is smooth in time) and held constant within each step."""
+    n, m = logmag.shape
+    groups = -(-n // step)
+    padded = np.full((groups * step, m), np.nan, np.float32)
+    padded[:n] = logmag
+    means = np.nanmean(padded.reshape(groups, step, m), axis=1, dtype=np.float64)
+    csum = np.vstack([np.zeros((1, m)), np.cumsum(means, axis=0)])
+    half = BG_FRAMES // step
+    idx = np.arange(groups)
+    lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, groups)
+    bg = ((csum[hi] - csum[lo]) / (hi - lo)[:, None]).astype(np.float32)
+    return np.repeat(bg, step, axis=0)[:n]
 
 
 def _block_peaks(logmag: np.ndarray, core: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whitened local maxima in the frames of `core` -> (frame, bin float, strength dB)."""
-    csum = np.cumsum(np.vstack([np.zeros((1, logmag.shape[1]), np.float64), logmag]), axis=0)
-    n = logmag.shape[0]
-    idx = np.arange(n)
-    lo, hi = np.maximum(idx - BG_FRAMES, 0), np.minimum(idx + BG_FRAMES + 1, n)
-    white = logmag - ((csum[hi] - csum[lo]) / (hi - lo)[:, None]).astype(np.float32)
+    white = logmag - _background(logmag)
     loud = logmag.max(axis=1) > _SILENT
     white[~loud] = -np.inf
     nmax = _running_max(_running_max(white, NEIGH_F, 1), NEIGH_T, 0)

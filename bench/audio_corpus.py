@@ -1,0 +1,327 @@
+"""Audio match-quality corpus: real recordings from installed Debian packages, planted edits,
+hard negatives, and a part kept aside (split by source package).
+
+    apt-get install --no-install-recommends wesnoth-1.16-music wesnoth-1.16-data naev-data \\
+        lincity-ng-data tuxpaint-stamps-default sound-theme-freedesktop warzone2100-music \\
+        pocketsphinx-testdata oxygen-sounds libchromaprint-tools
+    python -m bench.audio_corpus                 # out/audio/{tune,aside}/ + split.json
+    python -m bench.audio_corpus --part tune --music 4 --speech 6 --effects 3   # smaller
+
+Nothing is downloaded. Layout: out/audio/PART/files/ID.EXT and out/audio/PART/truth.csv with
+columns id, path, group, kind, edit, package, source, offset_s, time_scale, duration_s.
+`group` is the original's id for the original and every copy of it; a hard negative is its own
+group. Truth: t_original = time_scale * t_copy + offset_s (an excerpt starting 12 s into the
+original has offset_s 12; a copy played 3% faster has time_scale 1.03; padding 2 s of silence
+gives offset_s -2). split.json names the packages of each part; no package gives to both.
+
+Originals (`kind`): `music` (game soundtracks: the first ORIGINAL_S seconds of a track),
+`speech` (spoken stamp descriptions, test utterances), `effects` (game and desktop sounds of
+at least MIN_EFFECT_S). Each is written as FLAC (lossless, peak -6 dBFS). Edits (`edit`):
+mp3_64k, aac_96k, opus_32k (PyAV encoders), resample_22050_mono, gain_+6, gain_-6,
+lowpass_3k, eq_tilt (+6 dB below 250 Hz, -9 dB above 3 kHz), noise_15db (white, SNR over
+the whole clip), mix_under_-10db (an unrelated track of the same package, not otherwise in
+the corpus, 10 dB below), trim (10% off the head and 5% off the tail, at most 3 s / 5 s),
+pad_silence (2 s before, 3 s after), tempo_+3 (resampled 3% faster: pitch rises too),
+excerpt (10-30 s cut out of a music original, with its offset).
+Hard negatives (`edit` = neg_*): another section of the same track (neg_other_section, no
+overlap with the original), quiet and near-silent clips (neg_near_silent: noise at -60 dBFS;
+neg_silence: digital silence), tones (neg_tone: sines, neg_beeps: a beep train), and the
+other originals of the same package (every original is a negative of every other group).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "out" / "audio"
+ORIGINAL_S = 90.0
+OTHER_SECTION_AT = 120.0
+MIN_EFFECT_S = 2.5
+AUDIO_EXT = (".ogg", ".oga", ".wav", ".flac", ".mp3", ".opus", ".raw")
+
+
+@dataclass(frozen=True)
+class Source:
+    package: str
+    kind: str  # music | speech | effects
+    folder: str
+    pattern: str = "*"
+    exclude: str = ""  # files whose name contains this are skipped
+
+
+# the split is by package: everything a package gives goes to one part
+PARTS = {
+    "tune": [
+        Source("wesnoth-1.16-music", "music", "/usr/share/games/wesnoth/1.16/data/core/music"),
+        Source("naev-data", "music", "/usr/share/naev/dat/snd/music"),
+        Source("naev-data", "effects", "/usr/share/naev/dat/snd/sounds"),
+        Source("lincity-ng-data", "music", "/usr/share/games/lincity-ng/music"),
+        Source("lincity-ng-data", "effects", "/usr/share/games/lincity-ng/sounds"),
+        Source("tuxpaint-stamps-default", "speech", "/usr/share/tuxpaint/stamps", "*_desc*.ogg"),
+        Source("tuxpaint-stamps-default", "effects", "/usr/share/tuxpaint/stamps", "*.ogg", "_desc"),
+        Source("sound-theme-freedesktop", "effects", "/usr/share/sounds/freedesktop"),
+    ],
+    "aside": [
+        Source("warzone2100-music", "music", "/usr/share/games/warzone2100/music"),
+        Source("wesnoth-1.16-data", "effects", "/usr/share/games/wesnoth/1.16/data/core/sounds"),
+        Source("pocketsphinx-testdata", "speech", "/usr/share/pocketsphinx/test/data"),
+        Source("oxygen-sounds", "effects", "/usr/share/sounds", "Oxygen-*"),
+    ],
+}
+EDITS = ("mp3_64k", "aac_96k", "opus_32k", "resample_22050_mono", "gain_+6", "gain_-6", "lowpass_3k",
+         "eq_tilt", "noise_15db", "mix_under_-10db", "trim", "pad_silence", "tempo_+3", "excerpt")
+ENCODE = {"mp3_64k": ("mp3", "libmp3lame", 64_000), "aac_96k": ("m4a", "aac", 96_000),
+          "opus_32k": ("opus", "libopus", 32_000)}
+
+
+def stable_rank(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+# ---------------------------------------------------------------------------- audio io
+
+def read_audio(path: Path) -> tuple[np.ndarray, int]:
+    """Any file -> ((channels, n) float32, rate). pocketsphinx .raw is 16 kHz s16le mono."""
+    if path.suffix == ".raw":
+        return (np.fromfile(path, "<i2").astype(np.float32) / 32768)[None, :], 16000
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.audio[0]
+        layout = "stereo" if (s.codec_context.channels or 1) >= 2 else "mono"
+        rate = s.codec_context.sample_rate
+        res = av.AudioResampler(format="fltp", layout=layout, rate=rate, frame_size=65536)
+        chunks = [o.to_ndarray() for f in c.decode(s) for o in res.resample(f)]
+        chunks += [o.to_ndarray() for o in res.resample(None)]
+    x = np.concatenate(chunks, axis=1) if chunks else np.zeros((1, 0), np.float32)
+    return x.astype(np.float32), rate
+
+
+def write_audio(path: Path, x: np.ndarray, rate: int, codec: str = "flac", bit_rate: int = 0,
+                out_rate: int | None = None, mono: bool = False) -> None:
+    """(channels, n) float32 -> a file; PyAV resamples to the encoder's format/rate/layout."""
+    import av
+
+    x = np.clip(np.asarray(x, np.float32), -1, 1)
+    layout_in = "stereo" if x.shape[0] == 2 else "mono"
+    with av.open(str(path), "w") as c:
+        rate_out = out_rate or (48000 if codec == "libopus" else rate)
+        st = c.add_stream(codec, rate=rate_out, layout="mono" if mono else layout_in)
+        if bit_rate:
+            st.bit_rate = bit_rate
+        st.codec_context.open()
+        res = av.AudioResampler(format=st.format.name, layout=st.layout.name, rate=rate_out,
+                                frame_size=st.codec_context.frame_size or 4096)
+        step = rate * 5
+        for i in range(0, x.shape[1], step):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x[:, i: i + step]), format="fltp",
+                                               layout=layout_in)
+            frame.sample_rate = rate
+            for f in res.resample(frame):
+                c.mux(st.encode(f))
+        for f in res.resample(None):
+            c.mux(st.encode(f))
+        c.mux(st.encode(None))
+
+
+# ---------------------------------------------------------------------------- edits
+
+def fft_gain(x: np.ndarray, rate: int, gain_db) -> np.ndarray:
+    spec = np.fft.rfft(x, axis=1)
+    freqs = np.fft.rfftfreq(x.shape[1], 1 / rate)
+    return np.fft.irfft(spec * 10 ** (gain_db(freqs) / 20), n=x.shape[1], axis=1).astype(np.float32)
+
+
+def speed(x: np.ndarray, factor: float) -> np.ndarray:
+    """Played `factor` times faster by resampling (time / factor, pitch * factor)."""
+    n = int(x.shape[1] / factor)
+    grid = np.arange(n) * factor
+    return np.stack([np.interp(grid, np.arange(ch.size), ch) for ch in x]).astype(np.float32)
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x.astype(np.float64) ** 2)) + 1e-12)
+
+
+def apply_edit(edit: str, x: np.ndarray, rate: int, rng, under: np.ndarray | None):
+    """-> (samples, offset_s, time_scale) in the truth convention t_orig = scale * t_copy + offset."""
+    n = x.shape[1]
+    if edit == "gain_+6":
+        return x * 2.0, 0.0, 1.0
+    if edit == "gain_-6":
+        return x * 0.5, 0.0, 1.0
+    if edit == "lowpass_3k":
+        return fft_gain(x, rate, lambda f: np.where(f > 3000, -80.0, 0.0)), 0.0, 1.0
+    if edit == "eq_tilt":
+        return fft_gain(x, rate, lambda f: np.where(f < 250, 6.0, np.where(f > 3000, -9.0, 0.0))), 0.0, 1.0
+    if edit == "noise_15db":
+        noise = rng.standard_normal(x.shape).astype(np.float32)
+        return x + noise * (rms(x) / rms(noise) / 10 ** 0.75), 0.0, 1.0
+    if edit == "mix_under_-10db":
+        u = np.resize(under, x.shape) if under.shape[0] == x.shape[0] else np.resize(under.mean(0), x.shape)
+        return x + u * (rms(x) / rms(u) / 10 ** 0.5), 0.0, 1.0
+    if edit == "trim":
+        head, tail = min(int(0.10 * n), 3 * rate), min(int(0.05 * n), 5 * rate)
+        return x[:, head: n - tail], head / rate, 1.0
+    if edit == "pad_silence":
+        z = lambda s: np.zeros((x.shape[0], int(s * rate)), np.float32)
+        return np.concatenate([z(2.0), x, z(3.0)], axis=1), -2.0, 1.0
+    if edit == "tempo_+3":
+        return speed(x, 1.03), 0.0, 1.03
+    if edit == "excerpt":
+        length = rng.uniform(10, 30)
+        start = rng.uniform(0, n / rate - length)
+        return x[:, int(start * rate): int((start + length) * rate)], int(start * rate) / rate, 1.0
+    raise ValueError(edit)
+
+
+# ---------------------------------------------------------------------------- sources
+
+def list_files(src: Source) -> list[Path]:
+    files = [p for p in Path(src.folder).rglob(src.pattern)
+             if p.suffix in AUDIO_EXT and p.is_file() and not (src.exclude and src.exclude in p.name)]
+    return sorted(files, key=lambda p: stable_rank(f"{src.package}/{p.name}"))
+
+
+def pick(src: Source, count: int, min_s: float) -> tuple[list, list]:
+    """-> (originals [(path, x, rate)], spare [(path, x, rate)]) in the seeded order."""
+    chosen, spare = [], []
+    for p in list_files(src):
+        if len(chosen) >= count and len(spare) >= 2:
+            break
+        try:
+            x, rate = read_audio(p)
+        except Exception:  # an unreadable source file is skipped (counted in the report)
+            continue
+        dur = x.shape[1] / rate
+        if dur < min_s or rms(x) < 1e-3:
+            continue
+        (chosen if len(chosen) < count else spare).append((p, x, rate))
+    return chosen, spare
+
+
+def package_version(package: str) -> str:
+    try:
+        return subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True,
+                              text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+# ---------------------------------------------------------------------------- build
+
+def build_part(part: str, counts: dict, out: Path) -> list[dict]:
+    rows: list[dict] = []
+    files = out / part / "files"
+    files.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(stable_rank(part) % 2**32)
+    for src in PARTS[part]:
+        min_s = {"music": 60.0, "speech": 2.0, "effects": MIN_EFFECT_S}[src.kind]
+        chosen, spare = pick(src, counts[src.kind], min_s)
+        under = spare[0][1] if spare else None
+        for p, x, rate in chosen:
+            rows += write_group(src, p, x, rate, under, files, rng)
+    rows += write_negatives(files, rng)
+    return rows
+
+
+def write_group(src: Source, path: Path, x: np.ndarray, rate: int, under, files: Path, rng) -> list[dict]:
+    gid = f"{src.kind[:2]}-{stable_rank(src.package + '/' + str(path)) % 10**8:08d}"
+    full = x
+    x = x[:, : int(ORIGINAL_S * rate)]
+    x = x * (0.5 / max(np.abs(x).max(), 1e-6))
+    base = dict(group=gid, kind=src.kind, package=src.package, source=path.name)
+    rows = [emit(files, gid, x, rate, dict(base, edit="original", offset_s=0.0, time_scale=1.0))]
+    for edit in EDITS:
+        if edit == "excerpt" and x.shape[1] / rate < 40:
+            continue
+        if edit == "mix_under_-10db" and under is None:
+            continue
+        fid = f"{gid}-{edit}"
+        meta = dict(base, edit=edit)
+        if edit in ENCODE:
+            ext, codec, br = ENCODE[edit]
+            rows.append(emit(files, fid, x, rate, dict(meta, offset_s=0.0, time_scale=1.0), ext, codec, br))
+        elif edit == "resample_22050_mono":
+            rows.append(emit(files, fid, x, rate, dict(meta, offset_s=0.0, time_scale=1.0),
+                             out_rate=22050, mono=True))
+        else:
+            y, off, scale = apply_edit(edit, x, rate, rng, under)
+            rows.append(emit(files, fid, y, rate, dict(meta, offset_s=off, time_scale=scale)))
+    if full.shape[1] / rate >= OTHER_SECTION_AT + 30:  # another section of the same track
+        sec = full[:, int(OTHER_SECTION_AT * rate): int((OTHER_SECTION_AT + 30) * rate)]
+        sec = sec * (0.5 / max(np.abs(sec).max(), 1e-6))
+        rows.append(emit(files, f"{gid}-neg_other_section", sec, rate,
+                         dict(base, group=f"{gid}-neg_other_section", edit="neg_other_section",
+                              offset_s=0.0, time_scale=1.0)))
+    return rows
+
+
+def write_negatives(files: Path, rng) -> list[dict]:
+    rate, rows = 22050, []
+    t = lambda s: np.arange(int(s * rate)) / rate
+    clips = {
+        "neg_silence-5s": np.zeros(int(5 * rate)), "neg_silence-30s": np.zeros(int(30 * rate)),
+        "neg_near_silent-10s": rng.standard_normal(int(10 * rate)) * 1e-3,
+        "neg_near_silent-20s": rng.standard_normal(int(20 * rate)) * 1e-3,
+        "neg_tone-440-5s": 0.5 * np.sin(2 * np.pi * 440 * t(5)),
+        "neg_tone-1000-10s": 0.5 * np.sin(2 * np.pi * 1000 * t(10)),
+        "neg_tone-dtmf-5s": 0.25 * (np.sin(2 * np.pi * 697 * t(5)) + np.sin(2 * np.pi * 1209 * t(5))),
+        "neg_beeps-1000-10s": 0.5 * np.sin(2 * np.pi * 1000 * t(10)) * (t(10) % 1.0 < 0.2),
+        "neg_beeps-800-10s": 0.5 * np.sin(2 * np.pi * 800 * t(10)) * (t(10) % 0.5 < 0.1),
+    }
+    for name, x in clips.items():
+        edit = name.split("-")[0]
+        rows.append(emit(files, name, x[None, :].astype(np.float32), rate,
+                         dict(group=name, kind="negative", package="synthetic", source="", edit=edit,
+                              offset_s=0.0, time_scale=1.0)))
+    return rows
+
+
+def emit(files: Path, fid: str, x: np.ndarray, rate: int, meta: dict, ext: str = "flac",
+         codec: str = "flac", bit_rate: int = 0, out_rate: int | None = None, mono: bool = False) -> dict:
+    path = files / f"{fid}.{ext}"
+    write_audio(path, x, rate, codec, bit_rate, out_rate, mono)
+    return dict(id=fid, path=str(path.relative_to(files.parent)), **meta,
+                duration_s=round(x.shape[1] / rate, 3))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--part", choices=["tune", "aside", "all"], default="all")
+    ap.add_argument("--music", type=int, default=6, help="originals per music source")
+    ap.add_argument("--speech", type=int, default=10, help="originals per speech source")
+    ap.add_argument("--effects", type=int, default=5, help="originals per effects source")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    counts = {"music": args.music, "speech": args.speech, "effects": args.effects}
+    parts = ["tune", "aside"] if args.part == "all" else [args.part]
+    split = {p: sorted({s.package for s in PARTS[p]}) for p in PARTS}
+    assert not set(split["tune"]) & set(split["aside"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "split.json").write_text(json.dumps(
+        {"split": split, "versions": {pkg: package_version(pkg) for p in split.values() for pkg in p},
+         "counts": counts}, indent=1))
+    for part in parts:
+        rows = build_part(part, counts, args.out)
+        with open(args.out / part / "truth.csv", "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        by_edit: dict = {}
+        for r in rows:
+            by_edit[r["edit"]] = by_edit.get(r["edit"], 0) + 1
+        print(part, len(rows), "files,", round(sum(r["duration_s"] for r in rows) / 60, 1), "min;", by_edit)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
