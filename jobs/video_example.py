@@ -5,7 +5,8 @@ textured pictures, one picture per shot, with hard cuts between shots. Planted
 copies (`planted.csv`: file, original, edit, as the other kinds' examples): a
 byte-identical copy, a re-encode (another codec and container), a rescale to
 half size, a trim (an excerpt without the first and last second), a mirror
-image, a letterboxed copy, a 1.5x speed-up. Negatives that must stay apart: the
+image, a letterboxed copy, a centre crop keeping 90% of each side, a caption
+box over a corner, a 1.5x speed-up. Negatives that must stay apart: the
 same shots in another order, a static picture, a black clip, two unrelated
 clips that share only their first shot (an intro). Broken files: empty, truncated,
 audio only, not a video. Clips are small (160x96 px, 24 fps) so the corpus
@@ -123,6 +124,33 @@ def letterboxed(frames: Frames, bar: int = 14) -> Frames:
     return frame
 
 
+def cropped(frames: Frames, keep: float = 0.9) -> Frames:
+    """The centre `keep` of each side, at the smaller frame size (no rescale): write with size=cropped_size()."""
+    def frame(t: float) -> np.ndarray:
+        img = frames(t)
+        h, w = img.shape[:2]
+        dh, dw = round(h * (1 - keep) / 2), round(w * (1 - keep) / 2)
+        return img[dh:h - dh, dw:w - dw]
+    return frame
+
+
+def cropped_size(keep: float = 0.9) -> tuple[int, int]:
+    return WIDTH - 2 * round(WIDTH * (1 - keep) / 2), HEIGHT - 2 * round(HEIGHT * (1 - keep) / 2)
+
+
+def captioned(frames: Frames, text: str = "@channel") -> Frames:
+    """A half-transparent caption box (35% x 14% of the frame) over the top left corner."""
+    from PIL import Image, ImageDraw
+
+    def frame(t: float) -> np.ndarray:
+        img = Image.fromarray(frames(t)).convert("RGBA")
+        box = Image.new("RGBA", (int(WIDTH * 0.35), int(HEIGHT * 0.14)), (0, 0, 0, 140))
+        ImageDraw.Draw(box).text((4, 0), text, fill=(255, 255, 255, 230))
+        img.alpha_composite(box, (2, 2))
+        return np.asarray(img.convert("RGB"))
+    return frame
+
+
 def constant(img: np.ndarray) -> Frames:
     return lambda t: img
 
@@ -145,6 +173,8 @@ def build_video_corpus(root: Path) -> Path:
             "trim": lambda p: write_clip(p, clip, DURATION_S - 2.0, start_s=1.0),
             "mirror": lambda p: write_clip(p, mirrored(clip), DURATION_S),
             "letterbox": lambda p: write_clip(p, letterboxed(clip), DURATION_S),
+            "crop10": lambda p: write_clip(p, cropped(clip), DURATION_S, size=cropped_size()),
+            "caption": lambda p: write_clip(p, captioned(clip), DURATION_S),
             "speed_1.5": lambda p: write_clip(p, clip, DURATION_S / 1.5, speed=1.5),
         }
         for edit, make in copies.items():

@@ -6,15 +6,16 @@ of the scored pairs (decisions, clusters, keep policy, manifest) is shared.
 - contents: a file's bytes hashed with sha256, as for images; identical bytes
   are exact duplicates (stage `exact`).
 - features per distinct content (udfs/video.py): duration, fps, size, bitrate,
-  codec, and per sampled frame its time, content-box pHash, mirrored pHash and
-  informative flag; cached by content sha256 + video feature fingerprint.
+  codec, and per sampled frame its time, content-box pHash, the pHashes of its
+  mirror, centre 90% and centre 60%, and its informative flag; cached by content sha256 + video feature fingerprint.
 - `video_frames`: a blocked join over frame hash bands, never all pairs of
   videos or frames. Each informative frame emits (video, band, band value) rows
-  for its hash and its mirror's (4 bands of 16 bits, udfs.hashing.band_values);
+  for its hash, its mirror's, its centre 90%'s and centre 60%'s (4 bands of 16
+  bits, udfs.hashing.band_values);
   rows are grouped by bucket (band, value) and a bucket holding more than
   `video.max_bucket` videos is skipped (a logo or a common card, counted in the
   summary as `video_capped_buckets`). Videos meeting in a bucket (hash with
-  hash, or hash with mirror) vote for their pair with the frames that met; a
+  hash, mirror or centre 90%; centre 60% with centre 60%) vote for their pair with the frames that met; a
   pair whose both videos have at least `video.min_votes` voting frames is
   aligned (udfs/video.align_pair) and stored from `video.candidate_threshold`.
 Output: (sha_a < sha_b, similarity, hamming, stage, start_a, end_a, start_b,
@@ -37,7 +38,7 @@ from udfs.video import AlignParams, DecodeLimits
 
 log = logging.getLogger("dedup")
 
-VIDEO_FEATURE_VERSION = "1"  # bump when udfs/video.py changes what it computes
+VIDEO_FEATURE_VERSION = "2"  # bump when udfs/video.py changes what it computes
 BANDS = 4                    # 64-bit frame hashes cut into 4 band values of 16 bits
 
 
@@ -109,23 +110,25 @@ def candidate_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataF
     voted = voted_pairs(features, cfg, stats)
     ends = features.where(F.col("decode_error").isNull()).select(
         "content_sha256", F.col("frame_times").alias("times"), F.col("frame_hashes").alias("hashes"),
-        F.col("flip_hashes").alias("flips"), "informative", F.col("duration_s").alias("duration"))
+        F.col("flip_hashes").alias("flips"), F.col("crop_hashes").alias("crops"),
+        F.col("centre_hashes").alias("centres"), "informative", F.col("duration_s").alias("duration"))
     side = {s: ends.select(*[F.col(c).alias(f"{c}_{s}" if c != "content_sha256" else f"sha_{s}")
                              for c in ends.columns]) for s in ("a", "b")}
     joined = voted.join(side["a"], "sha_a").join(side["b"], "sha_b")
     aligned = joined.mapInPandas(partial(A.align_pairs, params=align_params(cfg),
                                          min_similarity=cfg.candidate_threshold), A.ALIGNED_DDL)
-    return aligned.drop("mirrored").withColumn("stage", F.lit(STAGE_VIDEO_FRAMES)).localCheckpoint(eager=True)
+    return aligned.drop("keys").withColumn("stage", F.lit(STAGE_VIDEO_FRAMES)).localCheckpoint(eager=True)
 
 
 def voted_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataFrame:
     """(sha_a < sha_b, votes) of the video pairs whose informative frames share band values.
 
     votes: the fewer of the two videos' distinct frames that met the other video in
-    some bucket (hash with hash, or one's hash with the other's mirror hash). Memory
+    some bucket (hash with hash, one's hash with the other's mirror or centre-90% hash,
+    centre-60% with centre-60%). Memory
     per bucket: at most max_bucket videos, so max_bucket^2 / 2 pairs."""
     ok = features.where(F.col("decode_error").isNull() & (F.col("frames_sampled") > 0))
-    rows = ok.select("content_sha256", "frame_hashes", "flip_hashes", "informative") \
+    rows = ok.select("content_sha256", *A.HASH_VARIANTS, "informative") \
              .mapInPandas(partial(A.frame_band_rows, bands=BANDS), A.FRAME_BAND_DDL)
     grouped = (rows.groupBy("band", "value", "variant", "content_sha256")
                    .agg(F.collect_set("frame").alias("frames")).localCheckpoint(eager=True))
@@ -137,12 +140,14 @@ def voted_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataFrame
                     "common card): skipped", capped, cfg.max_bucket)
     shared = grouped.join(sizes.where((F.col("n") > 1) & (F.col("n") <= cfg.max_bucket)), ["band", "value"],
                           "left_semi")
-    x = shared.where(F.col("variant") == 0).select("band", "value", F.col("content_sha256").alias("sx"),
-                                                     F.col("frames").alias("fx"))
+    x = shared.where(F.col("variant").isin(0, 3)).select("band", "value", F.col("variant").alias("vx"),
+                                                          F.col("content_sha256").alias("sx"), F.col("frames").alias("fx"))
     y = shared.select("band", "value", F.col("variant").alias("vy"), F.col("content_sha256").alias("sy"),
                       F.col("frames").alias("fy"))
-    met = x.join(y, ["band", "value"]).where(((F.col("vy") == 0) & (F.col("sx") < F.col("sy")))
-                                            | ((F.col("vy") == 1) & (F.col("sx") != F.col("sy"))))
+    vx, vy, sx, sy = F.col("vx"), F.col("vy"), F.col("sx"), F.col("sy")
+    met = x.join(y, ["band", "value"]).where(  # the variant pairs udfs.video.KEY_VARIANTS aligns
+        (((vx == 0) & (vy == 0)) | ((vx == 3) & (vy == 3))) & (sx < sy)
+        | ((vx == 0) & vy.isin(1, 2) & (sx != sy)))
     first = F.col("sx") < F.col("sy")
     pairs = met.select(F.least("sx", "sy").alias("sha_a"), F.greatest("sx", "sy").alias("sha_b"),
                        F.when(first, F.col("fx")).otherwise(F.col("fy")).alias("fa"),

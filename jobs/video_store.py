@@ -28,6 +28,7 @@ from udfs.hashing import band_values, sha256_hex
 from udfs.io import read_bytes
 from udfs.metrics import STAGE_EXACT, STAGE_VIDEO_FRAMES
 from udfs.video import align_pair, video_features
+from udfs.video_adapters import HASH_VARIANTS
 
 SEGMENT = ("start_a", "end_a", "start_b", "end_b", "coverage_a", "coverage_b", "time_scale")
 
@@ -49,30 +50,34 @@ class VideoIndex:
         items = ds.dataset(state / "items", format="parquet").to_table(
             columns=["item_id", "uri", "content_sha256", "action", "cluster_id"]).to_pandas()
         feats = ds.dataset(state / "features", format="parquet").to_table(
-            columns=["content_sha256", "duration_s", "frame_times", "frame_hashes", "flip_hashes",
-                     "informative"]).to_pandas()
-        videos, rows = [], []
-        for k, f in enumerate(feats.itertuples(index=False)):
-            v = _arrays(f.frame_times, f.frame_hashes, f.flip_hashes, f.informative, f.duration_s)
-            videos.append({"sha": f.content_sha256, **v})
-            rows.append(_band_frame(v["hashes"], v["informative"], k))
-        bands = pd.concat(rows, ignore_index=True) if rows else _band_frame(np.empty(0, np.int64),
-                                                                            np.empty(0, bool), 0)
+            columns=["content_sha256", "duration_s", "frame_times", *HASH_VARIANTS, "informative"]).to_pandas()
+        videos = [{"sha": f.content_sha256, **_arrays(f._asdict())} for f in feats.itertuples(index=False)]
+        rows = [_band_frame(v, k) for k, v in enumerate(videos)]
+        bands = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+            columns=["band", "value", "video", "frame", "variant"])
         return cls(items, videos, bands)
 
 
-def _arrays(times, hashes, flips, informative, duration) -> dict:
-    return {"times": np.asarray(times, np.float64), "hashes": np.asarray(hashes, np.int64),
-            "flips": np.asarray(flips, np.int64), "informative": np.asarray(informative, bool),
-            "duration": float(duration)}
+KEYS = ("hashes", "flips", "crops", "centres")  # the video dict's names of HASH_VARIANTS, in order
+# (query variant, stored variant) pairs that vote, as in jobs/video_kind.voted_pairs (both directions)
+VOTING = {(0, 0), (0, 1), (1, 0), (0, 2), (2, 0), (3, 3)}
 
 
-def _band_frame(hashes: np.ndarray, informative: np.ndarray, video: int) -> pd.DataFrame:
-    """(band, value, video, frame) of the informative frames' hash bands."""
-    keep = np.flatnonzero(informative)
-    bv = band_values(hashes[keep], video_kind.BANDS)
-    return pd.DataFrame({"band": np.tile(np.arange(video_kind.BANDS), len(keep)), "value": bv.reshape(-1),
-                         "video": video, "frame": np.repeat(keep, video_kind.BANDS)})
+def _arrays(f: dict) -> dict:
+    return {"times": np.asarray(f["frame_times"], np.float64), "informative": np.asarray(f["informative"], bool),
+            "duration": float(f["duration_s"]),
+            **{k: np.asarray(f[c], np.int64) for k, c in zip(KEYS, HASH_VARIANTS)}}
+
+
+def _band_frame(v: dict, video: int) -> pd.DataFrame:
+    """(band, value, video, frame, variant) of the informative frames' hash bands, every hash variant."""
+    keep = np.flatnonzero(v["informative"])
+    parts = []
+    for variant, key in enumerate(KEYS):
+        bv = band_values(v[key][keep], video_kind.BANDS)
+        parts.append(pd.DataFrame({"band": np.tile(np.arange(video_kind.BANDS), len(keep)), "value": bv.reshape(-1),
+                                   "video": video, "frame": np.repeat(keep, video_kind.BANDS), "variant": variant}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def query_video(index: VideoIndex, path: str, cfg: JobConfig, top: int = 5) -> dict:
@@ -85,8 +90,8 @@ def query_video(index: VideoIndex, path: str, cfg: JobConfig, top: int = 5) -> d
         f = video_features(data, video_kind.decode_limits(vc))
     except Exception as exc:  # noqa: BLE001 - one line for the caller's per-file error row
         raise ValueError(f"cannot read the video: {exc}") from None
-    q = {"times": f.times, "hashes": f.hashes, "flips": f.flips, "informative": f.informative,
-         "duration": f.duration_s}
+    q = {"times": f.times, "hashes": f.hashes, "flips": f.flips, "crops": f.crops, "centres": f.centres,
+         "informative": f.informative, "duration": f.duration_s}
     matches = [{"content_sha256": sha, "stage": STAGE_EXACT, "similarity": 1.0, "hamming": 0, "_dup": True}] \
         if (index.items["content_sha256"] == sha).any() else []
     params = video_kind.align_params(vc)
@@ -106,11 +111,11 @@ def query_video(index: VideoIndex, path: str, cfg: JobConfig, top: int = 5) -> d
 
 
 def _voted(index: VideoIndex, q: dict, cfg: VideoConfig) -> list[int]:
-    """Stored videos sharing band values with the query's frames (hash or mirror hash), with at least
-    cfg.min_votes voting frames on both sides; buckets of more than cfg.max_bucket videos are skipped."""
-    probe = pd.concat([_band_frame(q["hashes"], q["informative"], -1),
-                       _band_frame(q["flips"], q["informative"], -1)], ignore_index=True)
+    """Stored videos sharing band values with the query's frames (the VOTING hash variants), with at
+    least cfg.min_votes voting frames on both sides; buckets of more than cfg.max_bucket videos are skipped."""
+    probe = _band_frame(q, -1)
     met = probe.merge(index.bands, on=["band", "value"], suffixes=("_q", ""))
+    met = met[np.fromiter((pair in VOTING for pair in zip(met["variant_q"], met["variant"])), bool, len(met))]
     sizes = index.bands.groupby(["band", "value"])["video"].nunique()
     common = sizes[sizes > cfg.max_bucket].index
     if len(common):

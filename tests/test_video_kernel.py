@@ -195,3 +195,26 @@ def test_limits_become_errors(clips):
         with pytest.raises(ItemError) as err:
             V.video_features(data, limits)
         assert err.value.reason == reason, limits
+
+
+def _video(path) -> dict:
+    f = V.video_features(path.read_bytes())
+    return {"times": f.times, "hashes": f.hashes, "flips": f.flips, "crops": f.crops, "centres": f.centres,
+            "informative": f.informative, "duration": f.duration_s}
+
+
+def test_crops_and_corner_captions_align_on_their_own_keys(tmp_path):
+    from jobs import video_example as E
+
+    shots = E.panning_shots([81, 82, 83])
+    original = _video(E.write_clip(tmp_path / "o.mp4", shots, 6.0))
+    crop = _video(E.write_clip(tmp_path / "c.mp4", E.cropped(shots), 6.0, size=E.cropped_size()))
+    caption = _video(E.write_clip(tmp_path / "w.mp4", E.captioned(shots), 6.0))
+    for copy, keys in ((crop, {"crop_b"}), (caption, {"centre", "frame"})):
+        got = V.align_pair(original, copy)
+        assert got is not None and got.keys in keys
+        assert got.coverage_a >= 0.9 and got.coverage_b >= 0.9 and got.similarity >= 0.8
+    reverse = V.align_pair(crop, original)  # the copy as a: the original's centre matches it
+    assert reverse is not None and reverse.keys == "crop_a" and reverse.coverage_a >= 0.9
+    other = _video(E.write_clip(tmp_path / "x.mp4", E.panning_shots([84, 85, 86]), 6.0))
+    assert V.align_pair(original, other) is None

@@ -8,7 +8,9 @@ first video stream is decoded and a frame is kept whenever its presentation time
 1 / sample_fps. Each kept frame is scaled by the decoder to FRAME_SIDE px on its
 longer side, greyscale, and hashed like an image's content box: the letterbox
 and uniform borders are trimmed (robust.content_box), then the box's pHash
-(`frame_hashes`, robust.hash_from_dct) and its mirror (`flip_hashes`). A frame
+(`frame_hashes`, robust.hash_from_dct), its mirror's (`flip_hashes`), its centre
+90% (`crop_hashes`: a cropped copy's whole frame matches it) and its centre 60%
+(`centre_hashes`: a caption or logo in a corner stays outside it). A frame
 is *informative* when its content box carries the picture
 (robust.information >= min_information, robust.quality_of_gray >= min_quality)
 and it is not sparse (a title or logo on a backdrop): black, flat, fade and
@@ -73,6 +75,8 @@ class VideoFeatures:
     times: np.ndarray            # (n,) float64 seconds from the first frame
     hashes: np.ndarray           # (n,) int64 content-box pHash
     flips: np.ndarray            # (n,) int64 pHash of the mirrored content box
+    crops: np.ndarray            # (n,) int64 pHash of the content box's centre CROP_KEEP
+    centres: np.ndarray          # (n,) int64 pHash of the content box's centre CENTRE_KEEP
     informative: np.ndarray      # (n,) bool
 
 
@@ -82,17 +86,26 @@ def _looks_like_video(data: bytes) -> bool:
     return any(data[at:at + len(sig)] == sig for at, sig in _SIGNATURES)
 
 
-def frame_signature(gray: np.ndarray, min_information: float, min_quality: float) -> tuple[int, int, bool]:
-    """(content-box pHash, its mirror's pHash, informative) of a greyscale frame (h, w) uint8."""
+CROP_KEEP = 0.9    # crop_hashes: the centre share of the content box a 10% crop keeps
+CENTRE_KEEP = 0.6  # centre_hashes: corner captions and logos (up to ~20% of a side) stay outside
+
+
+def frame_signature(gray: np.ndarray, min_information: float,
+                    min_quality: float) -> tuple[int, int, int, int, bool]:
+    """(content-box pHash, its mirror's, its centre CROP_KEEP's, its centre CENTRE_KEEP's, informative)
+    of a greyscale frame (h, w) uint8."""
     from PIL import Image
     from udfs import robust
 
     img = Image.fromarray(np.ascontiguousarray(gray), mode="L")
     box, sparse = robust.content_box(img)
+    content = box or (0, 0, img.width, img.height)
     coeffs = robust.dct_lowfreq(img, box)
     informative = (not sparse and robust.information(coeffs) >= min_information
                    and robust.quality_of_gray(img, box) >= min_quality)
-    return robust.hash_from_dct(coeffs), robust.flip_hash_from_dct(coeffs), informative
+    crop = robust.hash_from_dct(robust.dct_lowfreq(img, robust.centre_box(content, CROP_KEEP)))
+    centre = robust.hash_from_dct(robust.dct_lowfreq(img, robust.centre_box(content, CENTRE_KEEP)))
+    return robust.hash_from_dct(coeffs), robust.flip_hash_from_dct(coeffs), crop, centre, informative
 
 
 def _scaled(width: int, height: int, side: int = FRAME_SIDE) -> tuple[int, int]:
@@ -128,7 +141,7 @@ def _decode(container, stream, size: int, limits: DecodeLimits) -> VideoFeatures
         raise ItemError("too_long", f"{declared:.1f} s > video.max_duration_s={limits.max_duration_s:g}")
     stream.thread_type = "AUTO"
     step = 1.0 / limits.sample_fps
-    times, hashes, flips, info = [], [], [], []
+    times, hashes, flips, crops, centres, info = [], [], [], [], [], []
     start, next_t, last_t, started = None, 0.0, 0.0, time.monotonic()
     size_wh = _scaled(width, height) if width and height else None
     try:
@@ -152,8 +165,9 @@ def _decode(container, stream, size: int, limits: DecodeLimits) -> VideoFeatures
                 raise ItemError("too_many_frames", f"more than video.max_frames={limits.max_frames} sampled frames")
             w, h = size_wh or _scaled(frame.width, frame.height)
             gray = frame.to_ndarray(format="gray", width=w, height=h)
-            hsh, flp, ok = frame_signature(gray, limits.min_information, limits.min_quality)
-            times.append(t), hashes.append(hsh), flips.append(flp), info.append(ok)
+            hsh, flp, crp, ctr, ok = frame_signature(gray, limits.min_information, limits.min_quality)
+            times.append(t), hashes.append(hsh), flips.append(flp), crops.append(crp), centres.append(ctr)
+            info.append(ok)
     except ItemError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged stream is an error row, whatever PyAV raised
@@ -168,6 +182,7 @@ def _decode(container, stream, size: int, limits: DecodeLimits) -> VideoFeatures
     return VideoFeatures(duration_s=float(duration), fps=fps, width=width, height=height, bitrate=bitrate,
                          codec=str(stream.codec_context.name), times=np.asarray(times, np.float64),
                          hashes=np.asarray(hashes, np.int64), flips=np.asarray(flips, np.int64),
+                         crops=np.asarray(crops, np.int64), centres=np.asarray(centres, np.int64),
                          informative=np.asarray(info, bool))
 
 
@@ -221,7 +236,7 @@ class Alignment:
     time_scale: s of t_b = s * t_a + o (0.5: b plays twice as fast); similarity: the
     share of the informative sampled frames inside the segment, both videos
     together, that have a match on the line; hamming: median matched distance;
-    frames: distinct matched frames of a; mirrored: b matched as a mirror image.
+    frames: distinct matched frames of a; keys: which frame hashes matched (KEY_VARIANTS).
     """
 
     start_a: float
@@ -234,7 +249,11 @@ class Alignment:
     similarity: float
     hamming: int
     frames: int
-    mirrored: bool = False
+    keys: str = "frame"
+
+    @property
+    def mirrored(self) -> bool:
+        return self.keys == "mirror"
 
 
 def frame_matches(ha: np.ndarray, hb: np.ndarray, max_bits: int,
@@ -359,18 +378,25 @@ def _coverage(start: float, end: float, duration: float) -> float:
     return float(min(1.0, max(0.0, end - start) / duration)) if duration > 0 else 0.0
 
 
-def align_pair(a: dict, b: dict, params: AlignParams = AlignParams()) -> Alignment | None:
-    """The better of b aligned as it is and as a mirror image (b's flip hashes against a's hashes).
+#: The hash pairs a pair of videos is aligned on: (name, a's hashes, b's hashes). "frame": both
+#: content boxes; "mirror": b mirrored; "crop_b" / "crop_a": b (a) is a crop of the other, whose
+#: centre 90% it shows; "centre": the centre 60% of both (a caption or logo in a corner).
+KEY_VARIANTS = (("frame", "hashes", "hashes"), ("mirror", "hashes", "flips"), ("crop_b", "crops", "hashes"),
+                ("crop_a", "hashes", "crops"), ("centre", "centres", "centres"))
 
-    a, b: {"times", "hashes", "flips", "informative", "duration"}. Better: the larger
-    covered share (max of the two coverages), then similarity."""
-    plain = align(a["times"], a["hashes"], a["informative"], a["duration"],
-                  b["times"], b["hashes"], b["informative"], b["duration"], params)
-    mirror = align(a["times"], a["hashes"], a["informative"], a["duration"],
-                   b["times"], b["flips"], b["informative"], b["duration"], params)
-    if mirror is not None:
-        mirror = Alignment(**{**mirror.__dict__, "mirrored": True})
-    found = [x for x in (plain, mirror) if x is not None]
-    if not found:
-        return None
-    return max(found, key=lambda x: (round(max(x.coverage_a, x.coverage_b), 6), x.similarity, not x.mirrored))
+
+def align_pair(a: dict, b: dict, params: AlignParams = AlignParams()) -> Alignment | None:
+    """The best alignment of b to a over KEY_VARIANTS (the hash arrays a video dict lacks are skipped).
+
+    a, b: {"times", "hashes", "flips", "crops", "centres", "informative", "duration"}. Best: the
+    larger covered share (max of the two coverages), then similarity, then the order of KEY_VARIANTS."""
+    found = []
+    for rank, (name, ka, kb) in enumerate(KEY_VARIANTS):
+        if a.get(ka) is None or b.get(kb) is None:
+            continue
+        got = align(a["times"], a[ka], a["informative"], a["duration"],
+                    b["times"], b[kb], b["informative"], b["duration"], params)
+        if got is not None:
+            found.append((round(max(got.coverage_a, got.coverage_b), 6), got.similarity, -rank,
+                          Alignment(**{**got.__dict__, "keys": name})))
+    return max(found, key=lambda x: x[:3])[3] if found else None

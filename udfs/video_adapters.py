@@ -13,16 +13,20 @@ import pandas as pd
 from udfs.adapters import ContentChanged, _error
 
 #: Per distinct content: container facts and the sampled frames (udfs/video.VideoFeatures);
-#: frame_times in seconds from the first frame, frame_hashes / flip_hashes signed 64-bit pHashes.
+#: frame_times in seconds from the first frame; frame_hashes, flip_hashes, crop_hashes, centre_hashes:
+#: signed 64-bit pHashes of each frame's content box, its mirror, its centre 90% and centre 60%.
 VIDEO_FEATURE_DDL = ("content_sha256 string, duration_s double, fps double, width int, height int, bitrate long, "
                      "codec string, frames_sampled int, frame_times array<double>, frame_hashes array<long>, "
-                     "flip_hashes array<long>, informative array<boolean>, decode_error string")
+                     "flip_hashes array<long>, crop_hashes array<long>, centre_hashes array<long>, "
+                     "informative array<boolean>, decode_error string")
 FEATURE_COLUMNS = tuple(c.split()[0] for c in VIDEO_FEATURE_DDL.split(", "))
-#: One row per informative frame and band: variant 0 = the frame's hash, 1 = its mirror's.
+#: One row per informative frame, hash variant and band (HASH_VARIANTS: 0 the frame's hash, 1 its
+#: mirror's, 2 its centre 90%'s, 3 its centre 60%'s).
 FRAME_BAND_DDL = "content_sha256 string, frame int, band int, value long, variant int"
+HASH_VARIANTS = ("frame_hashes", "flip_hashes", "crop_hashes", "centre_hashes")
 ALIGNED_DDL = ("sha_a string, sha_b string, similarity double, hamming int, start_a double, end_a double, "
                "start_b double, end_b double, coverage_a double, coverage_b double, time_scale double, "
-               "mirrored boolean")
+               "keys string")
 SEGMENT_COLUMNS = ("start_a", "end_a", "start_b", "end_b", "coverage_a", "coverage_b", "time_scale")
 
 
@@ -56,11 +60,13 @@ def video_features(batches: Iterator[pd.DataFrame], max_bytes: int, limits, fetc
             rows["frame_times"].append(None if failed else f.times.tolist())
             rows["frame_hashes"].append(None if failed else f.hashes.tolist())
             rows["flip_hashes"].append(None if failed else f.flips.tolist())
+            rows["crop_hashes"].append(None if failed else f.crops.tolist())
+            rows["centre_hashes"].append(None if failed else f.centres.tolist())
             rows["informative"].append(None if failed else f.informative.tolist())
             rows["decode_error"].append(_error(result) if failed else None)
         yield pd.DataFrame({
-            **{c: rows[c] for c in ("content_sha256", "codec", "frame_times", "frame_hashes", "flip_hashes",
-                                    "informative", "decode_error")},
+            **{c: rows[c] for c in ("content_sha256", "codec", "frame_times", *HASH_VARIANTS, "informative",
+                                    "decode_error")},
             "duration_s": pd.array(rows["duration_s"], dtype="Float64"),
             "fps": pd.array(rows["fps"], dtype="Float64"),
             "width": pd.array(rows["width"], dtype="Int32"), "height": pd.array(rows["height"], dtype="Int32"),
@@ -69,21 +75,20 @@ def video_features(batches: Iterator[pd.DataFrame], max_bytes: int, limits, fetc
 
 
 def frame_band_rows(batches: Iterator[pd.DataFrame], bands: int = 4) -> Iterator[pd.DataFrame]:
-    """(content_sha256, frame_hashes, flip_hashes, informative) -> FRAME_BAND_DDL.
+    """(content_sha256, *HASH_VARIANTS, informative) -> FRAME_BAND_DDL.
 
-    Each informative frame's hash and mirror hash, cut into `bands` band values
+    Each informative frame's hashes, cut into `bands` band values
     (udfs.hashing.band_values, 4 x 16 bits): two frames whose hashes agree on a
     whole band meet in that band's bucket. Uninformative frames emit nothing."""
     from udfs.hashing import band_values
 
     for pdf in batches:
         parts = []
-        for sha, hashes, flips, info in zip(pdf["content_sha256"], pdf["frame_hashes"], pdf["flip_hashes"],
-                                            pdf["informative"]):
+        for sha, info, *arrays in zip(pdf["content_sha256"], pdf["informative"], *[pdf[c] for c in HASH_VARIANTS]):
             keep = np.flatnonzero(np.asarray(info, bool))
             if not len(keep):
                 continue
-            for variant, values in ((0, hashes), (1, flips)):
+            for variant, values in enumerate(arrays):
                 bv = band_values(np.asarray(values, np.int64)[keep], bands)  # (n, bands)
                 parts.append(pd.DataFrame({
                     "content_sha256": sha, "frame": np.repeat(keep.astype(np.int32), bands),
@@ -96,24 +101,22 @@ def frame_band_rows(batches: Iterator[pd.DataFrame], bands: int = 4) -> Iterator
 def align_pairs(batches: Iterator[pd.DataFrame], params, min_similarity: float) -> Iterator[pd.DataFrame]:
     """Candidate pairs joined with both videos' frames -> ALIGNED_DDL (pairs from min_similarity).
 
-    Input columns: sha_a, sha_b and, for x in (a, b): times_x, hashes_x, flips_x,
-    informative_x, duration_x. `params`: udfs.video.AlignParams. Memory: one pair's
+    Input columns: sha_a, sha_b and, for x in (a, b): times_x, hashes_x, flips_x, crops_x,
+    centres_x, informative_x, duration_x. `params`: udfs.video.AlignParams. Memory: one pair's
     Hamming block (udfs.video.ROW_BLOCK x frames of b) at a time."""
     from udfs.video import align_pair
 
     for pdf in batches:
         out = []
         for row in pdf.itertuples(index=False):
-            a = {"times": row.times_a, "hashes": row.hashes_a, "flips": row.flips_a,
-                 "informative": row.informative_a, "duration": row.duration_a}
-            b = {"times": row.times_b, "hashes": row.hashes_b, "flips": row.flips_b,
-                 "informative": row.informative_b, "duration": row.duration_b}
+            a, b = ({k: getattr(row, f"{k}_{x}") for k in ("times", "hashes", "flips", "crops", "centres",
+                                                            "informative", "duration")} for x in ("a", "b"))
             found = align_pair(a, b, params)
             if found is None or found.similarity < min_similarity:
                 continue
             out.append({"sha_a": row.sha_a, "sha_b": row.sha_b, "similarity": found.similarity,
                         "hamming": found.hamming, **{c: getattr(found, c) for c in SEGMENT_COLUMNS},
-                        "mirrored": found.mirrored})
+                        "keys": found.keys})
         if out:
             frame = pd.DataFrame(out)
             frame["hamming"] = frame["hamming"].astype(np.int32)
