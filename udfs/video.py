@@ -204,7 +204,7 @@ def _short(exc: Exception) -> str:
 
 DEFAULT_SCALES = (0.5, 0.667, 0.75, 0.8, 0.9, 1.0, 1.111, 1.25, 1.333, 1.5, 2.0)
 ROW_BLOCK = 1024          # rows of the Hamming matrix computed at once: ROW_BLOCK x n_b int32
-MATCHES_PER_FRAME = 16    # each frame of a keeps its closest frames of b (ties: the earliest)
+MATCHES_PER_FRAME = 16    # each frame of a keeps its closest frames of b
 
 
 @dataclass(frozen=True)
@@ -258,14 +258,15 @@ class Alignment:
 
 def frame_matches(ha: np.ndarray, hb: np.ndarray, max_bits: int,
                   per_frame: int = MATCHES_PER_FRAME) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, distance) of frame pairs within max_bits: each row i keeps its `per_frame` closest j.
+    """(i, j, distance) of frame pairs within max_bits: each row i keeps its `per_frame` closest j
+    (ties broken arbitrarily).
 
     Memory: ROW_BLOCK x len(hb) int32 at a time."""
     out_i, out_j, out_d = [], [], []
     for lo in range(0, len(ha), ROW_BLOCK):
         d = hamming(ha[lo:lo + ROW_BLOCK, None], hb[None, :])
-        if d.shape[1] > per_frame:  # the per_frame smallest of each row, ties to the earliest j
-            keep = np.argsort(d, axis=1, kind="stable")[:, :per_frame]
+        if d.shape[1] > per_frame:  # the per_frame smallest of each row
+            keep = np.argpartition(d, per_frame - 1, axis=1)[:, :per_frame]
             rows = np.repeat(np.arange(d.shape[0]), per_frame)
             cols = keep.reshape(-1)
         else:
@@ -326,12 +327,15 @@ def _longest_run(ta: np.ndarray, max_gap: float) -> np.ndarray:
     return (ta >= times[starts[k]]) & (ta <= times[ends[k]])
 
 
-def distinct_frames(hashes: np.ndarray, max_bits: int) -> int:
-    """How many of `hashes` differ by more than max_bits from every one counted before (greedy, in order)."""
+def distinct_frames(hashes: np.ndarray, max_bits: int, enough: int | None = None) -> int:
+    """How many of `hashes` differ by more than max_bits from every one counted before (greedy, in order);
+    counting stops at `enough`."""
     kept: list[int] = []
     for h in hashes:
         if not kept or hamming(np.asarray(kept, np.int64), h).min() > max_bits:
             kept.append(int(h))
+            if enough is not None and len(kept) >= enough:
+                break
     return len(kept)
 
 
@@ -359,8 +363,9 @@ def align(ta: np.ndarray, ha: np.ndarray, ia: np.ndarray, da: float,
     if len(i) == 0:
         return None
     mi, mj = np.unique(i), np.unique(j)
-    if min(distinct_frames(ha[mi], params.frame_hamming),
-           distinct_frames(hb[mj], params.frame_hamming)) < params.min_distinct_frames:
+    need = params.min_distinct_frames
+    if min(distinct_frames(ha[mi], params.frame_hamming, need),
+           distinct_frames(hb[mj], params.frame_hamming, need)) < need:
         return None  # a static picture or one shared card on either side
     step = params.step
     start_a, end_a = float(ta[i].min()), min(float(ta[i].max()) + step, max(da, step))
