@@ -20,7 +20,7 @@ at least MIN_EFFECT_S). Each is written as FLAC (lossless, peak -6 dBFS). Edits 
 mp3_64k, aac_96k, opus_32k (PyAV encoders), resample_22050_mono, gain_+6, gain_-6,
 lowpass_3k, eq_tilt (+6 dB below 250 Hz, -9 dB above 3 kHz), noise_15db (white, SNR over
 the whole clip), mix_under_-10db (an unrelated track of the same package, not otherwise in
-the corpus, 10 dB below), trim (10% off the head and 5% off the tail, at most 3 s / 5 s),
+the corpus and under no other copy, 10 dB below), trim (10% off the head and 5% off the tail, at most 3 s / 5 s),
 pad_silence (2 s before, 3 s after), tempo_+3 (resampled 3% faster: pitch rises too),
 excerpt (10-30 s cut out of a music original, with its offset).
 Hard negatives (`edit` = neg_*): another section of the same track (neg_other_section, no
@@ -192,10 +192,11 @@ def list_files(src: Source) -> list[Path]:
 
 
 def pick(src: Source, count: int, min_s: float) -> tuple[list, list]:
-    """-> (originals [(path, x, rate)], spare [(path, x, rate)]) in the seeded order."""
+    """-> (originals [(path, x, rate)], as many spares [(path, x, rate)]) in the seeded order;
+    a spare is the track mixed under one original's mix_under copy."""
     chosen, spare = [], []
     for p in list_files(src):
-        if len(chosen) >= count and len(spare) >= 2:
+        if len(chosen) >= count and len(spare) >= count:
             break
         try:
             x, rate = read_audio(p)
@@ -226,8 +227,8 @@ def build_part(part: str, counts: dict, out: Path) -> list[dict]:
     for src in PARTS[part]:
         min_s = {"music": 60.0, "speech": 2.0, "effects": MIN_EFFECT_S}[src.kind]
         chosen, spare = pick(src, counts[src.kind], min_s)
-        under = spare[0][1] if spare else None
-        for p, x, rate in chosen:
+        for k, (p, x, rate) in enumerate(chosen):  # each mix gets its own unrelated track
+            under = spare[k][1] if k < len(spare) else None
             rows += write_group(src, p, x, rate, under, files, rng)
     rows += write_negatives(files, rng)
     return rows

@@ -48,14 +48,16 @@ BG_FRAMES = 150  # +-2.4 s moving average per bin
 SILENCE_DBFS = -60.0
 PEAK_DB = 6.0
 NEIGH_T, NEIGH_F = 7, 9  # half sizes of the local-maximum neighbourhood (frames, bins)
-PEAKS_PER_S = 20
-FAN = 5  # j, k among the next FAN peaks of the anchor
+PEAKS_PER_S = 10
+FAN = 4  # j, k among the next FAN peaks of the anchor
+RT_BINS, RATIO_STEP, BAND_STEP, SPAN_STEP = 16, 12, 4, 4  # hash quantisation (see _quantise)
 ZONE_FRAMES = 90  # t_k - t_i <= 1.44 s
 MIN_INFORMATIVE_S = 2.0
-MIN_DISTINCT = 40
+MIN_DISTINCT = 30
 BLOCK_FRAMES = 2048  # spectrogram computed in blocks: memory ~ (BLOCK + 2 * BG_FRAMES) x 513 float32
 SCALES = tuple(np.round(np.arange(0.95, 1.0501, 0.01), 3))
-MIN_SCORE = 10  # shipped default: equal-hash pairs on the alignment line for a duplicate (tuned on bench tune)
+MIN_SCORE = 6  # shipped default: distinct anchor times on the alignment line (bench/audio_probe, tune)
+MIN_COVERAGE = 0.3  # ... and the matched span covers this share of at least one of the two files
 MAX_PER_HASH = 16  # equal-hash pairs per hash value in align (repeated loops, drones)
 
 _LN_DB = 20.0 / np.log(10.0)
@@ -171,26 +173,29 @@ def _derive() -> None:
 _derive()
 
 
-def _background(logmag: np.ndarray, step: int = 8) -> np.ndarray:
-    """Per-bin moving average over +-BG_FRAMES frames, computed on means of `step` frames
-    (it is smooth in time) and held constant within each step."""
+def _background(logmag: np.ndarray, loud: np.ndarray, step: int = 8) -> np.ndarray:
+    """Per-bin mean over the loud frames within +-BG_FRAMES frames, computed on sums of `step`
+    frames (it is smooth in time) and held constant within each step. Silent frames do not
+    count, so silence padding or gaps do not change the peaks of the sound next to them."""
     n, m = logmag.shape
     groups = -(-n // step)
-    padded = np.full((groups * step, m), np.nan, np.float32)
-    padded[:n] = logmag
-    means = np.nanmean(padded.reshape(groups, step, m), axis=1, dtype=np.float64)
-    csum = np.vstack([np.zeros((1, m)), np.cumsum(means, axis=0)])
+    vals = np.zeros((groups * step, m), np.float32)
+    vals[:n] = np.where(loud[:, None], logmag, 0)
+    cnt = np.zeros(groups * step, np.float64)
+    cnt[:n] = loud
+    sums = np.vstack([np.zeros((1, m)), np.cumsum(vals.reshape(groups, step, m).sum(1, dtype=np.float64), 0)])
+    cnts = np.r_[0, np.cumsum(cnt.reshape(groups, step).sum(1))]
     half = BG_FRAMES // step
     idx = np.arange(groups)
     lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, groups)
-    bg = ((csum[hi] - csum[lo]) / (hi - lo)[:, None]).astype(np.float32)
+    bg = ((sums[hi] - sums[lo]) / np.maximum(cnts[hi] - cnts[lo], 1)[:, None]).astype(np.float32)
     return np.repeat(bg, step, axis=0)[:n]
 
 
 def _block_peaks(logmag: np.ndarray, core: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whitened local maxima in the frames of `core` -> (frame, bin float, strength dB)."""
-    white = logmag - _background(logmag)
     loud = logmag.max(axis=1) > _SILENT
+    white = logmag - _background(logmag, loud)
     white[~loud] = -np.inf
     nmax = _running_max(_running_max(white, NEIGH_F, 1), NEIGH_T, 0)
     is_peak = (white == nmax) & (white > PEAK_DB / _LN_DB)
@@ -249,15 +254,19 @@ def _top_per_second(t: np.ndarray, strength: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------- hashes
 
 def _quantise(t: np.ndarray, f: np.ndarray, i: np.ndarray, j: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Triplets (i, j, k) of peak indices -> int64 hashes (< 2^32); see the module docstring."""
+    """Triplets (i, j, k) of peak indices -> int64 hashes (< 2^32); see the module docstring.
+
+    Fields (bits): rt = (t_j - t_i)/(t_k - t_i) in RT_BINS (4); log2(f_j/f_i), log2(f_k/f_i) in
+    1/RATIO_STEP octaves (6 + 6); anchor band log2(f_i/F_LO) in 1/BAND_STEP octaves (5);
+    log2(t_k - t_i) in 1/SPAN_STEP steps (5)."""
     dt_ij, dt_ik = (t[j] - t[i]).astype(np.float32), (t[k] - t[i]).astype(np.float32)
-    rt = np.minimum((dt_ij / dt_ik * 8).astype(np.int64), 7)  # 3 bits
+    rt = np.minimum((dt_ij / dt_ik * RT_BINS).astype(np.int64), RT_BINS - 1)
     lf = np.log2(f)
-    d1 = np.clip(np.round((lf[j] - lf[i]) * 12).astype(np.int64) + 32, 0, 63)  # 6 bits, semitones
-    d2 = np.clip(np.round((lf[k] - lf[i]) * 12).astype(np.int64) + 32, 0, 63)  # 6 bits
-    band = np.clip(((lf[i] - np.log2(F_LO)) * 2).astype(np.int64), 0, 15)  # 4 bits, half octaves
-    span = np.clip((np.log2(dt_ik) * 2).astype(np.int64), 0, 15)  # 4 bits
-    return (((((rt << 6 | d1) << 6 | d2) << 4) | band) << 4 | span).astype(np.int64)
+    d1 = np.clip(np.round((lf[j] - lf[i]) * RATIO_STEP).astype(np.int64) + 32, 0, 63)
+    d2 = np.clip(np.round((lf[k] - lf[i]) * RATIO_STEP).astype(np.int64) + 32, 0, 63)
+    band = np.clip(((lf[i] - np.log2(F_LO)) * BAND_STEP).astype(np.int64), 0, 31)
+    span = np.clip((np.log2(dt_ik) * SPAN_STEP).astype(np.int64), 0, 31)
+    return (((((rt << 6 | d1) << 6 | d2) << 5) | band) << 5 | span).astype(np.int64)
 
 
 def fingerprint(samples: np.ndarray, rate: int = RATE) -> tuple[np.ndarray, np.ndarray]:
@@ -373,3 +382,9 @@ def align(fp_a: tuple[np.ndarray, np.ndarray], fp_b: tuple[np.ndarray, np.ndarra
                coverage_a=float(min(1.0, (sa1 - sa0) / span_a)),
                coverage_b=float(min(1.0, (sb1 - sb0) / span_b)))
     return out
+
+
+def is_duplicate(result: dict, min_score: int = MIN_SCORE, min_coverage: float = MIN_COVERAGE) -> bool:
+    """The one decision on an `align` result: enough aligned evidence over enough of one file
+    (a loop repeated between two sections of a track covers little of either)."""
+    return result["score"] >= min_score and max(result["coverage_a"], result["coverage_b"]) >= min_coverage
