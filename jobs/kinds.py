@@ -22,6 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from jobs import features, text_kind, text_store, video_kind
 from jobs.config import CacheConfig, FetchConfig, InputConfig, JobConfig
 from jobs.store import StoreState
+from udfs.video_adapters import SIGNATURE_TYPES
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Kind:
     manifest_features: Callable[[DataFrame], DataFrame]           # features -> manifest / keep-policy columns
     stored_features: Callable[[DataFrame], DataFrame]             # what a corpus store keeps
     thresholds: Callable[[JobConfig], dict]                        # summary.json `thresholds`
-    inline_column: str | None = None  # a column carried on the contents until features (text's inline text)
+    # columns carried on the contents until features: text's inline text, video's precomputed signatures
+    inline_columns: tuple[str, ...] = ()
 
 
 def get(name: str) -> Kind | None:
@@ -52,6 +54,8 @@ def _video_features(spark: SparkSession, contents: DataFrame, prior: StoreState,
     """Stored (corpus store, same fingerprint) or cached features, and fresh ones for the rest."""
     from udfs.video_adapters import FEATURE_COLUMNS
 
+    if "frame_hashes" in contents.columns:  # precomputed signatures: nothing to read or decode
+        return None, video_kind.signature_features(contents, cfg.video)
     distinct = features.distinct_contents(contents)
     stored = prior.features if prior.feature_fingerprint == fingerprint else None
     if stored is None:
@@ -81,15 +85,16 @@ KINDS: dict[str, Kind] = {
         manifest_features=text_kind.manifest_features,
         stored_features=text_store.stored_features,
         thresholds=_text_thresholds,
-        inline_column="text"),
+        inline_columns=("text",)),
     "video": Kind(
         name="video",
         input_config=lambda cfg: video_kind.input_config(cfg.input, cfg.video),
-        hash_items=features.hash_items,  # bytes and sha256, as for images
+        hash_items=video_kind.hash_items,  # bytes and sha256 as for images, or precomputed signatures
         feature_fingerprint=lambda cfg: video_kind.feature_fingerprint(cfg.video),
         compute_features=_video_features,
         candidate_pairs=lambda feats, cfg, stats: video_kind.candidate_pairs(feats, cfg.video, stats),
         manifest_features=video_kind.manifest_features,
         stored_features=video_kind.stored_features,
-        thresholds=lambda cfg: video_kind.thresholds(cfg.video)),
+        thresholds=lambda cfg: video_kind.thresholds(cfg.video),
+        inline_columns=tuple(SIGNATURE_TYPES)),
 }

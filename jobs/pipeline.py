@@ -95,6 +95,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         vectors = "embedding" in items.columns
         if vectors and ctx.corpus:
             raise ingest.InputError("precomputed embeddings cannot be combined with --corpus yet")
+        if "frame_hashes" in items.columns and ctx.corpus:
+            raise ingest.InputError("precomputed frame signatures cannot be combined with --corpus yet")
         retry = store.retry_items(prior.pending, items.select("item_id"))
         if retry is not None:
             items = items.unionByName(retry, allowMissingColumns=True)
@@ -117,8 +119,9 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         contents = contents.withColumn("prior_keep", F.lit(0))
         if prior.items is not None:
             stored = store.prior_contents(prior.items, new_ids)
-            if kind and kind.inline_column:  # stored contents keep their features: no text to carry
-                stored = stored.withColumn(kind.inline_column, F.lit(None).cast("string"))
+            for c in (kind.inline_columns if kind else ()):  # stored contents keep their features: no text
+                if c in contents.columns:
+                    stored = stored.withColumn(c, F.lit(None).cast(contents.schema[c].dataType))
             contents = contents.unionByName(stored)
             log.info("[ingest] compared against the corpus store %s", ctx.corpus)
 
@@ -131,8 +134,7 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         elif kind:
             cached, fresh = kind.compute_features(spark, contents, prior, input_cfg, cfg, cache, fp, cfg.fetch)
             fresh = materialize(ctx, fresh, "features_new")
-            if kind.inline_column:
-                contents = contents.drop(kind.inline_column)
+            contents = contents.drop(*[c for c in kind.inline_columns if c in contents.columns])
         else:
             distinct = features.distinct_contents(contents)
             cached, fresh = features.compute_features(spark, distinct, cfg.input, cfg.decode, embed, cache, fp,

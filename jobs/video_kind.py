@@ -48,6 +48,51 @@ def input_config(input_cfg: InputConfig, cfg: VideoConfig) -> InputConfig:
     return replace(input_cfg, extensions=cfg.extensions, max_file_bytes=cfg.max_file_bytes)
 
 
+def hash_items(items: DataFrame, input_cfg: InputConfig, fetch: FetchConfig = FetchConfig()) -> DataFrame:
+    """Items -> contents: files read for their sha256 as images are; a table's precomputed frame
+    signatures (`frame_hashes`, ...) are their own content, hashed as their JSON (no file is read)."""
+    from jobs import features
+
+    if "frame_hashes" not in items.columns:
+        return features.hash_items(items, input_cfg, fetch)
+    sig = [c for c in A.SIGNATURE_TYPES if c in items.columns]
+    ok = F.col("input_error").isNull()
+    return items.select("item_id", "uri", "input_error",
+                        F.when(ok, F.sha2(F.to_json(F.struct(*sig)), 256)).alias("content_sha256"),
+                        F.lit(None).cast("long").alias("bytes"), F.lit(None).cast("string").alias("read_error"),
+                        *sig)
+
+
+def signature_features(contents: DataFrame, cfg: VideoConfig) -> DataFrame:
+    """Precomputed frame signatures -> VIDEO_FEATURE_DDL rows, one per distinct signature (nothing decoded).
+
+    Defaults: frame_times i / video.sample_fps, informative all true, duration_s the last
+    time + one step; flip, crop and centre hashes null (those alignments are skipped).
+    Arrays of different lengths are a `bad_signature` error."""
+    present = [c for c in A.SIGNATURE_TYPES if c in contents.columns]
+    grouped = (contents.where(F.col("content_sha256").isNotNull()).groupBy("content_sha256")
+                       .agg(*[F.first(c).alias(c) for c in present]))
+    col = lambda c: F.col(c) if c in present else F.lit(None).cast(A.SIGNATURE_TYPES[c])  # noqa: E731
+    n = F.size("frame_hashes")
+    step = 1.0 / cfg.sample_fps
+    times = F.coalesce(col("frame_times"), F.transform(F.sequence(F.lit(0), F.greatest(n - 1, F.lit(0))),
+                                                       lambda i: i * F.lit(step)))
+    informative = F.coalesce(col("informative"), F.array_repeat(F.lit(True), n))
+    duration = F.coalesce(col("duration_s"), F.element_at(times, -1) + F.lit(step))
+    lengths_differ = (F.size(times) != n) | (F.size(informative) != n) | F.exists(
+        F.array(*[F.coalesce(F.size(col(c)), n) != n for c in ("flip_hashes", "crop_hashes", "centre_hashes")]),
+        lambda x: x)
+    error = (F.when(n <= 0, F.lit("bad_signature: no frame hashes"))
+              .when(lengths_differ, F.lit("bad_signature: the frame arrays differ in length")))
+    return grouped.select(
+        "content_sha256", duration.alias("duration_s"), F.lit(None).cast("double").alias("fps"),
+        F.lit(None).cast("int").alias("width"), F.lit(None).cast("int").alias("height"),
+        F.lit(None).cast("long").alias("bitrate"), F.lit(None).cast("string").alias("codec"),
+        n.cast("int").alias("frames_sampled"), times.alias("frame_times"), F.col("frame_hashes"),
+        col("flip_hashes").alias("flip_hashes"), col("crop_hashes").alias("crop_hashes"),
+        col("centre_hashes").alias("centre_hashes"), informative.alias("informative"), error.alias("decode_error"))
+
+
 def decode_limits(cfg: VideoConfig) -> DecodeLimits:
     return DecodeLimits(sample_fps=cfg.sample_fps, max_duration_s=cfg.max_duration_s, max_frames=cfg.max_frames,
                         max_pixels=cfg.max_pixels, max_decode_seconds=cfg.max_decode_seconds,

@@ -194,3 +194,33 @@ def test_report_shows_aligned_keyframe_strips(video_run, tmp_path):
     assert section.count('class="vd-pair"') >= 2
     assert section.count("data:image/png;base64,") >= 2 * 2 * STRIP_FRAMES  # both strips of two pairs decoded
     assert "time scale" in section and "no frame" not in section
+
+
+def test_precomputed_frame_signatures(video_run, tmp_path):
+    """A table of per-video frame hashes instead of files: nothing is decoded, the same stages run."""
+    from udfs.video import video_features
+
+    root, _, _ = video_run
+
+    def signature(name: str, full: bool = True) -> dict:
+        f = video_features((root / name).read_bytes())
+        row = {"frame_hashes": f.hashes.tolist()}
+        if full:
+            row.update(frame_times=f.times.tolist(), flip_hashes=f.flips.tolist(), crop_hashes=f.crops.tolist(),
+                       centre_hashes=f.centres.tolist(), informative=f.informative.tolist(), duration_s=f.duration_s)
+        return row
+
+    rows = [{"id": "a", **signature("a.mp4")}, {"id": "a-half", **signature("copies/a_half.mp4", full=False)},
+            {"id": "a-mirror", **signature("copies/a_mirror.mp4")}, {"id": "b", **signature("b.mp4")},
+            {"id": "bad", "frame_hashes": [1, 2, 3], "frame_times": [0.0, 0.5]}, {"id": "none", "frame_hashes": None}]
+    table = tmp_path / "signatures.jsonl"
+    table.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out"
+    assert main(["run", "--kind", "video", "--input", str(table), "--output", str(out)]) == 0
+    m, pairs, _, summary = read_run(out)
+    m = m.set_index("item_id")
+    assert len(m) == len(rows) and summary["stages"]["read_errors"] == 0
+    assert m.loc["a-half", ["action", "keeper_id"]].tolist() == ["drop", "a"]  # times and flags defaulted
+    assert m.loc["a-mirror", ["action", "keeper_id"]].tolist() == ["drop", "a"]  # through the flip hashes
+    assert m.at["b", "action"] == "keep" and m.at["a", "duration_s"] == pytest.approx(6.0, abs=0.1)
+    assert m.loc[["bad", "none"], "reason"].tolist() == ["bad_signature", "missing_signature"]

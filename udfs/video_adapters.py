@@ -24,6 +24,11 @@ FEATURE_COLUMNS = tuple(c.split()[0] for c in VIDEO_FEATURE_DDL.split(", "))
 #: mirror's, 2 its centre 90%'s, 3 its centre 60%'s).
 FRAME_BAND_DDL = "content_sha256 string, frame int, band int, value long, variant int"
 HASH_VARIANTS = ("frame_hashes", "flip_hashes", "crop_hashes", "centre_hashes")
+#: Precomputed frame signatures a table may carry instead of video files (`frame_hashes` required),
+#: with their Spark types; see jobs/video_kind.signature_features for the defaults of the others.
+SIGNATURE_TYPES = {"frame_hashes": "array<bigint>", "frame_times": "array<double>", "flip_hashes": "array<bigint>",
+                   "crop_hashes": "array<bigint>", "centre_hashes": "array<bigint>", "informative": "array<boolean>",
+                   "duration_s": "double"}
 ALIGNED_DDL = ("sha_a string, sha_b string, similarity double, hamming int, start_a double, end_a double, "
                "start_b double, end_b double, coverage_a double, coverage_b double, time_scale double, "
                "keys string")
@@ -89,6 +94,8 @@ def frame_band_rows(batches: Iterator[pd.DataFrame], bands: int = 4) -> Iterator
             if not len(keep):
                 continue
             for variant, values in enumerate(arrays):
+                if values is None:  # a precomputed signature without this hash variant
+                    continue
                 bv = band_values(np.asarray(values, np.int64)[keep], bands)  # (n, bands)
                 parts.append(pd.DataFrame({
                     "content_sha256": sha, "frame": np.repeat(keep.astype(np.int32), bands),
