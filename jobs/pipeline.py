@@ -3,6 +3,9 @@
 ingest -> read + sha256 -> distinct contents -> decode once: pHash + embedding
        -> candidate edges (pHash multi-index join, IVF blocked self-join)
        -> thresholds -> clusters + keep policy (driver) -> manifest, pairs, clusters
+Text and video bring their own contents, features and candidate stages (jobs/kinds.py:
+MinHash LSH; frame-hash bands + temporal alignment) and share everything from the
+thresholds on.
 Intermediate results are written under the staging folder's `_work/` and read
 back, so no stage is computed twice; `_work/` is removed before publishing.
 """
