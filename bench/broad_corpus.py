@@ -2,7 +2,7 @@
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
     python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
@@ -115,10 +115,32 @@ Where sources run short (wallpapers, photos) the other kinds take the share.
 results: it is scored once, to quote a configuration after every choice is made
 (``python -m bench.broad --part holdout``). ``--part both`` is tune and aside.
 
+The fresh part (the next blind one)
+-----------------------------------
+``fresh/`` was added after holdout had been seen (it became a tuning part), in the same way: only
+from Debian packages that give nothing to tune, aside or holdout (:data:`FRESH_PACKAGES`,
+bench/harness-packages.sh ``FRESH``), the same kinds and makers, built last (a picture that an earlier
+part holds is rejected from fresh):
+
+- ``astronomy``: endless-sky-data planets and stars, freeorion-data stars, nebulae, galaxy
+  decorations and dark planet textures (bright ones: ``diagram``), on black;
+- ``clipart``: freeorion species portraits, kdegames card decks (SVG), hedgewars, frozen-bubble,
+  pingus and tuxtype pictures (on white); hedgewars theme skies are ``art`` (a base for derived kinds);
+- ``icon``: oxygen (256 px PNGs scaled to 64..256 px) and elementary (SVGs) icons;
+- ``screenshot``: gnumeric-doc and gnome-devel-docs English figures, wireshark user guide screenshots;
+- ``diagram``: octave and maxima manual plots and figures, bright freeorion planet maps;
+- ``wallpaper``: lxqt-themes; ``photo``: endless-sky landing scenes (photographs of landscapes);
+- ``scanned_page``: the PDF manuals of r-doc-pdf, octave-doc and tex-common, and the copyright texts
+  of the fresh packages and their dependencies (:data:`PACKAGE_EXTRAS`); plplot-doc gives its text only;
+- ``dark``, ``white``, ``series``: derived from fresh's own pictures; title frames of its own.
+
+Nobody runs the job on fresh while tuning: ``python -m bench.broad --part fresh`` once, to quote a
+frozen configuration.
+
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/, aside/ and holdout/:
+    tune/, aside/, holdout/ and fresh/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -155,11 +177,13 @@ from udfs.robust import quality
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
-PARTS = ("tune", "aside", "holdout")
+PARTS = ("tune", "aside", "holdout", "fresh")
 HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
 #: holdout last: its pictures are checked against tune's and aside's, and tune/aside stay as they were
 #: before it was added (a picture found in holdout and in tune/aside stays in tune/aside, not in holdout)
-BUILD_ORDER = ("aside", "tune", "holdout")
+BUILD_ORDER = ("aside", "tune", "holdout", "fresh")
+#: the parts built only from their own Debian packages (and the documents those installed)
+OWN_PARTS = ("holdout", "fresh")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -204,8 +228,19 @@ HOLDOUT_PACKAGES: tuple[str, ...] = (
     "lomiri-wallpapers-16.04",                                                 # photographs
     "gnuplot-doc", "asymptote-doc", "glpk-doc",                                # PDF manuals (scanned pages)
 )
+#: The Debian packages of the fresh part (bench/harness-packages.sh FRESH installs exactly these), added
+#: after holdout had been seen: none of them gives a picture to tune, aside or holdout.
+FRESH_PACKAGES: tuple[str, ...] = (
+    "endless-sky-data", "freeorion-data",                                      # astronomy, photos, clip art
+    "oxygen-icon-theme", "elementary-icon-theme",                              # icons
+    "kdegames-card-data-kf5", "hedgewars-data", "frozen-bubble-data", "pingus-data", "tuxtype-data",  # clip art
+    "gnumeric-doc", "wireshark-doc", "gnome-devel-docs",                       # screenshots
+    "octave-doc", "maxima-doc",                                                # diagrams (plots), PDF manuals
+    "lxqt-themes",                                                             # wallpapers
+    "r-doc-pdf", "plplot-doc",                                                 # PDF manuals, texts
+)
 #: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
-PACKAGES: tuple[str, ...] = TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES
+PACKAGES: tuple[str, ...] = TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -217,6 +252,7 @@ PACKAGE_PART: dict[str, str] = {
     "gnome-user-docs": "aside", "gcompris-qt-data": "aside",
     "papirus-icon-theme": HASH_SPLIT,
     **{p: "holdout" for p in HOLDOUT_PACKAGES},
+    **{p: "fresh" for p in FRESH_PACKAGES},
 }
 #: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
 #: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
@@ -226,7 +262,21 @@ PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "wesnoth-1.16-data": ("fonts-lato", "fonts-adf-oldania"),
     "gpredict": ("libgoocanvas-2.0-9", "libgoocanvas-2.0-common"),
     "debian-edu-artwork-spacefun": ("debian-edu-artwork", "libconfig-inifiles-perl"),
+    # fresh (apt --no-install-recommends on Debian 12, 2026-12-06)
+    "freeorion-data": ("fonts-roboto-unhinted",),
+    "octave-doc": ("info", "install-info"),
+    "maxima-doc": ("tex-common",),
+    "lxqt-themes": ("lxqt-system-theme",),
 }
+
+#: Packages installed on the recording machine by other work in the same tree (video and audio
+#: tools, 2026-12-06) after tune, aside and holdout were built: no harness part uses their documents
+#: (copyright texts), so the recorded parts stay byte-identical with or without them.
+FOREIGN_PACKAGES: tuple[str, ...] = (
+    "ffmpeg", "libavdevice59", "libcdio-cdda2", "libcdio-paranoia2", "libcdio19", "libchromaprint-tools",
+    "lincity-ng-data", "oxygen-sounds", "pocketsphinx-testdata", "sound-theme-freedesktop",
+    "warzone2100-music", "wesnoth-1.16-music",
+)
 
 RASTER = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -244,7 +294,7 @@ def _rng(seed: int, *keys: str) -> np.random.Generator:
 
 
 def hash_part(name: str) -> str:
-    """The part of an original split by name: crc32 parity (tune or aside; never holdout)."""
+    """The part of an original split by name: crc32 parity (tune or aside; never holdout or fresh)."""
     return HASH_PARTS[zlib.crc32(name.encode("utf-8")) % 2]
 
 
@@ -706,6 +756,96 @@ def holdout_wallpaper_sources(package: str, files: list[Path], pool: str = "wall
     return found
 
 
+# ---------------------------------------------------------------------------- fresh sources
+
+def endless_sky_sources(package: str, files: list[Path]) -> list[Source]:
+    """endless-sky: planets and stars (sprites on transparent, flattened on black: astronomy); the
+    landing scenes (photographs of landscapes: photo)."""
+    black = (0, 0, 0)
+    out = [_raster_source(_name(package, p, "/images/"), package, "astronomy", p, black)
+           for p in _real(files) if p.parent.name in ("planet", "star") and "/endless-sky/images/" in str(p)]
+    out += [_raster_source(_name(package, p, "/images/"), package, "photo", p)
+            for p in _real(_under(files, "/endless-sky/images/land/"))]
+    return out
+
+
+def freeorion_sources(package: str, files: list[Path]) -> list[Source]:
+    """freeorion: stars, nebulae and galaxy decorations (astronomy, on black), planet textures (dark:
+    astronomy, bright maps: diagram), species portraits (clip art, on white)."""
+    black = (0, 0, 0)
+    art = "/freeorion/default/data/art/"
+    out = [_raster_source(_name(package, p, art), package, "astronomy", p, black)
+           for p in _real(files) if art in str(p)
+           and any(f"{art}{d}/" in str(p) for d in ("stars", "nebulae", "galaxy_decoration"))]
+    for p in _real(files):
+        if str(p.parent).endswith(f"{art}planets"):
+            s = _sky_or_map(package, p, art)
+            if s is not None:
+                out.append(s)
+    out += [_raster_source(_name(package, p, art), package, "clipart", p)
+            for p in _real(_under(files, f"{art}icons/species/"))]
+    return out
+
+
+def oxygen_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """oxygen icons: the 256 px PNGs, each scaled to one of 64..256 px (on white)."""
+    out = []
+    for p in _real(_under(files, "/icons/oxygen/base/256x256/"), (".png",)):
+        name = _name(package, p, "/256x256/")
+        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+        out.append(_raster_source(name, package, "icon", p, side=size))
+    return out
+
+
+def elementary_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """elementary icons: the SVGs of each context's 128 px folder, rendered at 64..256 px."""
+    out = []
+    for p in _real(files, (".svg",)):
+        if "/icons/elementary/" in str(p) and p.parent.name == "128":
+            name = _name(package, p, "/icons/elementary/")
+            size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+            out.append(_svg_source(name, package, "icon", p, size))
+    return out
+
+
+def game_clipart_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Game sprites and pictures as clip art (flattened on white): card decks (SVG, rendered at
+    480..800 px), hedgewars graphics and theme skies (art), frozen-bubble, pingus and tuxtype pictures."""
+    if package == "kdegames-card-data-kf5":
+        out = []
+        for p in _real(_under(files, "/carddecks/"), (".svg", ".svgz")):
+            name = _name(package, p, "/carddecks/")
+            size = FIGURE_SIZES[int(_rng(seed, "figure-size", name).integers(len(FIGURE_SIZES)))]
+            out.append(_svg_source(name, package, "clipart", p, size))
+        return out
+    if package == "hedgewars-data":
+        out = [_raster_source(_name(package, p, "/Data/"), package, "clipart", p)
+               for p in _real(_under(files, "/hedgewars/Data/Graphics/")) if p.parent.name == "Graphics"]
+        out += [_raster_source(_name(package, p, "/Data/"), package, "art", p, side=MAX_SOURCE_SIDE)
+                for p in _real(_under(files, "/hedgewars/Data/Themes/")) if p.stem in ("Sky", "horizont")]
+        return out
+    if package == "frozen-bubble-data":
+        picked = [p for p in _real(_under(files, "/frozen-bubble/gfx/")) if p.parent.name in ("gfx", "menu")]
+        return [_raster_source(_name(package, p, "/gfx/"), package, "clipart", p) for p in picked]
+    root = "/images/"
+    return [_raster_source(_name(package, p, root), package, "clipart", p) for p in _real(_under(files, root))]
+
+
+def fresh_screenshot_sources(package: str, files: list[Path]) -> list[Source]:
+    """gnumeric-doc and gnome-devel-docs English figures, wireshark's user guide screenshots."""
+    if package == "wireshark-doc":
+        picked = [p for p in _real(_under(files, "/wsug_html_chunked/images/")) if p.parent.name == "images"]
+        return [_raster_source(_name(package, p, "/images/"), package, "screenshot", p) for p in picked]
+    return [_raster_source(_name(package, p, "/help/C/"), package, "screenshot", p)
+            for p in _real(_under(files, "/help/C/"))]
+
+
+def fresh_diagram_sources(package: str, files: list[Path]) -> list[Source]:
+    """Plots and figures of the octave and maxima manuals (diagram)."""
+    root = "/octave.html/" if package == "octave-doc" else "/figures/"
+    return [_raster_source(_name(package, p, root), package, "diagram", p) for p in _real(_under(files, root))]
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -745,18 +885,37 @@ LISTERS: dict[str, PackageLister] = {
     "lomiri-wallpapers-16.04": lambda p, f, s: holdout_wallpaper_sources(p, f, "photo"),
     **{p: (lambda p, f, s: holdout_wallpaper_sources(p, f)) for p in HOLDOUT_PACKAGES
        if p.startswith("debian-edu-artwork-")},
+    # fresh
+    "endless-sky-data": lambda p, f, s: endless_sky_sources(p, f),
+    "freeorion-data": lambda p, f, s: freeorion_sources(p, f),
+    "oxygen-icon-theme": oxygen_sources,
+    "elementary-icon-theme": elementary_sources,
+    "kdegames-card-data-kf5": game_clipart_sources,
+    "hedgewars-data": game_clipart_sources,
+    "frozen-bubble-data": game_clipart_sources,
+    "pingus-data": game_clipart_sources,
+    "tuxtype-data": game_clipart_sources,
+    "gnumeric-doc": lambda p, f, s: fresh_screenshot_sources(p, f),
+    "wireshark-doc": lambda p, f, s: fresh_screenshot_sources(p, f),
+    "gnome-devel-docs": lambda p, f, s: fresh_screenshot_sources(p, f),
+    "octave-doc": lambda p, f, s: fresh_diagram_sources(p, f),
+    "maxima-doc": lambda p, f, s: fresh_diagram_sources(p, f),
+    "lxqt-themes": lambda p, f, s: [_raster_source(_name(p, q, "/wallpapers/"), p, "wallpaper", q, side=MAX_SOURCE_SIDE)
+                                    for q in _real(_under(f, "/lxqt/wallpapers/"))],
+    "r-doc-pdf": lambda p, f, s: [],           # PDF manuals only (pdf_sources)
+    "plplot-doc": lambda p, f, s: [],          # its copyright text only (text_sources)
 }
 
 
 def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     """Every source picture found, and the harness packages that are not installed.
 
-    The documents found on the system (PDF pages, copyright texts) that a holdout package or one of
-    its extras installed go to holdout (``part``); tune and aside split the others as before, so
-    installing the holdout packages leaves tune and aside byte-identical."""
+    The documents found on the system (PDF pages, copyright texts) that a holdout (fresh) package or
+    one of its extras installed go to holdout (fresh) (``part``); tune and aside split the others as
+    before, so installing the holdout and fresh packages leaves tune, aside and holdout byte-identical."""
     sources: list[Source] = []
     missing: list[str] = []
-    holdout_files: set[str] = set()
+    own_files: dict[str, set[str]] = {part: set() for part in OWN_PARTS}
     for package in PACKAGES:
         files = dpkg_files(package)
         if files is None:
@@ -765,30 +924,41 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
             continue
         for extra in PACKAGE_EXTRAS.get(package, ()):
             files += dpkg_files(extra) or []
-        if PACKAGE_PART.get(package) == "holdout":
-            holdout_files.update(str(p) for p in files)
+        if PACKAGE_PART.get(package) in own_files:
+            own_files[PACKAGE_PART[package]].update(str(p) for p in files)
         found = LISTERS[package](package, files, seed)
         _log(f"[broad] {package}: {len(found)} source pictures")
         sources += found
-    documents = pdf_sources() + text_sources()
+    foreign = {str(p) for package in FOREIGN_PACKAGES for p in (dpkg_files(package) or [])}
+    documents = [s for s in pdf_sources() + text_sources()
+                 if s.path.split("#page=")[0] not in foreign and str(Path(s.path.split("#page=")[0]).parent) not in foreign]
     for s in documents:
         path = Path(s.path.split("#page=")[0])
-        if str(path) in holdout_files or str(path.parent) in holdout_files:
-            s.part = "holdout"
+        for part in OWN_PARTS:                  # holdout first: a document it holds stays there
+            if str(path) in own_files[part] or str(path.parent) in own_files[part]:
+                s.part = part
+                break
     sources += pip_sources() + documents
     # names are ids: make them unique (tune/aside sources among themselves exactly as before holdout
-    # was added, then holdout's among themselves and apart from those)
-    kept = [s for s in sources if s.part is None and PACKAGE_PART.get(s.package) != "holdout"]
-    held = [s for s in sources if not (s.part is None and PACKAGE_PART.get(s.package) != "holdout")]
-    for group in (kept, held):
+    # was added, then holdout's among themselves and apart from those, then fresh's apart from all)
+
+    def part_of(s: Source) -> str | None:
+        own = s.part or PACKAGE_PART.get(s.package)
+        return own if own in OWN_PARTS else None
+
+    kept = [s for s in sources if part_of(s) is None]
+    groups = [kept] + [[s for s in sources if part_of(s) == part] for part in OWN_PARTS]
+    for group in groups:
         names = Counter(s.name for s in group)
         for s in group:
             if names[s.name] > 1:
                 s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
     taken = {s.name for s in kept}
-    for s in held:
-        if s.name in taken:
-            s.name = f"{s.name}-h"
+    for part, group in zip(OWN_PARTS, groups[1:]):
+        for s in group:
+            if s.name in taken:
+                s.name = f"{s.name}-{part[0]}"
+        taken |= {s.name for s in group}
     return sources, missing
 
 
@@ -1299,7 +1469,10 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
                                     "tuned on)."),
         "holdout_is_kept_aside": ("holdout/ is a fresh kept-aside part: nobody has tuned on it or looked at "
                                   "match results on it. Never run the job on it while tuning; score it once, "
-                                  "to quote a final configuration, after every choice is made."),
+                                  "to quote a final configuration, after every choice is made. (Seen on "
+                                  "2026-12-06: a tuning part since.)"),
+        "fresh_is_kept_aside": ("fresh/ is the next blind part, from its own Debian packages: never run the job "
+                                "on it while tuning; score it once, to quote a frozen configuration."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},
         "missing_packages": missing,
         "originals": {part: sorted(c.id for c in cands) for part, cands in chosen.items()},
@@ -1307,8 +1480,9 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
 
 
 def part_missing(part: str, missing: list[str]) -> list[str]:
-    """The missing packages that give pictures to ``part``."""
-    return [p for p in missing if (PACKAGE_PART.get(p) == "holdout") == (part == "holdout")]
+    """The missing packages that give pictures to ``part`` (tune and aside: every other one)."""
+    own = part if part in OWN_PARTS else None
+    return [p for p in missing if (PACKAGE_PART.get(p) if PACKAGE_PART.get(p) in OWN_PARTS else None) == own]
 
 
 def build(out_dir: str | os.PathLike[str] = DEFAULT_OUT, per_part: int = DEFAULT_PER_PART,

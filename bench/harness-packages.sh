@@ -23,6 +23,14 @@ xfdesktop4-data sway-backgrounds lomiri-wallpapers lomiri-wallpapers-20.04 lomir
 debian-edu-artwork-spacefun debian-edu-artwork-emerald debian-edu-artwork-homeworld
 debian-edu-artwork-buster debian-edu-artwork-softwaves gnuplot-doc asymptote-doc glpk-doc"
 
+# the picture sources of fresh/, the next blind part (exactly bench/broad_corpus.py FRESH_PACKAGES),
+# added after holdout had been seen: none of them gives a picture to tune, aside or holdout. Without
+# recommends; apt pulls in fonts-roboto-unhinted, info, install-info, tex-common and lxqt-system-theme
+# (PACKAGE_EXTRAS), whose documents go to fresh.
+FRESH="endless-sky-data freeorion-data oxygen-icon-theme elementary-icon-theme kdegames-card-data-kf5
+hedgewars-data frozen-bubble-data pingus-data tuxtype-data gnumeric-doc wireshark-doc gnome-devel-docs
+octave-doc maxima-doc lxqt-themes r-doc-pdf plplot-doc"
+
 # renderers: gdk-pixbuf-thumbnailer + librsvg's loader (SVG icons, figures, wallpapers), pdftoppm (pages)
 TOOLS="libgdk-pixbuf2.0-bin librsvg2-common poppler-utils"
 
@@ -32,3 +40,5 @@ apt-get update
 apt-get install -y $PICTURES $TOOLS
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $HOLDOUT
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $FRESH

@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 from jobs import corpus
 from udfs import robust, verify
@@ -87,6 +87,41 @@ def test_two_nebulae_look_alike_but_their_detail_differs():
     copy = _features(_jpeg(one.resize((240, 240), Image.Resampling.LANCZOS), 40))
     assert copy.sparse
     assert verify.score(fa.thumb, copy.thumb, "phash_trim", sparse=True) >= 0.5
+
+
+def _icon(emblem: str | None, side: int = 256) -> Image.Image:
+    """One icon template (a shaded folder on white) with a small emblem in its lower right corner."""
+    img = Image.new("RGB", (side, side), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((side // 8, side // 4, side - side // 8, side - side // 8), fill=(120, 150, 200))
+    draw.rectangle((side // 8, side // 6, side // 2, side // 4), fill=(90, 120, 170))
+    draw.rectangle((side // 8, side // 4, side - side // 8, side // 4 + side // 16), fill=(150, 180, 230))
+    box = (side // 2, side // 2, side - side // 6, side - side // 6)
+    if emblem == "disc":
+        draw.ellipse(box, fill=(250, 250, 250), outline=(20, 20, 20), width=side // 40)
+    elif emblem == "bars":
+        for k in range(4):
+            y = box[1] + k * (box[3] - box[1]) // 4
+            draw.rectangle((box[0], y, box[2], y + side // 40), fill=(20, 20, 20))
+    return img
+
+
+def test_one_icon_template_with_another_emblem_differs_block_by_block():
+    plain, disc, bars = (_features(_icon(e)) for e in (None, "disc", "bars"))
+    x, y = next(verify.views(verify.load(plain.thumb), verify.load(bars.thumb), "trim"))
+    assert verify.correlation(x, y) > 0.6              # the template alone passes min_verify 0.6 ...
+    for fa, fb in ((plain, disc), (disc, bars), (plain, bars)):
+        x, y = next(verify.views(verify.load(fa.thumb), verify.load(fb.thumb), "trim"))
+        assert verify.blocks_disagree(x, y)            # ... the emblem's blocks do not
+        assert verify.score(fa.thumb, fb.thumb, "phash") <= verify.BLOCK_CAP
+        assert verify.score(fa.thumb, fb.thumb, "phash_flip") <= verify.BLOCK_CAP
+    icon = _icon("disc")
+    for copy in (_jpeg(icon, 50), icon.resize((96, 96), Image.Resampling.LANCZOS), icon.convert("L").convert("RGB"),
+                 icon.point(lambda v: min(255, int(v * 1.3)))):   # brightened: its white is clipped
+        fc = _features(copy)
+        x, y = next(verify.views(verify.load(disc.thumb), verify.load(fc.thumb), "trim"))
+        assert not verify.blocks_disagree(x, y)
+        assert verify.score(disc.thumb, fc.thumb, "phash") >= 0.9
 
 
 def test_object_box_frames_the_object_of_a_sparse_picture(photos):

@@ -56,6 +56,20 @@ COLOUR_CAP = 0.0         # ... score at most this
 EXACT_FAMILIES = ("trim", "flip")
 DETAIL_MARGIN = 0.1      # with phash.min_verify 0.6: exactly aligned pairs need detail >= 0.5
 
+# Block check of exactly aligned views (:func:`blocks_disagree`): each view in units of its own
+# global standard deviation, cut into BLOCKS x BLOCKS blocks (8 x 8 px at COMPARE_SIDE 64); each block
+# is compared with the other view's block shifted by up to BLOCK_SHIFT px (the best shift per block:
+# content boxes of a copy and its original may differ by a pixel).
+BLOCKS = 8
+BLOCK_SHIFT = 1
+BLOCK_MEAN_DIFF = 0.4    # one block whose means differ by more than this many standard deviations ...
+BLOCK_WHITE = 250        # (not counting blocks clipped to white, >= this grey level over half the block,
+                         # in either view: a brightened copy's highlights) ...
+BLOCK_MIN_ENERGY = 0.02  # ... or, of the blocks with detail (mean square about the block mean, both
+BLOCK_DETAIL_DIFF = 0.8  # views summed, above this), more than BLOCK_SHARE whose detail differs
+BLOCK_SHARE = 0.3        # (mean square difference / that sum above BLOCK_DETAIL_DIFF; 1: unrelated) ...
+BLOCK_CAP = 0.0          # ... and the pair scores at most this
+
 STAGE_FAMILY = {"phash": "trim", "phash_trim": "trim", "phash_flip": "flip",
                 "phash_crop": "crop", "phash_rotate": "rotate"}
 
@@ -125,6 +139,62 @@ def detail_correlation(x: np.ndarray, y: np.ndarray) -> float:
     return correlation(x - _coarse(x), y - _coarse(y))
 
 
+def _blocks(v: np.ndarray) -> np.ndarray:
+    n = BLOCKS
+    k = v.shape[0] // n
+    return v[:n * k, :n * k].reshape(n, k, n, k).transpose(0, 2, 1, 3).reshape(n * n, k * k)
+
+
+def _standard(v: np.ndarray) -> np.ndarray:
+    sd = float(v.std())
+    return (v - v.mean()) / (sd if sd > 1e-6 else 1.0)
+
+
+def blocks_disagree(x: np.ndarray, y: np.ndarray) -> bool:
+    """True when two exactly aligned views differ somewhere, block by block.
+
+    A global correlation is high when two pictures share their layout: two planets on
+    black, one icon template with another emblem, two pages of one manual. A copy
+    (re-encoded, resized, brightened, noisy, greyscale) agrees in every block; such
+    look-alikes disagree in a few blocks strongly or in many blocks' detail. Each view in
+    units of its global standard deviation; each block of ``x`` against the best of the
+    blocks of ``y`` shifted by up to BLOCK_SHIFT px:
+
+    - a block whose mean differs by more than BLOCK_MEAN_DIFF: another emblem, a lit
+      against an unlit disc (blocks clipped to white in either view, BLOCK_WHITE, are not
+      counted: brightening clips highlights, which moves a block's standardised mean);
+    - more than BLOCK_SHARE of the blocks with detail (BLOCK_MIN_ENERGY) whose detail
+      (each block less its mean) differs (BLOCK_DETAIL_DIFF): another surface, other text.
+    """
+    zx, zy = _standard(x), _standard(y)
+    bx = _blocks(zx)
+    mx = bx.mean(axis=1)
+    cx = bx - mx[:, None]
+    ex = (cx * cx).mean(axis=1)
+    padded = np.pad(zy, BLOCK_SHIFT, mode="edge")
+    side = zy.shape[0]
+    mean_diff = np.full(len(bx), np.inf)
+    detail_diff = np.full(len(bx), np.inf)
+    energy = np.zeros(len(bx))
+    span = range(-BLOCK_SHIFT, BLOCK_SHIFT + 1)
+    for dy in span:
+        for dx in span:
+            by = _blocks(padded[BLOCK_SHIFT + dy:BLOCK_SHIFT + dy + side, BLOCK_SHIFT + dx:BLOCK_SHIFT + dx + side])
+            my = by.mean(axis=1)
+            cy = by - my[:, None]
+            e = ex + (cy * cy).mean(axis=1)
+            mean_diff = np.minimum(mean_diff, np.abs(mx - my))
+            detail_diff = np.minimum(detail_diff, ((cx - cy) ** 2).mean(axis=1) / np.maximum(e, 1e-9))
+            energy = np.maximum(energy, e)
+    white = ((_blocks(x) >= BLOCK_WHITE).mean(axis=1) > 0.5) | ((_blocks(y) >= BLOCK_WHITE).mean(axis=1) > 0.5)
+    if float(np.where(white, 0.0, mean_diff).max()) > BLOCK_MEAN_DIFF:
+        return True
+    active = energy > BLOCK_MIN_ENERGY
+    if not active.any():
+        return False
+    return float((detail_diff[active] > BLOCK_DETAIL_DIFF).mean()) > BLOCK_SHARE
+
+
 def _capped_correlation(x: np.ndarray, y: np.ndarray) -> float:
     """Plain correlation, capped at the detail correlation + DETAIL_MARGIN (exactly aligned views)."""
     return min(correlation(x, y), detail_correlation(x, y) + DETAIL_MARGIN)
@@ -141,6 +211,9 @@ def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> f
     family = STAGE_FAMILY[stage]
     measure = detail_correlation if sparse else _capped_correlation if family in EXACT_FAMILIES else correlation
     a, b = load(thumb_a), load(thumb_b)
+    if family in EXACT_FAMILIES:
+        return max(min(measure(x, y), BLOCK_CAP) if blocks_disagree(x, y) else measure(x, y)
+                   for x, y in views(a, b, family))
     return max(measure(x, y) for x, y in views(a, b, family))
 
 
