@@ -8,25 +8,30 @@ Executor-side and Spark-free (PyAV for decoding, numpy for everything else). Con
   `too_long` (over `max_duration_s`), `decode_timeout` (over `max_decode_s`),
   `decode_error` (not a media file, truncated, unsupported codec).
 * Spectrogram: Hann frames of `N_FFT` samples every `HOP` samples (16 ms at 8 kHz),
-  log magnitude, minus a per-bin moving average over +-`BG_FRAMES` frames, which cancels
-  gain, any static EQ, hum and steady tones. Frames quieter than `SILENCE_DBFS` are silent.
+  log magnitude, minus a per-bin mean over the loud frames within +-`BG_FRAMES` frames,
+  which cancels gain, any static EQ, hum and steady tones. Frames whose loudest bin is
+  below a full-scale sine at `SILENCE_DBFS` are silent (no peaks, not in the mean).
+  Computed in blocks of `BLOCK_FRAMES` frames: memory does not grow with the duration.
 * Peaks: local maxima of that whitened spectrogram in a (time x frequency) neighbourhood,
-  at least `PEAK_DB` above the background, at most `PEAKS_PER_S` per second; frequency
-  refined by a parabola through the three bins (sub-bin, in Hz).
+  at least `PEAK_DB` above the background and within `PEAK_RANGE_DB` of the frame's loudest
+  bin (a tone's quantisation-noise floor holds no content), those with fewer than `PEAKS_PER_S` stronger
+  peaks within +-0.5 s (a sliding window: the same peaks whatever the file's start);
+  frequency refined by a parabola through the three bins (sub-bin, in Hz).
 * Hashes: triplets of peaks (anchor i, then j and k among the next `FAN` peaks, with
   t_i < t_j < t_k <= t_i + `ZONE_FRAMES`). A hash packs quantities that a time scaling
   or a pitch scaling leaves unchanged -- (t_j - t_i)/(t_k - t_i), log2(f_j/f_i),
-  log2(f_k/f_i) -- with two coarse ones that a few percent hardly move: the anchor's
-  octave band (half octaves) and log2(t_k - t_i) (half steps). So a copy played 3% faster
-  (resampled: time and pitch scaled) keeps most of its hashes. Hash = int64 (< 2^32),
-  time = the anchor's time in seconds (float32).
+  log2(f_k/f_i) -- with two coarse ones that a few percent move across a bin edge only
+  now and then: the anchor's band (quarter octaves) and log2(t_k - t_i) (quarter steps).
+  So a copy played 3% faster (resampled: time and pitch scaled) keeps most of its hashes.
+  Hash = int64 (< 2^26), time = the anchor's time in seconds (float32); about 40 a second.
 * `fingerprint` returns empty arrays for audio without enough information: less than
   `MIN_INFORMATIVE_S` seconds holding peaks, or fewer than `MIN_DISTINCT` distinct hashes
   (silence, DC, pure tones, clicks, clips too short to judge).
 * `align(fp_a, fp_b)` votes on (time scale, offset) over all equal-hash pairs, refines by
   least squares on the inliers and returns the matched span. Convention:
   t_a = time_scale * t_b + offset_s (offset_s = where b's second 0 falls in a; a copy of a
-  played 3% faster as b has time_scale ~1.03).
+  played 3% faster as b has time_scale ~1.03). `is_duplicate` is the one decision on it
+  (`MIN_SCORE` aligned anchors, `MIN_COVERAGE` of one file), tuned on bench/audio_probe.
 """
 from __future__ import annotations
 
@@ -47,6 +52,7 @@ F_LO, F_HI = 150.0, 3800.0  # analysed band, Hz
 BG_FRAMES = 150  # +-2.4 s moving average per bin
 SILENCE_DBFS = -60.0
 PEAK_DB = 6.0
+PEAK_RANGE_DB = 50.0  # peaks within this of their frame's loudest bin (a tone's noise floor is not content)
 NEIGH_T, NEIGH_F = 7, 9  # half sizes of the local-maximum neighbourhood (frames, bins)
 PEAKS_PER_S = 10
 FAN = 4  # j, k among the next FAN peaks of the anchor
@@ -198,7 +204,8 @@ def _block_peaks(logmag: np.ndarray, core: slice) -> tuple[np.ndarray, np.ndarra
     white = logmag - _background(logmag, loud)
     white[~loud] = -np.inf
     nmax = _running_max(_running_max(white, NEIGH_F, 1), NEIGH_T, 0)
-    is_peak = (white == nmax) & (white > PEAK_DB / _LN_DB)
+    floor = logmag.max(axis=1, keepdims=True) - PEAK_RANGE_DB / _LN_DB
+    is_peak = (white == nmax) & (white > PEAK_DB / _LN_DB) & (logmag > floor)
     is_peak[:, 0] = is_peak[:, -1] = False
     is_peak[: core.start] = is_peak[core.stop:] = False
     t, f = np.nonzero(is_peak)
@@ -254,7 +261,7 @@ def _top_per_second(t: np.ndarray, strength: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------- hashes
 
 def _quantise(t: np.ndarray, f: np.ndarray, i: np.ndarray, j: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Triplets (i, j, k) of peak indices -> int64 hashes (< 2^32); see the module docstring.
+    """Triplets (i, j, k) of peak indices -> int64 hashes (< 2^26); see the module docstring.
 
     Fields (bits): rt = (t_j - t_i)/(t_k - t_i) in RT_BINS (4); log2(f_j/f_i), log2(f_k/f_i) in
     1/RATIO_STEP octaves (6 + 6); anchor band log2(f_i/F_LO) in 1/BAND_STEP octaves (5);
