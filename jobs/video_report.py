@@ -30,7 +30,6 @@ def is_video_run(summary: dict) -> bool:
 def frames_at(uri: str, times: list[float], height: int = 72) -> list[bytes | None]:
     """PNG bytes of the frame shown at each time (seconds from the first frame), None where none decodes."""
     import av
-    from PIL import Image
 
     from udfs.io import read_bytes
 
