@@ -42,7 +42,8 @@ Each copy's truth row holds the segment it shares with its original: ``orig_star
 
 Hard negatives (``role`` = negative; each its own group, never a duplicate of anything)
 ------------------------------------------------------------------------------------
-- ``reorder``: the shots of an original (with edits) in another order (no shot where it was);
+- ``reorder``: the shots of an original (4+ shots, with edits) in another order: no shot where it
+  was, no two shots that followed each other still in that order side by side;
 - ``intro`` (above): the shared opening;
 - ``static``: one cell held still for 6-12 s; ``dark``: a cell's pan at ~5% brightness (near
   black, little detail); both low-information clips that must not match one another;
@@ -627,7 +628,8 @@ def plan_part(part: str, pool: CellPool, series: list[str], n_originals: int, ne
                 raise RuntimeError(f"{part}: out of filler cells for prepend copies")
             p.fillers["prepend"] = [Shot(c, x, _motion(rng)) for c, x in zip(fillers[:2], d)]
             fillers = fillers[2:]
-    montages = [p for p in originals if p.kind == "montage" and len(p.shots) >= 3]
+    # 4+ shots: with 3 every shuffle keeps two shots in place or side by side
+    montages = [p for p in originals if p.kind == "montage" and len(p.shots) >= 4]
     pick = _rng(seed, part, "reorder").permutation(len(montages))[:negatives["reorder"]]
     for j in sorted(pick):
         src = montages[j]
@@ -638,9 +640,11 @@ def plan_part(part: str, pool: CellPool, series: list[str], n_originals: int, ne
 
 
 def _derangement(n: int, rng: np.random.Generator) -> list[int]:
+    """A shot order with no shot in its place and no two shots that followed each other still
+    following each other (else an excerpt of those two shots would be a true partial copy of it)."""
     while True:
         p = [int(x) for x in rng.permutation(n)]
-        if all(p[i] != i for i in range(n)):
+        if all(p[i] != i for i in range(n)) and all(p[i + 1] != p[i] + 1 for i in range(n - 1)):
             return p
 
 
