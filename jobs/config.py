@@ -322,6 +322,9 @@ class VideoConfig:
     min_quality: float = 1.0          # ... nor frames flatter than this (mean gradient, grey levels)
     frame_hamming: int = 12           # two frames match at <= this many differing bits of 64
     max_bucket: int = 100             # videos sharing one frame-hash band value beyond this: the bucket is skipped
+    # bucket keys: single 16-bit bands, or pairs of bands (32 bits: far fewer unrelated frames meet in a
+    # large corpus, fewer noisy copies' frames too); auto: pairs from PAIR_KEYS_FROM_FRAMES informative frames
+    band_keys: str = "auto"
     min_votes: int = 2                # distinct frames of each video sharing band values before alignment
     max_gap_s: float = 4.0            # matched frames further apart (seconds of a) split a segment
     min_distinct_frames: int = 3      # a segment needs this many mutually different matched frames
@@ -346,6 +349,7 @@ class VideoConfig:
         _at_least("video.min_quality", self.min_quality, 0.0)
         _between("video.frame_hamming", self.frame_hamming, 0, 32)
         _at_least("video.max_bucket", self.max_bucket, 2)
+        _choice("video.band_keys", self.band_keys, ("auto", "single", "pairs"))
         _at_least("video.min_votes", self.min_votes, 1)
         _at_least("video.max_gap_s", self.max_gap_s, 0.0)
         _at_least("video.min_distinct_frames", self.min_distinct_frames, 1)

@@ -40,6 +40,10 @@ log = logging.getLogger("dedup")
 
 VIDEO_FEATURE_VERSION = "2"  # bump when udfs/video.py changes what it computes
 BANDS = 4                    # 64-bit frame hashes cut into 4 band values of 16 bits
+# video.band_keys=auto uses pairs of bands from this many informative frames: with 16-bit keys a
+# bucket then holds ~8 unrelated frames per band and hash variant on average, and the pairs formed in
+# buckets grow with its square (100k videos of 40 frames: ~60 per bucket, billions of pairs)
+PAIR_KEYS_FROM_FRAMES = 8 * 65536
 
 
 def input_config(input_cfg: InputConfig, cfg: VideoConfig) -> InputConfig:
@@ -165,6 +169,20 @@ def candidate_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataF
     return aligned.drop("keys").withColumn("stage", F.lit(STAGE_VIDEO_FRAMES)).localCheckpoint(eager=True)
 
 
+def use_pair_keys(features: DataFrame, cfg: VideoConfig, stats: dict) -> bool:
+    """Whether bucket keys are pairs of bands (video.band_keys; auto: from PAIR_KEYS_FROM_FRAMES
+    informative frames)."""
+    if cfg.band_keys != "auto":
+        pairs = cfg.band_keys == "pairs"
+    else:
+        frames = features.agg(F.sum(F.size(F.filter("informative", lambda x: x)))).first()[0] or 0
+        pairs = frames >= PAIR_KEYS_FROM_FRAMES
+        log.info("[candidates] %d informative frames: bucket keys are %s (video.band_keys=auto)", frames,
+                 "pairs of 16-bit bands" if pairs else "single 16-bit bands")
+    stats["video_band_keys"] = "pairs" if pairs else "single"
+    return pairs
+
+
 def voted_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataFrame:
     """(sha_a < sha_b, votes) of the video pairs whose informative frames share band values.
 
@@ -173,8 +191,9 @@ def voted_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataFrame
     centre-60% with centre-60%). Memory
     per bucket: at most max_bucket videos, so max_bucket^2 / 2 pairs."""
     ok = features.where(F.col("decode_error").isNull() & (F.col("frames_sampled") > 0))
+    pairs = use_pair_keys(ok, cfg, stats)
     rows = ok.select("content_sha256", *A.HASH_VARIANTS, "informative") \
-             .mapInPandas(partial(A.frame_band_rows, bands=BANDS), A.FRAME_BAND_DDL)
+             .mapInPandas(partial(A.frame_band_rows, bands=BANDS, pairs=pairs), A.FRAME_BAND_DDL)
     grouped = (rows.groupBy("band", "value", "variant", "content_sha256")
                    .agg(F.collect_set("frame").alias("frames")).localCheckpoint(eager=True))
     sizes = grouped.groupBy("band", "value").agg(F.countDistinct("content_sha256").alias("n"))

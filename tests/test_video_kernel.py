@@ -218,3 +218,21 @@ def test_crops_and_corner_captions_align_on_their_own_keys(tmp_path):
     assert reverse is not None and reverse.keys == "crop_a" and reverse.coverage_a >= 0.9
     other = _video(E.write_clip(tmp_path / "x.mp4", E.panning_shots([84, 85, 86]), 6.0))
     assert V.align_pair(original, other) is None
+
+
+def test_band_keys_single_and_pairs():
+    from udfs.video_adapters import band_keys, frame_band_rows
+
+    h = np.array([0x0123456789ABCDEF], dtype=np.int64)
+    assert band_keys(h).tolist() == [[0x0123, 0x4567, 0x89AB, 0xCDEF]]
+    pairs = band_keys(h, pairs=True)[0].tolist()
+    assert len(pairs) == 6 and pairs[0] == (0x0123 << 32) | 0x4567 and pairs[-1] == (0x89AB << 32) | 0xCDEF
+    near = h ^ np.int64(1)  # one bit off in the last band: 3 of 4 single keys, 3 of 6 pair keys still shared
+    assert (band_keys(h) == band_keys(near)).sum() == 3 and (band_keys(h, pairs=True) == band_keys(near, pairs=True)).sum() == 3
+    import pandas as pd
+    pdf = pd.DataFrame({"content_sha256": ["v"], "frame_hashes": [[1, 2, 3]], "flip_hashes": [[4, 5, 6]],
+                        "crop_hashes": [None], "centre_hashes": [[7, 8, 9]], "informative": [[True, False, True]]})
+    for pairs_, k in ((False, 4), (True, 6)):
+        rows = pd.concat(list(frame_band_rows(iter([pdf]), pairs=pairs_)))
+        assert len(rows) == 2 * k * 3  # 2 informative frames, k keys, 3 hash variants (crop missing)
+        assert set(rows["frame"]) == {0, 2} and set(rows["variant"]) == {0, 1, 3}

@@ -79,14 +79,28 @@ def video_features(batches: Iterator[pd.DataFrame], max_bytes: int, limits, fetc
             "frames_sampled": pd.array(rows["frames_sampled"], dtype="Int32")})[list(FEATURE_COLUMNS)]
 
 
-def frame_band_rows(batches: Iterator[pd.DataFrame], bands: int = 4) -> Iterator[pd.DataFrame]:
-    """(content_sha256, *HASH_VARIANTS, informative) -> FRAME_BAND_DDL.
+def band_keys(hashes: np.ndarray, bands: int = 4, pairs: bool = False) -> np.ndarray:
+    """Bucket keys of 64-bit hashes (n,) -> (n, k) int64.
 
-    Each informative frame's hashes, cut into `bands` band values
-    (udfs.hashing.band_values, 4 x 16 bits): two frames whose hashes agree on a
-    whole band meet in that band's bucket. Uninformative frames emit nothing."""
+    Single: the `bands` band values (udfs.hashing.band_values, 4 x 16 bits; k = 4).
+    Pairs: every two bands joined into one 32-bit key (k = 6 for 4 bands): far fewer
+    unrelated frames share a key in a large corpus, but two frames must agree on
+    two whole bands, so frames a few bits apart meet less often."""
     from udfs.hashing import band_values
 
+    bv = band_values(np.asarray(hashes, np.int64), bands)
+    if not pairs:
+        return bv
+    i, j = np.triu_indices(bands, 1)
+    return (bv[:, i] << np.int64(32)) | bv[:, j]
+
+
+def frame_band_rows(batches: Iterator[pd.DataFrame], bands: int = 4, pairs: bool = False) -> Iterator[pd.DataFrame]:
+    """(content_sha256, *HASH_VARIANTS, informative) -> FRAME_BAND_DDL.
+
+    Each informative frame's hashes, cut into bucket keys (`band_keys`; `band` is the
+    key's index): two frames whose keys agree meet in that bucket. Uninformative
+    frames emit nothing."""
     for pdf in batches:
         parts = []
         for sha, info, *arrays in zip(pdf["content_sha256"], pdf["informative"], *[pdf[c] for c in HASH_VARIANTS]):
@@ -96,11 +110,12 @@ def frame_band_rows(batches: Iterator[pd.DataFrame], bands: int = 4) -> Iterator
             for variant, values in enumerate(arrays):
                 if values is None:  # a precomputed signature without this hash variant
                     continue
-                bv = band_values(np.asarray(values, np.int64)[keep], bands)  # (n, bands)
+                keys = band_keys(np.asarray(values, np.int64)[keep], bands, pairs)  # (n, k)
+                k = keys.shape[1]
                 parts.append(pd.DataFrame({
-                    "content_sha256": sha, "frame": np.repeat(keep.astype(np.int32), bands),
-                    "band": np.tile(np.arange(bands, dtype=np.int32), len(keep)),
-                    "value": bv.reshape(-1), "variant": np.int32(variant)}))
+                    "content_sha256": sha, "frame": np.repeat(keep.astype(np.int32), k),
+                    "band": np.tile(np.arange(k, dtype=np.int32), len(keep)),
+                    "value": keys.reshape(-1), "variant": np.int32(variant)}))
         if parts:
             yield pd.concat(parts, ignore_index=True)
 
