@@ -6,10 +6,12 @@ RUN_DIR: a `dedup run` output on a harness part (bench/broad_corpus.py, bench/qu
 CORPUS_DIR: that part (its planted.csv gives each file's group and kind). For every duplicate
 pair of a hash stage it recomputes both thumbnails from the files (udfs.robust.key_features) and
 records, best over the family's alignments (udfs.verify.views): the job's score, the detail
-correlation, and the detail correlation inside the eroded common interior of the two pictures.
-Used for bench/RESULTS.md ## broad, "Next candidate rule". Never run it on a kept-aside part.
+correlation, the detail correlation inside the eroded common interior of the two pictures, and for
+the exactly aligned families whether the block check (udfs.verify.blocks_disagree) rejects the pair.
+Used for bench/RESULTS.md ## broad ("Next candidate rule", the block check: run it on a default run
+made before the block check to count what it rejects). Never run it on a kept-aside part.
 """
-import sys, numpy as np, pandas as pd
+import os, sys, numpy as np, pandas as pd
 from PIL import Image
 from scipy import ndimage
 from udfs import robust, verify
@@ -17,7 +19,7 @@ from udfs import robust, verify
 out, corpus, name = sys.argv[1], sys.argv[2], sys.argv[3]
 p = pd.read_parquet(f'{out}/pairs'); m = pd.read_parquet(f'{out}/manifest')
 pl = pd.read_csv(f'{corpus}/planted.csv')
-root = corpus.rstrip('/') + '/'
+root = os.path.abspath(corpus).rstrip('/') + '/'   # the manifest's uris are absolute
 m['file'] = m.uri.str.replace('file://', '').str.replace('file:', '').str.replace(root, '', regex=False)
 gk = 'group' if 'group' in pl.columns else 'original'
 g = dict(zip(m.item_id, m.file.map(dict(zip(pl.file, pl[gk])))))
@@ -50,13 +52,16 @@ for r in d.itertuples():
     A, B = verify.load(fa.thumb), verify.load(fb.thumb)
     fam = verify.STAGE_FAMILY[r.stage]
     best_d, best_m = -1, -1
+    blocks = None
     for x, y in verify.views(A, B, fam):
+        if fam in verify.EXACT_FAMILIES:
+            blocks = verify.blocks_disagree(x, y)
         best_d = max(best_d, verify.detail_correlation(x, y))
         mm = masked_detail(x, y)
         if not np.isnan(mm): best_m = max(best_m, mm)
     rows.append((r.item_a, r.item_b, r.stage, r.same, r.kind, r.verify_score, best_d, best_m if best_m > -1 else np.nan,
-                 bool(fa.sparse or fb.sparse)))
-res = pd.DataFrame(rows, columns=['a','b','stage','same','kind','score','detail','masked','sparse'])
+                 bool(fa.sparse or fb.sparse), blocks))
+res = pd.DataFrame(rows, columns=['a','b','stage','same','kind','score','detail','masked','sparse','blocks'])
 from pathlib import Path
 Path('out/pixel-probe').mkdir(parents=True, exist_ok=True)
 res.to_parquet(f'out/pixel-probe/{name}.parquet')
