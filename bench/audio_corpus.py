@@ -24,7 +24,7 @@ the corpus and under no other copy, 10 dB below), trim (10% off the head and 5% 
 pad_silence (2 s before, 3 s after), tempo_+3 (resampled 3% faster: pitch rises too),
 excerpt (10-30 s cut out of a music original, with its offset).
 Hard negatives (`edit` = neg_*): another section of the same track (neg_other_section, no
-overlap with the original), quiet and near-silent clips (neg_near_silent: noise at -60 dBFS;
+overlap with the original; not checked for repeats: a looping track repeats its material there), quiet and near-silent clips (neg_near_silent: noise at -60 dBFS;
 neg_silence: digital silence), tones (neg_tone: sines, neg_beeps: a beep train), and the
 other originals of the same package (every original is a negative of every other group).
 """

@@ -7,7 +7,8 @@ as the peer in the same run.
 Steps: decode + fingerprint every file (udfs.audio; one process, CPU seconds counted);
 candidates from an inverted index over the hashes (each hash counted once per file, hashes
 held by more than --max-files files dropped, a pair needs --min-votes shared hashes); align
-each candidate; a pair is a duplicate when its score >= --min-score. Reported: pair precision
+each candidate; a pair is a duplicate by udfs.audio.is_duplicate (--min-score aligned anchors,
+--min-coverage of one file; the sweep varies the score at that coverage). Reported: pair precision
 and recall (all pairs of a group), recall of (original, copy) per edit, offset and scale
 errors of the true pairs found, clusters (union-find over duplicate pairs) mixing groups,
 throughput in seconds of audio per CPU second (= per core) against fpcalc on the same files.
