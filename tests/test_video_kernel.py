@@ -236,3 +236,17 @@ def test_band_keys_single_and_pairs():
         rows = pd.concat(list(frame_band_rows(iter([pdf]), pairs=pairs_)))
         assert len(rows) == 2 * k * 3  # 2 informative frames, k keys, 3 hash variants (crop missing)
         assert set(rows["frame"]) == {0, 2} and set(rows["variant"]) == {0, 1, 3}
+
+
+def test_dark_opening_shot_is_covered_by_a_full_copy_but_not_against_other_footage():
+    a = sampled(CONTENT, 20.0)
+    a["informative"][a["times"] < 6.0] = False  # a dark or flat first shot and a half: no hashes worth matching
+    copy = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in a.items()}
+    got = run(a, copy)
+    assert got is not None and got.start_a == pytest.approx(0.0) and got.start_b == pytest.approx(0.0)
+    assert got.coverage_a == pytest.approx(1.0) and got.coverage_b == pytest.approx(1.0)
+    other = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in a.items()}
+    other["informative"][:] = True  # b shows informative footage where a is dark: that is not evidence of a copy
+    other["hashes"][other["times"] < 6.0] = shot_hashes(seed=99, n_shots=1)(0.0)
+    got = run(a, other)
+    assert got is not None and got.start_a >= 6.0 - STEP and got.coverage_a < 0.75

@@ -315,16 +315,44 @@ def _refine(ta: np.ndarray, tb: np.ndarray, s: float, o: float, tol: float,
     return s, o, np.abs(tb - (s * ta + o)) <= tol
 
 
-def _longest_run(ta: np.ndarray, max_gap: float) -> np.ndarray:
-    """Mask of the matches (a-times ta) in the run with the most distinct times, no gap > max_gap."""
+def _longest_run(ta: np.ndarray, max_gap: float, informative_a: np.ndarray, step: float) -> np.ndarray:
+    """Mask of the matches (a-times ta) in the run with the most distinct times, where two matched times
+    split the run when the informative frames of a between them (sorted times informative_a) last
+    more than max_gap: a black or flat stretch (a fade, a dark shot) carries no evidence either way
+    and does not split a copy's segment; informative frames that do not match do."""
     times = np.unique(ta)
     if len(times) == 0:
         return np.zeros(len(ta), bool)
-    breaks = np.flatnonzero(np.diff(times) > max_gap)
+    between = np.searchsorted(informative_a, times[1:] - 1e-9) - np.searchsorted(informative_a, times[:-1] + 1e-9)
+    breaks = np.flatnonzero((between + 1) * step > max_gap)  # as the time gap when every frame is informative
     starts = np.concatenate([[0], breaks + 1])
     ends = np.concatenate([breaks, [len(times) - 1]])
     k = int(np.argmax(ends - starts))
     return (ta >= times[starts[k]]) & (ta <= times[ends[k]])
+
+
+def _extend(t0: float, direction: int, ta: np.ndarray, ia: np.ndarray, tb: np.ndarray, ib: np.ndarray,
+            db: float, s: float, o: float, step: float) -> float:
+    """How far (a-time) a segment's end at t0 extends over frames that carry no evidence: walking
+    outward from t0, a's sampled frames are taken while they are uninformative and the frame of b
+    nearest to their place on the line (t_b = s * t_a + o) exists and is uninformative too. A full
+    copy whose first shot is dark or flat is then covered whole; an informative frame on either
+    side, or b's end, stops it."""
+    order = np.argsort(ta)
+    ta, ia = ta[order], ia[order]
+    k = int(np.searchsorted(ta, t0 - 1e-9)) if direction < 0 else int(np.searchsorted(ta, t0 + 1e-9, side="right"))
+    k = k - 1 if direction < 0 else k
+    reach = t0
+    while 0 <= k < len(ta):
+        t_b = s * ta[k] + o
+        if ia[k] or t_b < -0.5 * step or t_b > db + 0.5 * step or len(tb) == 0:
+            break
+        near = int(np.argmin(np.abs(tb - t_b)))
+        if ib[near] or abs(tb[near] - t_b) > step:
+            break
+        reach = float(ta[k])
+        k += direction
+    return reach
 
 
 def distinct_frames(hashes: np.ndarray, max_bits: int, enough: int | None = None) -> int:
@@ -358,7 +386,7 @@ def align(ta: np.ndarray, ha: np.ndarray, ia: np.ndarray, da: float,
     s, o = _best_line(mta, mtb, 1.0 - d / (params.frame_hamming + 1.0), params.scales, params.tolerance)
     s, o, inl = _refine(mta, mtb, s, o, params.tolerance, params.scales)
     run = np.zeros(len(i), bool)
-    run[inl] = _longest_run(mta[inl], params.max_gap_s)
+    run[inl] = _longest_run(mta[inl], params.max_gap_s, np.sort(ta[ia]), params.step)
     i, j, d = i[run], j[run], d[run]
     if len(i) == 0:
         return None
@@ -368,8 +396,12 @@ def align(ta: np.ndarray, ha: np.ndarray, ia: np.ndarray, da: float,
            distinct_frames(hb[mj], params.frame_hamming, need)) < need:
         return None  # a static picture or one shared card on either side
     step = params.step
-    start_a, end_a = float(ta[i].min()), min(float(ta[i].max()) + step, max(da, step))
-    start_b, end_b = float(tb[j].min()), min(float(tb[j].max()) + step, max(db, step))
+    first_a = _extend(float(ta[i].min()), -1, ta, ia, tb, ib, db, s, o, step)
+    last_a = _extend(float(ta[i].max()), +1, ta, ia, tb, ib, db, s, o, step)
+    first_b = round(min(float(tb[j].min()), max(0.0, s * first_a + o)), 6)
+    last_b = round(max(float(tb[j].max()), min(db, s * last_a + o)), 6)
+    start_a, end_a = first_a, min(last_a + step, max(da, step))
+    start_b, end_b = first_b, min(last_b + step, max(db, step))
     inside_a = ia & (ta >= start_a - 1e-9) & (ta < end_a - 1e-9)
     inside_b = ib & (tb >= start_b - 1e-9) & (tb < end_b - 1e-9)
     similarity = (len(mi) + len(mj)) / max(int(inside_a.sum() + inside_b.sum()), 1)
