@@ -114,7 +114,9 @@ def test_uninformative_frames_never_match():
     a = sampled(CONTENT, 20.0)
     dark = dict(a, informative=np.zeros(len(a["times"]), bool))
     assert run(a, dark) is None
-    half = dict(a, informative=a["times"] < 8)
+    late = a["times"] >= 8
+    other = sampled(shot_hashes(seed=5, n_shots=5), 20.0)["hashes"]
+    half = dict(a, informative=~late, hashes=np.where(late, other, a["hashes"]))  # dark after 8 s, other noise
     got = run(a, half)
     assert got is not None and got.end_b <= 8.0 + 1e-9
 

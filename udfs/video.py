@@ -331,24 +331,27 @@ def _longest_run(ta: np.ndarray, max_gap: float, informative_a: np.ndarray, step
     return (ta >= times[starts[k]]) & (ta <= times[ends[k]])
 
 
-def _extend(t0: float, direction: int, ta: np.ndarray, ia: np.ndarray, tb: np.ndarray, ib: np.ndarray,
-            db: float, s: float, o: float, step: float) -> float:
-    """How far (a-time) a segment's end at t0 extends over frames that carry no evidence: walking
-    outward from t0, a's sampled frames are taken while they are uninformative and the frame of b
-    nearest to their place on the line (t_b = s * t_a + o) exists and is uninformative too. A full
-    copy whose first shot is dark or flat is then covered whole; an informative frame on either
-    side, or b's end, stops it."""
+def _extend(t0: float, direction: int, ta: np.ndarray, ha: np.ndarray, ia: np.ndarray, tb: np.ndarray,
+            hb: np.ndarray, ib: np.ndarray, db: float, s: float, o: float, step: float, max_bits: int) -> float:
+    """How far (a-time) a segment's end at t0 extends over frames that carry no evidence against it:
+    walking outward from t0, a's sampled frames are taken while the frame of b nearest to their
+    place on the line (t_b = s * t_a + o) exists and either both are uninformative or they match
+    (within max_bits; one side's information score just under the gate). A full copy whose first
+    shot is dark or flat is then covered whole; an informative frame facing a different one, or
+    b's end, stops it."""
     order = np.argsort(ta)
-    ta, ia = ta[order], ia[order]
+    ta, ha, ia = ta[order], ha[order], ia[order]
     k = int(np.searchsorted(ta, t0 - 1e-9)) if direction < 0 else int(np.searchsorted(ta, t0 + 1e-9, side="right"))
     k = k - 1 if direction < 0 else k
     reach = t0
     while 0 <= k < len(ta):
         t_b = s * ta[k] + o
-        if ia[k] or t_b < -0.5 * step or t_b > db + 0.5 * step or len(tb) == 0:
+        if t_b < -0.5 * step or t_b > db + 0.5 * step or len(tb) == 0:
             break
         near = int(np.argmin(np.abs(tb - t_b)))
-        if ib[near] or abs(tb[near] - t_b) > step:
+        if abs(tb[near] - t_b) > step:
+            break
+        if (ia[k] or ib[near]) and int(hamming(ha[k:k + 1], hb[near:near + 1])[0]) > max_bits:
             break
         reach = float(ta[k])
         k += direction
@@ -396,8 +399,9 @@ def align(ta: np.ndarray, ha: np.ndarray, ia: np.ndarray, da: float,
            distinct_frames(hb[mj], params.frame_hamming, need)) < need:
         return None  # a static picture or one shared card on either side
     step = params.step
-    first_a = _extend(float(ta[i].min()), -1, ta, ia, tb, ib, db, s, o, step)
-    last_a = _extend(float(ta[i].max()), +1, ta, ia, tb, ib, db, s, o, step)
+    around = (ta, ha, ia, tb, hb, ib, db, s, o, step, params.frame_hamming)
+    first_a = _extend(float(ta[i].min()), -1, *around)
+    last_a = _extend(float(ta[i].max()), +1, *around)
     first_b = round(min(float(tb[j].min()), max(0.0, s * first_a + o)), 6)
     last_b = round(max(float(tb[j].max()), min(db, s * last_a + o)), 6)
     start_a, end_a = first_a, min(last_a + step, max(da, step))
