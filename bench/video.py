@@ -56,6 +56,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench import broad as bb
 from bench import video_corpus as vc
 
 ROOT = vc.ROOT
@@ -285,25 +286,12 @@ def score_result(part_dir: Path, result: Path) -> dict:
 
 
 def job_command(part_dir: Path, output: Path, sets: list[str], confs: list[Path]) -> list[str]:
-    cmd = [sys.executable, "-m", "jobs.dedup", "run", "--kind", "video", "--input", str(part_dir),
-           "--output", str(output)]
-    for c in confs:
-        cmd += ["--conf", str(c)]
-    for s in sets:
-        cmd += ["--set", s]
-    return cmd
+    """`python -m jobs.dedup run --kind video ...`: the broad harness's command with the kind."""
+    cmd = bb.job_command(part_dir, output, sets, confs)
+    return cmd[:4] + ["--kind", "video"] + cmd[4:]
 
 
-def run_job(cmd: list[str], log: Path) -> float:
-    """Run the job (cwd: the repository); wall seconds. Raises with the log's tail on failure."""
-    t0 = time.perf_counter()
-    with log.open("w") as fh:
-        rc = subprocess.run(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT).returncode
-    wall = time.perf_counter() - t0
-    if rc != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-        raise RuntimeError(f"dedup run failed (exit {rc}), log {log}:\n{tail}")
-    return wall
+run_job = bb.run_job  # wall seconds; raises with the log's tail on failure
 
 
 # ---------------------------------------------------------------------------- peers
