@@ -108,6 +108,20 @@ def read_cache(spark: SparkSession, cache: CacheConfig, fingerprint: str,
     return cached.where(~is_transient(F.col("decode_error"))).dropDuplicates(["content_sha256"])
 
 
+def cached_and_fresh(spark: SparkSession, distinct: DataFrame, cache: CacheConfig, fingerprint: str, ddl: str,
+                     compute) -> tuple[DataFrame | None, DataFrame]:
+    """(cached features of `distinct` or None, fresh features of the rest) for a kind's features.
+
+    compute: the kind's mapInPandas function over (content_sha256, ...) rows, returning `ddl`
+    rows; the uncached contents are spread over twice the default parallelism first."""
+    cached = read_cache(spark, cache, fingerprint, ddl)
+    todo = distinct if cached is None else distinct.join(cached.select("content_sha256"), "content_sha256", "left_anti")
+    fresh = todo.repartition(spark.sparkContext.defaultParallelism * 2, "content_sha256").mapInPandas(compute, ddl)
+    if cached is not None:
+        cached = cached.join(distinct.select("content_sha256"), "content_sha256", "left_semi")
+    return cached, fresh
+
+
 TRANSIENT_REASONS = (*READ_TRANSIENT, "changed")  # storage/network trouble, not bad content
 
 

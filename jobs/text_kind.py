@@ -30,7 +30,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from jobs.config import CacheConfig, FetchConfig, InputConfig, TextConfig
-from jobs.features import read_cache
+from jobs.features import cached_and_fresh
 from jobs.schemas import ITEMS, check_columns
 from udfs import text_adapters as A
 from udfs.metrics import STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH
@@ -66,15 +66,9 @@ def compute_features(spark: SparkSession, distinct: DataFrame, input_cfg: InputC
                      cache: CacheConfig, fingerprint: str,
                      fetch: FetchConfig = FetchConfig()) -> tuple[DataFrame | None, DataFrame]:
     """(cached features or None, fresh features) for every distinct content; only uncached ones are computed."""
-    cached = read_cache(spark, cache, fingerprint, A.TEXT_FEATURE_DDL)
-    todo = distinct if cached is None else distinct.join(cached.select("content_sha256"), "content_sha256", "left_anti")
     fn = partial(A.text_features, max_bytes=input_cfg.max_file_bytes, shingle_words=cfg.shingle_words,
                  num_perm=cfg.num_perm, seed=cfg.seed, fetch=fetch.options(), workers=fetch.workers)
-    fresh = todo.repartition(spark.sparkContext.defaultParallelism * 2, "content_sha256") \
-                .mapInPandas(fn, A.TEXT_FEATURE_DDL)
-    if cached is not None:
-        cached = cached.join(distinct.select("content_sha256"), "content_sha256", "left_semi")
-    return cached, fresh
+    return cached_and_fresh(spark, distinct, cache, fingerprint, A.TEXT_FEATURE_DDL, fn)
 
 
 def manifest_features(features: DataFrame) -> DataFrame:

@@ -31,7 +31,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.config import CacheConfig, FetchConfig, InputConfig, VideoConfig
-from jobs.features import read_cache
+from jobs.features import cached_and_fresh
 from udfs import video_adapters as A
 from udfs.metrics import STAGE_VIDEO_FRAMES
 from udfs.video import AlignParams, DecodeLimits
@@ -121,16 +121,10 @@ def compute_features(spark: SparkSession, distinct: DataFrame, input_cfg: InputC
     """(cached features or None, fresh features) of every distinct content; only uncached ones are decoded.
 
     distinct: (content_sha256, uri). One task decodes `video.decode_workers` files at once."""
-    cached = read_cache(spark, cache, fingerprint, A.VIDEO_FEATURE_DDL)
-    todo = distinct if cached is None else distinct.join(cached.select("content_sha256"), "content_sha256", "left_anti")
+    # each task reads and decodes its batch's files `decode_workers` at a time (PyAV releases the GIL)
     fn = partial(A.video_features, max_bytes=input_cfg.max_file_bytes, limits=decode_limits(cfg),
                  fetch=fetch.options(), workers=cfg.decode_workers)
-    # each task reads and decodes its batch's files `decode_workers` at a time (PyAV releases the GIL)
-    fresh = todo.repartition(spark.sparkContext.defaultParallelism * 2, "content_sha256") \
-                .mapInPandas(fn, A.VIDEO_FEATURE_DDL)
-    if cached is not None:
-        cached = cached.join(distinct.select("content_sha256"), "content_sha256", "left_semi")
-    return cached, fresh
+    return cached_and_fresh(spark, distinct, cache, fingerprint, A.VIDEO_FEATURE_DDL, fn)
 
 
 def manifest_features(features: DataFrame) -> DataFrame:
