@@ -167,7 +167,8 @@ def test_make_is_deterministic(tmp_path):
     """One original with two copies, built twice from a synthetic photo: the same rendered frames, the
     same truth rows, and files whose pixels agree up to encoder noise (the first libx264 encode in a
     process sometimes differs from later ones, same options, one thread: see bench/video_corpus.py)."""
-    import cv2
+    cv2 = pytest.importorskip("cv2", reason="opencv-python-headless (a bench extra: the corpus builder's resize "
+                                            "and warp) is not installed")
 
     rng = np.random.default_rng(3)   # a smooth picture (blobs), as photos are: noise makes x264's noise large
     photo = cv2.resize((rng.random((12, 20, 3)) * 255).astype(np.uint8), (400, 240), interpolation=cv2.INTER_CUBIC)
