@@ -129,7 +129,7 @@ def build_manifest(items: DataFrame, decisions: DataFrame, pairs: DataFrame,
         keeper_sim.alias("keeper_similarity"), matched_by.alias("matched_by"),
         "max_similarity", "nearest_id", "content_sha256", "bytes", "width", "height",
         phash_hex.alias("phash"),
-        *[F.col(c) if c in t.columns else F.lit(None).alias(c) for c in ("duration_s", "fps", "frames_sampled")],
+        *[F.col(c) if c in t.columns else F.lit(None).alias(c) for c in S.LATER_MANIFEST_COLUMNS],
         "error", F.lit(run_id).alias("run_id"),
         F.lit(config_fingerprint).alias("config_fingerprint"), action.alias("action"))
     return S.conform(rows, S.MANIFEST)

@@ -6,7 +6,10 @@ missing column fails with its name rather than deep inside Spark.
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+from udfs.video import SEGMENT_COLUMNS
 
 # Actions and reasons written to the manifest.
 KEEP, DROP, ERROR = "keep", "drop", "error"
@@ -49,10 +52,8 @@ PAIRS = T.StructType([
     T.StructField("verify_score", T.DoubleType(), True),
     T.StructField("is_duplicate", T.BooleanType(), False),
     # video pairs' aligned segment (null for image and text pairs); a = item_a, b = item_b
-    *[T.StructField(c, T.DoubleType(), True) for c in ("start_a", "end_a", "start_b", "end_b",
-                                                        "coverage_a", "coverage_b", "time_scale")],
+    *[T.StructField(c, T.DoubleType(), True) for c in SEGMENT_COLUMNS],
 ])
-SEGMENT_COLUMNS = ("start_a", "end_a", "start_b", "end_b", "coverage_a", "coverage_b", "time_scale")
 
 CLUSTERS = T.StructType([
     T.StructField("cluster_id", T.StringType(), False),
@@ -81,8 +82,6 @@ def conform(df: DataFrame, schema: T.StructType, missing_as_null: tuple[str, ...
 
     `missing_as_null`: nullable columns that may be absent (a store written before
     they existed) and are then null."""
-    from pyspark.sql import functions as F
-
     df = df.select("*", *[F.lit(None).alias(c) for c in missing_as_null if c not in df.columns])
     check_columns(df, schema, "conform")
     return df.select([df[f.name].cast(f.dataType).alias(f.name) for f in schema.fields])

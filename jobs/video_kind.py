@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from functools import partial
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.config import CacheConfig, FetchConfig, InputConfig, VideoConfig
+from jobs import features
 from jobs.features import cached_and_fresh
 from udfs import video_adapters as A
 from udfs.metrics import STAGE_VIDEO_FRAMES
@@ -48,15 +50,12 @@ PAIR_KEYS_FROM_FRAMES = 8 * 65536
 
 def input_config(input_cfg: InputConfig, cfg: VideoConfig) -> InputConfig:
     """The input settings of a video run: the video extensions and file size limit."""
-    from dataclasses import replace
     return replace(input_cfg, extensions=cfg.extensions, max_file_bytes=cfg.max_file_bytes)
 
 
 def hash_items(items: DataFrame, input_cfg: InputConfig, fetch: FetchConfig = FetchConfig()) -> DataFrame:
     """Items -> contents: files read for their sha256 as images are; a table's precomputed frame
     signatures (`frame_hashes`, ...) are their own content, hashed as their JSON (no file is read)."""
-    from jobs import features
-
     if "frame_hashes" not in items.columns:
         return features.hash_items(items, input_cfg, fetch)
     sig = [c for c in A.SIGNATURE_TYPES if c in items.columns]

@@ -227,6 +227,10 @@ class AlignParams:
         return 0.6 * self.step
 
 
+#: An alignment's segment fields, as `pairs/` and the query carry them (a = item_a, b = item_b).
+SEGMENT_COLUMNS = ("start_a", "end_a", "start_b", "end_b", "coverage_a", "coverage_b", "time_scale")
+
+
 @dataclass(frozen=True)
 class Alignment:
     """The matched segment of a pair (a, b).

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from udfs.adapters import ContentChanged, _error
+from udfs.video import SEGMENT_COLUMNS
 
 #: Per distinct content: container facts and the sampled frames (udfs/video.VideoFeatures);
 #: frame_times in seconds from the first frame; frame_hashes, flip_hashes, crop_hashes, centre_hashes:
@@ -32,7 +33,6 @@ SIGNATURE_TYPES = {"frame_hashes": "array<bigint>", "frame_times": "array<double
 ALIGNED_DDL = ("sha_a string, sha_b string, similarity double, hamming int, start_a double, end_a double, "
                "start_b double, end_b double, coverage_a double, coverage_b double, time_scale double, "
                "keys string")
-SEGMENT_COLUMNS = ("start_a", "end_a", "start_b", "end_b", "coverage_a", "coverage_b", "time_scale")
 
 
 def video_features(batches: Iterator[pd.DataFrame], max_bytes: int, limits, fetch=None,
