@@ -30,7 +30,10 @@ tuned on or looked at: it is never part of ``--part both``, is never run while
 tuning, and is scored only once a configuration is final (``--part holdout``).
 ``--build`` builds tune and aside, or holdout alone with ``--part holdout``.
 The ``fresh`` part (its own Debian packages again, added after holdout had been
-seen) is the next blind part: ``--part fresh`` once, to quote a frozen configuration.
+seen) was the next blind part: ``--part fresh`` once, to quote a frozen configuration
+(run once, seen since). The ``blind5`` part (its own Debian packages, added after
+fresh had been seen) is the next blind part: ``--part blind5`` once, to quote a
+frozen configuration; never run, scored or looked at while tuning.
 """
 from __future__ import annotations
 
@@ -276,9 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build", action="store_true", help="(re)build the corpus first")
     ap.add_argument("--per-part", type=int, default=bc.DEFAULT_PER_PART, help="with --build: files per part")
     ap.add_argument("--quick", action="store_true", help=f"with --build: about {bc.QUICK_PER_PART} files per part")
-    ap.add_argument("--part", choices=("tune", "aside", "both", "holdout", "fresh"), default="both",
-                    help="both: tune and aside; holdout: seen, a tuning part since 2026-12-06; fresh: the "
-                         "next blind part, run once to quote a frozen configuration, never while tuning")
+    ap.add_argument("--part", choices=("tune", "aside", "both", "holdout", "fresh", "blind5"), default="both",
+                    help="both: tune and aside; holdout: seen, a tuning part since 2026-12-06; fresh: run "
+                         "once blind on 2026-12-06, seen since; blind5: the next blind part, run once to "
+                         "quote a frozen configuration, never while tuning")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="job override; may repeat")
     ap.add_argument("--conf", action="append", type=Path, default=[], help="job YAML config; may repeat")
     ap.add_argument("--label", default="shipped defaults", help="name of this configuration in the report")
@@ -286,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write every score to this file")
     args = ap.parse_args(argv)
     if args.result is not None and args.part == "both":
-        ap.error("--result scores one part: give --part tune, aside, holdout or fresh")
+        ap.error("--result scores one part: give --part tune, aside, holdout, fresh or blind5")
     parts = ["tune", "aside"] if args.part == "both" else [args.part]
     if args.build:
         bc.build(args.corpus, bc.QUICK_PER_PART if args.quick else args.per_part, parts=tuple(parts))

@@ -1,8 +1,8 @@
-"""Broad match-quality corpus: real pictures from Debian packages, many kinds, two kept-aside parts.
+"""Broad match-quality corpus: real pictures from Debian packages, many kinds, kept-aside parts.
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
     python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
@@ -55,10 +55,10 @@ original's (or its mirror's). The look-alike kinds (astronomy, dark, white,
 series, icon) are the hard negatives: they are only rejected at
 ``SAME_PICTURE`` = 0.995 (the same picture at another size). Each source file
 is used at most once (as an original, or as the base of one derived original).
-The check runs over all parts in the order aside, tune, holdout (a picture
-found in two packages stays in the aside part; holdout goes last, so a picture
-that tune or aside already holds is rejected from holdout, and adding holdout
-left tune and aside byte-identical).
+The check runs over all parts in the order aside, tune, holdout, fresh, blind5 (a
+picture found in two packages stays in the aside part; each later part goes after
+the earlier ones, so a picture that an earlier part already holds is rejected from
+it, and adding it left the earlier parts byte-identical).
 
 Edits: the registry of :mod:`bench.quality_corpus` (``EDITS``, ``apply_edit``,
 ``encode``), applied to the decoded stored original. Within each part and kind,
@@ -135,12 +135,35 @@ part holds is rejected from fresh):
 - ``dark``, ``white``, ``series``: derived from fresh's own pictures; title frames of its own.
 
 Nobody runs the job on fresh while tuning: ``python -m bench.broad --part fresh`` once, to quote a
-frozen configuration.
+frozen configuration. (Run once on 2026-12-06: seen since.)
+
+The blind5 part (the next blind one)
+------------------------------------
+``blind5/`` was added after fresh had been seen, in the same way: only from Debian packages that give
+nothing to tune, aside, holdout or fresh (:data:`BLIND5_PACKAGES`, bench/harness-packages.sh ``BLIND5``),
+the same kinds and makers, built last (a picture that an earlier part holds is rejected from blind5):
+
+- ``astronomy``: marsshooter-data planets, suns and starfields, starfighter-data planets, asteroids and
+  star-system backgrounds (sprites on black), saods9-doc user guide figures that mostly show the sky;
+- ``clipart``: supertux-data creatures and objects, blobwars-data and chromium-bsu-data sprites,
+  starfighter ships and faces (on white);
+- ``icon``: numix-icon-theme-circle app icons (one round template; SVGs rendered at 64..256 px) and
+  mate-icon-theme (each icon's largest PNG, scaled to 64..256 px);
+- ``screenshot``: hugin-data help figures, warzone2100-data guide screenshots, neverball-data level
+  shots, chromium-bsu manual screenshots, the other saods9-doc figures;
+- ``diagram``: python-scipy-doc plots; ``wallpaper``: lxde-common wallpapers, supertux scenery
+  backgrounds; ``photo``: opencv-doc sample photographs (calibration series, stereo and flow pairs);
+- ``scanned_page``: the PDF manuals of pari-doc and the copyright texts of the blind5 packages and
+  their dependencies (:data:`PACKAGE_EXTRAS`);
+- ``dark``, ``white``, ``series``: derived from blind5's own pictures; title frames of its own.
+
+Nobody runs the job on blind5, looks at its pictures or scores it while tuning:
+``python -m bench.broad --part blind5`` once, to quote a frozen configuration.
 
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/, aside/, holdout/ and fresh/:
+    tune/, aside/, holdout/, fresh/ and blind5/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -177,13 +200,14 @@ from udfs.robust import quality
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
-PARTS = ("tune", "aside", "holdout", "fresh")
+PARTS = ("tune", "aside", "holdout", "fresh", "blind5")
 HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
-#: holdout last: its pictures are checked against tune's and aside's, and tune/aside stay as they were
-#: before it was added (a picture found in holdout and in tune/aside stays in tune/aside, not in holdout)
-BUILD_ORDER = ("aside", "tune", "holdout", "fresh")
+#: holdout, then fresh, then blind5 last: each one's pictures are checked against the earlier parts', and
+#: those stay as they were before it was added (a picture found in holdout and in tune/aside stays in
+#: tune/aside, not in holdout; likewise for fresh and blind5)
+BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5")
 #: the parts built only from their own Debian packages (and the documents those installed)
-OWN_PARTS = ("holdout", "fresh")
+OWN_PARTS = ("holdout", "fresh", "blind5")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -239,8 +263,20 @@ FRESH_PACKAGES: tuple[str, ...] = (
     "lxqt-themes",                                                             # wallpapers
     "r-doc-pdf", "plplot-doc",                                                 # PDF manuals, texts
 )
+#: The Debian packages of the blind5 part (bench/harness-packages.sh BLIND5 installs exactly these), added
+#: after fresh had been seen: none of them gives a picture to tune, aside, holdout or fresh.
+BLIND5_PACKAGES: tuple[str, ...] = (
+    "marsshooter-data", "starfighter-data", "saods9-doc",                      # astronomy (+ clip art, screenshots)
+    "supertux-data", "blobwars-data", "chromium-bsu-data",                     # clip art (+ wallpapers, screenshots)
+    "numix-icon-theme-circle", "mate-icon-theme",                              # icons
+    "hugin-data", "warzone2100-data", "neverball-data",                        # screenshots
+    "python-scipy-doc",                                                        # diagrams (plots)
+    "lxde-common",                                                             # wallpapers
+    "opencv-doc",                                                              # photographs
+    "pari-doc",                                                                # PDF manuals
+)
 #: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
-PACKAGES: tuple[str, ...] = TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES
+PACKAGES: tuple[str, ...] = TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES + BLIND5_PACKAGES
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -253,6 +289,7 @@ PACKAGE_PART: dict[str, str] = {
     "papirus-icon-theme": HASH_SPLIT,
     **{p: "holdout" for p in HOLDOUT_PACKAGES},
     **{p: "fresh" for p in FRESH_PACKAGES},
+    **{p: "blind5" for p in BLIND5_PACKAGES},
 }
 #: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
 #: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
@@ -267,6 +304,12 @@ PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "octave-doc": ("info", "install-info"),
     "maxima-doc": ("tex-common",),
     "lxqt-themes": ("lxqt-system-theme",),
+    # blind5 (apt --no-install-recommends on Debian 12, 2026-12-06); supertux-data also depends on
+    # fonts-roboto-unhinted, which fresh's freeorion-data installed first (its text stays in fresh)
+    "supertux-data": ("fonts-nanum",),
+    "numix-icon-theme-circle": ("numix-icon-theme",),
+    "neverball-data": ("neverball-common",),
+    "python-scipy-doc": ("fonts-open-sans", "libjs-mathjax", "fonts-mathjax"),
 }
 
 #: Packages installed on the recording machine by other work in the same tree (video and audio
@@ -846,6 +889,125 @@ def fresh_diagram_sources(package: str, files: list[Path]) -> list[Source]:
     return [_raster_source(_name(package, p, root), package, "diagram", p) for p in _real(_under(files, root))]
 
 
+# ---------------------------------------------------------------------------- blind5 sources
+
+def blind5_astronomy_sources(package: str, files: list[Path]) -> list[Source]:
+    """marsshooter planets, suns and the large starfields; starfighter planets, star-system backgrounds
+    and asteroids (sprites flattened on black). starfighter's other sprites (ships, faces): clip art."""
+    black = (0, 0, 0)
+    if package == "marsshooter-data":
+        root = "/marsshooter/tex/"
+        picked = _real(_under(files, f"{root}spaceObjects/"))
+        picked += [p for p in _real(_under(files, f"{root}background/")) if "_large" in p.stem]
+        return [_raster_source(_name(package, p, root), package, "astronomy", p, black) for p in picked]
+    out = []
+    for p in _real(_under(files, "/starfighter/gfx/")):
+        stem = p.stem
+        backdrop = p.suffix.lower() == ".jpg" and stem not in ("credits", "startUp")    # star-system pictures
+        if stem.startswith(("planet_", "asteroid")) or backdrop:
+            out.append(_raster_source(_name(package, p, "/gfx/"), package, "astronomy", p, black))
+        elif not stem.startswith(STARFIGHTER_SKIP):
+            out.append(_raster_source(_name(package, p, "/gfx/"), package, "clipart", p))
+    return out
+
+
+#: starfighter sprites that are effects, arrows, fonts or interface parts, not pictures of things
+STARFIGHTER_SKIP = ("arrow", "friendArrow", "explode", "icon", "elec", "plasma", "rocket", "smallFont",
+                    "cursor", "credits", "startUp", "greenDir", "redDir", "dollar", "heart", "ore", "chainLink")
+
+
+def saods9_sources(package: str, files: list[Path]) -> list[Source]:
+    """SAOImage DS9 user guide figures: the ones that mostly show the sky are astronomy (as kstars'
+    handbook), the others screenshots."""
+    out = []
+    for p in _real(_under(files, "/doc/saods9/")):
+        try:
+            pool = "astronomy" if sky_view(read_raster(p, (255, 255, 255), 256)) else "screenshot"
+        except Exception:
+            continue
+        out.append(_raster_source(_name(package, p, "/saods9/"), package, pool, p))
+    return out
+
+
+def blind5_clipart_sources(package: str, files: list[Path]) -> list[Source]:
+    """Game sprites as clip art (flattened on white): supertux creatures and objects, blobwars and
+    chromium-bsu sprites (chromium-bsu's manual screenshots: screenshot); supertux's scenery
+    backgrounds are wallpapers."""
+    if package == "supertux-data":
+        root = "/supertux2/images/"
+        out = [_raster_source(_name(package, p, root), package, "clipart", p)
+               for p in _real(files) if any(f"{root}{d}/" in str(p) for d in ("creatures", "objects"))]
+        out += [_raster_source(_name(package, p, root), package, "wallpaper", p, side=MAX_SOURCE_SIDE)
+                for p in _real(_under(files, f"{root}background/"))]
+        return out
+    if package == "blobwars-data":
+        return [_raster_source(_name(package, p, "/gfx/"), package, "clipart", p)
+                for p in _real(_under(files, "/blobwars/gfx/sprites/"))]
+    out = [_raster_source(_name(package, p, "/png/"), package, "clipart", p)
+           for p in _real(_under(files, "/chromium-bsu/png/"))]
+    out += [_raster_source(_name(package, p, "/doc/"), package, "screenshot", p)
+            for p in _real(_under(files, "/doc/chromium-bsu/images/"))]
+    return out
+
+
+def numix_circle_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Numix Circle app icons (one round template, many emblems): the 48 px SVGs, rendered at 64..256 px."""
+    out = []
+    for p in _real(_under(files, "/icons/Numix-Circle/48/apps/"), (".svg",)):
+        name = _name(package, p, "/48/")
+        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+        out.append(_svg_source(name, package, "icon", p, size))
+    return out
+
+
+def mate_icon_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """MATE icons: the largest PNG of each icon name, scaled to one of 64..256 px (on white)."""
+    best: dict[str, tuple[int, Path]] = {}
+    for p in _real(_under(files, "/icons/mate/"), (".png",)):
+        size = p.parent.parent.name.split("x")[0]
+        if not size.isdigit():
+            continue
+        key = f"{p.parent.name}/{p.stem}"
+        if key not in best or int(size) > best[key][0]:
+            best[key] = (int(size), p)
+    out = []
+    for key in sorted(best):
+        size_px, p = best[key]
+        if size_px < 48:
+            continue
+        name = _name(package, p, "/icons/mate/")
+        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+        out.append(_raster_source(name, package, "icon", p, side=size))
+    return out
+
+
+def blind5_screenshot_sources(package: str, files: list[Path]) -> list[Source]:
+    """hugin's English help figures, warzone2100's guide screenshots, neverball's level shots."""
+    if package == "hugin-data":
+        picked, root = _real(_under(files, "/xrc/data/help_en_EN/")), "/help_en_EN/"
+    elif package == "warzone2100-data":
+        picked, root = _real(_under(files, "/doc/warzone2100/images/")), "/images/"
+    else:
+        picked = [p for p in _real(_under(files, "/games/neverball/")) if p.parent.name.startswith("shot-")]
+        root = "/neverball/"
+    return [_raster_source(_name(package, p, root), package, "screenshot", p) for p in picked]
+
+
+#: opencv sample pictures that are not photographs (logos, drawings, charts, masks, templates)
+OPENCV_NOT_PHOTOS = ("LinuxLogo", "WindowsLogo", "HappyFish", "aloeGT", "blox", "chessboard", "detect_blob",
+                     "digits", "ellipses", "gradient", "imageTextN", "imageTextR", "mask", "ml", "notes",
+                     "opencv-logo", "opencv-logo-white", "pic1", "pic2", "pic3", "pic4", "pic5", "pic6",
+                     "templ", "tmpl", "cards", "box")
+
+
+def opencv_photo_sources(package: str, files: list[Path]) -> list[Source]:
+    """opencv-doc's sample pictures that are photographs, at their own size (several are series:
+    calibration shots, stereo and optical-flow pairs, viewpoints)."""
+    picked = [p for p in _real(_under(files, "/opencv-doc/examples/data/"))
+              if p.parent.name == "data" and p.stem not in OPENCV_NOT_PHOTOS]
+    return [_raster_source(_name(package, p, "/data/"), package, "photo", p, side=MAX_SOURCE_SIDE) for p in picked]
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -904,15 +1066,33 @@ LISTERS: dict[str, PackageLister] = {
                                     for q in _real(_under(f, "/lxqt/wallpapers/"))],
     "r-doc-pdf": lambda p, f, s: [],           # PDF manuals only (pdf_sources)
     "plplot-doc": lambda p, f, s: [],          # its copyright text only (text_sources)
+    # blind5
+    "marsshooter-data": lambda p, f, s: blind5_astronomy_sources(p, f),
+    "starfighter-data": lambda p, f, s: blind5_astronomy_sources(p, f),
+    "saods9-doc": lambda p, f, s: saods9_sources(p, f),
+    "supertux-data": lambda p, f, s: blind5_clipart_sources(p, f),
+    "blobwars-data": lambda p, f, s: blind5_clipart_sources(p, f),
+    "chromium-bsu-data": lambda p, f, s: blind5_clipart_sources(p, f),
+    "numix-icon-theme-circle": numix_circle_sources,
+    "mate-icon-theme": mate_icon_sources,
+    "hugin-data": lambda p, f, s: blind5_screenshot_sources(p, f),
+    "warzone2100-data": lambda p, f, s: blind5_screenshot_sources(p, f),
+    "neverball-data": lambda p, f, s: blind5_screenshot_sources(p, f),
+    "python-scipy-doc": lambda p, f, s: [_raster_source(_name(p, q, "/_images/"), p, "diagram", q)
+                                         for q in _real(_under(f, "/python-scipy-doc/html/_images/"))],
+    "opencv-doc": lambda p, f, s: opencv_photo_sources(p, f),
+    "lxde-common": lambda p, f, s: [_raster_source(_name(p, q, "/wallpapers/"), p, "wallpaper", q, side=MAX_SOURCE_SIDE)
+                                    for q in _real(_under(f, "/lxde/wallpapers/"))],
+    "pari-doc": lambda p, f, s: [],            # PDF manuals only (pdf_sources)
 }
 
 
 def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     """Every source picture found, and the harness packages that are not installed.
 
-    The documents found on the system (PDF pages, copyright texts) that a holdout (fresh) package or
-    one of its extras installed go to holdout (fresh) (``part``); tune and aside split the others as
-    before, so installing the holdout and fresh packages leaves tune, aside and holdout byte-identical."""
+    The documents found on the system (PDF pages, copyright texts) that a holdout (fresh, blind5) package
+    or one of its extras installed go to holdout (fresh, blind5) (``part``); tune and aside split the
+    others as before, so installing the packages of a later part leaves the earlier parts byte-identical."""
     sources: list[Source] = []
     missing: list[str] = []
     own_files: dict[str, set[str]] = {part: set() for part in OWN_PARTS}
@@ -940,7 +1120,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 break
     sources += pip_sources() + documents
     # names are ids: make them unique (tune/aside sources among themselves exactly as before holdout
-    # was added, then holdout's among themselves and apart from those, then fresh's apart from all)
+    # was added, then holdout's among themselves and apart from those, then fresh's, then blind5's)
 
     def part_of(s: Source) -> str | None:
         own = s.part or PACKAGE_PART.get(s.package)
@@ -1109,7 +1289,7 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
                 name = f"title-{state['tried']:04d}"
                 if hash_part(name) != part:
                     continue
-            else:                               # holdout: frames of its own (other names, other draws)
+            else:                               # holdout, fresh, blind5: frames of their own (other names, draws)
                 name = f"title-{part}-{state['tried']:04d}"
             if state["n"] >= limit:
                 return None
@@ -1473,6 +1653,9 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
                                   "2026-12-06: a tuning part since.)"),
         "fresh_is_kept_aside": ("fresh/ is the next blind part, from its own Debian packages: never run the job "
                                 "on it while tuning; score it once, to quote a frozen configuration."),
+        "blind5_is_kept_aside": ("blind5/ is the next blind part after fresh was seen, from its own Debian "
+                                 "packages: never run the job on it, score it or look at its pictures while "
+                                 "tuning; score it once, to quote a frozen configuration."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},
         "missing_packages": missing,
         "originals": {part: sorted(c.id for c in cands) for part, cands in chosen.items()},

@@ -31,6 +31,14 @@ FRESH="endless-sky-data freeorion-data oxygen-icon-theme elementary-icon-theme k
 hedgewars-data frozen-bubble-data pingus-data tuxtype-data gnumeric-doc wireshark-doc gnome-devel-docs
 octave-doc maxima-doc lxqt-themes r-doc-pdf plplot-doc"
 
+# the picture sources of blind5/, the next blind part (exactly bench/broad_corpus.py BLIND5_PACKAGES),
+# added after fresh had been seen: none of them gives a picture to tune, aside, holdout or fresh.
+# Without recommends; apt pulls in fonts-nanum, numix-icon-theme, neverball-common, fonts-open-sans,
+# libjs-mathjax and fonts-mathjax (PACKAGE_EXTRAS), whose documents go to blind5.
+BLIND5="marsshooter-data starfighter-data saods9-doc supertux-data blobwars-data chromium-bsu-data
+numix-icon-theme-circle mate-icon-theme hugin-data warzone2100-data neverball-data python-scipy-doc
+lxde-common opencv-doc pari-doc"
+
 # renderers: gdk-pixbuf-thumbnailer + librsvg's loader (SVG icons, figures, wallpapers), pdftoppm (pages)
 TOOLS="libgdk-pixbuf2.0-bin librsvg2-common poppler-utils"
 
@@ -42,3 +50,5 @@ apt-get install -y $PICTURES $TOOLS
 apt-get install -y --no-install-recommends $HOLDOUT
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $FRESH
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $BLIND5
