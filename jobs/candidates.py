@@ -25,10 +25,12 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.config import PHASH_KEYS, EmbeddingConfig, PhashConfig, SelfJoinConfig, TextConfig, VideoConfig
+from jobs.config import (PHASH_KEYS, AudioConfig, EmbeddingConfig, PhashConfig, SelfJoinConfig, TextConfig,
+                         VideoConfig)
 from udfs import adapters, ivf
 from udfs.hashing import band_radius
-from udfs.metrics import STAGE_EMBEDDING, STAGE_PHASH, STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH, STAGE_VIDEO_FRAMES
+from udfs.metrics import (STAGE_AUDIO_PEAKS, STAGE_EMBEDDING, STAGE_PHASH, STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH,
+                          STAGE_VIDEO_FRAMES)
 
 log = logging.getLogger("dedup")
 
@@ -259,8 +261,12 @@ def _empty_pairs(spark: SparkSession) -> DataFrame:
 # ---------------------------------------------------------------------------- decisions
 
 def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: TextConfig = TextConfig(),
-           video: VideoConfig = VideoConfig()) -> DataFrame:
+           video: VideoConfig = VideoConfig(), audio: AudioConfig = AudioConfig()) -> DataFrame:
     """Add `is_duplicate`: each stage's own decision threshold, applied to stored scores.
+
+    Audio: an aligned pair is a duplicate when its aligned anchors >= audio.min_score and
+    either recording's share inside the matched span >= audio.min_coverage (`audio.excerpts:
+    duplicate`), or both recordings' >= audio.full_coverage (`report`).
 
     Video: an aligned pair is a duplicate when its similarity (the segment's share of
     matching frames) >= video.threshold and the covered video's share inside the
@@ -287,6 +293,11 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
         covered = (F.greatest if video.excerpts == "duplicate" else F.least)("coverage_a", "coverage_b")
         rule = rule.when(F.col("stage") == STAGE_VIDEO_FRAMES,
                          (F.col("similarity") >= video.threshold) & F.coalesce(covered >= video.min_coverage, F.lit(False)))
+    if "aligned_anchors" in pairs.columns:  # aligned audio pairs
+        covered = (F.greatest("coverage_a", "coverage_b") >= audio.min_coverage if audio.excerpts == "duplicate"
+                   else F.least("coverage_a", "coverage_b") >= audio.full_coverage)
+        rule = rule.when(F.col("stage") == STAGE_AUDIO_PEAKS,
+                         (F.col("aligned_anchors") >= audio.min_score) & F.coalesce(covered, F.lit(False)))
     rule = rule.otherwise(F.lit(True))
     return pairs.withColumn("is_duplicate", rule)
 

@@ -36,12 +36,12 @@ def _runtime(default: Any) -> Any:
     return field(default=default, metadata={"runtime": True})
 
 
-KINDS = ("image", "text", "video")
+KINDS = ("image", "text", "video", "audio")
 
 
 @dataclass(frozen=True)
 class InputConfig:
-    kind: str = "image"               # image | text | video: which readers, features and candidate stages run
+    kind: str = "image"               # image | text | video | audio: which readers, features and candidate stages run
     format: str = "auto"              # auto | files | jsonl | parquet | csv
     id_column: str | None = None      # None: "id" when the table has it, else derived from the path
     path_column: str | None = None    # None: first of PATH_COLUMN_CANDIDATES present in the table
@@ -61,7 +61,8 @@ class InputConfig:
             raise ConfigError("input.extensions must list at least one file extension")
 
 
-PATH_COLUMN_CANDIDATES = ("path", "image", "uri", "url", "file", "filepath", "image_path", "video", "video_path")
+PATH_COLUMN_CANDIDATES = ("path", "image", "uri", "url", "file", "filepath", "image_path", "video", "video_path",
+                          "audio", "audio_path")
 
 
 @dataclass(frozen=True)
@@ -366,6 +367,65 @@ class VideoConfig:
         return parse_keep_order("video.keep_order", self.keep_order, VIDEO_KEEP_COLUMNS)
 
 
+# lossless (1 for PCM, FLAC, ALAC, WavPack, ...), bitrate (bits/s), duration_s, bytes: of the audio
+# (udfs/audio_adapters.py); sample_rate, channels: of its stream; links: as above
+AUDIO_KEEP_COLUMNS = ("lossless", "bitrate", "duration_s", "bytes", "sample_rate", "channels", "links", "item_id",
+                      "uri")
+AUDIO_EXTENSIONS = ("wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "wma", "aif", "aiff", "aifc",
+                    "mka", "ac3", "amr", "au", "caf", "wv", "ape")
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """Near-duplicate audio (`input.kind: audio`): spectral-peak triplet hashes (udfs/audio.py), an
+    inverted-index join over the hashes that votes per file pair and time offset, then alignment of
+    each candidate pair (offset and time scale).
+
+    A pair's `aligned_anchors` is the number of distinct anchor times of one file whose hashes
+    line up with the other's on the aligned line; coverage_a / coverage_b are the matched span's
+    share of each file's fingerprinted span. A pair is a duplicate when aligned_anchors >=
+    `min_score` and either file is covered >= `min_coverage` (`excerpts: duplicate`: an excerpt,
+    or a copy inside a longer file, is a duplicate), or, with `excerpts: report`, when both files
+    are covered >= `full_coverage` (excerpts stay non-duplicate pairs with their span).
+    """
+
+    extensions: tuple[str, ...] = AUDIO_EXTENSIONS  # files of a directory read as audio
+    max_file_bytes: int = 512 * 1024 * 1024   # larger files are too_large errors (a file is held in memory)
+    max_duration_s: float = 14_400.0  # longer audio is a too_long error
+    max_decode_seconds: float = 300.0  # decoding one file longer than this: decode_timeout
+    max_bucket: int = 50              # a hash value held more often than this (all files together) is skipped
+    min_votes: int = 4                # equal-hash pairs of two files in one offset bin (2 s, neighbours summed)
+    min_score: int = 6                # decision: distinct anchor times aligned on the line >= this ...
+    min_coverage: float = 0.3         # ... and one file's share inside the matched span >= this
+    full_coverage: float = 0.8        # excerpts=report: both files covered >= this
+    candidate_min_score: int = 3      # aligned pairs from this score are stored for retuning
+    excerpts: str = "duplicate"       # duplicate: a copy covered by its partner is a duplicate; report: both covered
+    decode_workers: int = _runtime(2)  # files decoded at once per Spark task (each held in memory)
+    # lossless before lossy, then the highest bitrate, then the longest version
+    keep_order: tuple[str, ...] = ("lossless desc", "bitrate desc", "duration_s desc", "bytes desc", "item_id asc")
+
+    def validate(self) -> None:
+        if not self.extensions:
+            raise ConfigError("audio.extensions must list at least one file extension")
+        _at_least("audio.max_file_bytes", self.max_file_bytes, 1)
+        _at_least("audio.max_duration_s", self.max_duration_s, 0.1)
+        _at_least("audio.max_decode_seconds", self.max_decode_seconds, 0.1)
+        _at_least("audio.max_bucket", self.max_bucket, 2)
+        _at_least("audio.min_votes", self.min_votes, 1)
+        _at_least("audio.min_score", self.min_score, 1)
+        _between("audio.min_coverage", self.min_coverage, 0.0, 1.0)
+        _between("audio.full_coverage", self.full_coverage, 0.0, 1.0)
+        _between("audio.candidate_min_score", self.candidate_min_score, 1, self.min_score,
+                 hint="it must be <= audio.min_score")
+        _choice("audio.excerpts", self.excerpts, ("duplicate", "report"))
+        _at_least("audio.decode_workers", self.decode_workers, 1)
+        self.order()
+
+    def order(self) -> list[tuple[str, str]]:
+        """The audio keep policy as (column, 'asc'|'desc') pairs, ending with item_id."""
+        return parse_keep_order("audio.keep_order", self.keep_order, AUDIO_KEEP_COLUMNS)
+
+
 @dataclass(frozen=True)
 class FetchConfig:
     """http(s) inputs and read concurrency; `options()` is udfs.io.FetchOptions (same field names)."""
@@ -433,6 +493,7 @@ class JobConfig:
     spark: SparkConfig = field(default_factory=SparkConfig)
     text: TextConfig = field(default_factory=TextConfig)
     video: VideoConfig = field(default_factory=VideoConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
 
     def validate(self) -> "JobConfig":
         for f in fields(self):
@@ -448,6 +509,8 @@ class JobConfig:
             return self.text.order()
         if self.input.kind == "video":
             return self.video.order()
+        if self.input.kind == "audio":
+            return self.audio.order()
         return self.cluster.order()
 
     def fingerprint(self) -> str:
@@ -466,8 +529,10 @@ class JobConfig:
 
 
 # the sections each kind never reads: left out of its runs' fingerprints
-IGNORED_SECTIONS = {"image": ("text", "video"), "text": ("decode", "phash", "embedding", "selfjoin", "video"),
-                    "video": ("decode", "phash", "embedding", "selfjoin", "text")}
+IGNORED_SECTIONS = {"image": ("text", "video", "audio"),
+                    "text": ("decode", "phash", "embedding", "selfjoin", "video", "audio"),
+                    "video": ("decode", "phash", "embedding", "selfjoin", "text", "audio"),
+                    "audio": ("decode", "phash", "embedding", "selfjoin", "text", "video")}
 
 
 def _section_dict(section: Any, runtime: bool = True) -> dict[str, Any]:

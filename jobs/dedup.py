@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="deduplicate a corpus and write Parquet manifests")
     run.add_argument("--input", required=True,
-                     help="directory or glob of images (or text or video files), or a JSONL/Parquet/CSV table")
+                     help="directory or glob of images (or text, video or audio files), or a JSONL/Parquet/CSV table")
     run.add_argument("--output", required=True, help="output folder (manifest/, pairs/, clusters/, summary.json)")
     run.add_argument("--corpus", default=None, metavar="STORE",
                      help="corpus store: compare with everything stored, then add this run's items")
@@ -64,7 +64,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run-id", default=None, help="run id written to every row (default: time + random)")
     p.add_argument("--kind", choices=KINDS, default=None,
                    help="what the items are: image (default), text (.txt/.md/.html files, or a table with a "
-                        "text or path column) or video (video files, or a table with a video or path column); "
+                        "text or path column), video (video files, or a table with a video or path column) or "
+                        "audio (audio files, or a table with an audio or path column); "
                         "same as --set input.kind=KIND")
     p.add_argument("--driver-memory", default=None, metavar="SIZE",
                    help="Spark driver heap in local mode, e.g. 8g (default: half this machine's memory); "
@@ -181,7 +182,7 @@ def run_example(args: argparse.Namespace, cfg: JobConfig) -> int:
     from jobs.corpus import build_example_corpus
     from jobs.show import print_result
 
-    if cfg.input.kind in ("text", "video"):
+    if cfg.input.kind in ("text", "video", "audio"):
         return run_kind_example(args, cfg)
     out = Path(args.output).resolve()
     corpus = out / "corpus"
@@ -202,13 +203,15 @@ def run_example(args: argparse.Namespace, cfg: JobConfig) -> int:
 
 
 def run_kind_example(args: argparse.Namespace, cfg: JobConfig) -> int:
-    """Build the text or video example corpus (originals + planted copies, negatives, broken files)
+    """Build the text, video or audio example corpus (originals + planted copies, negatives, broken files)
     under OUTPUT/<kind>-corpus and deduplicate it into OUTPUT/<kind>-result."""
     from jobs.show import print_result
 
     kind = cfg.input.kind
     if kind == "text":
         from jobs.text_example import build_text_corpus as build
+    elif kind == "audio":
+        from jobs.audio_example import build_audio_corpus as build
     else:
         from jobs.video_example import build_video_corpus as build
     out = Path(args.output).resolve()

@@ -90,7 +90,7 @@ def _read_files(spark: SparkSession, location: str, cfg: InputConfig) -> DataFra
     skipped = len(listed) - len(rows)
     if skipped:
         log.info("[ingest] %d files under %s do not have %s %s extension (%s) and are not inputs",
-                 skipped, location, "an" if cfg.kind == "image" else "a", cfg.kind, ", ".join(sorted(extensions)))
+                 skipped, location, "an" if cfg.kind[0] in "aeiou" else "a", cfg.kind, ", ".join(sorted(extensions)))
     if not rows:
         raise InputError(f"no {cfg.kind} files found under {location} (extensions: {', '.join(sorted(extensions))})")
     pdf = pd.DataFrame(sorted(rows), columns=["item_id", "uri", "input_error"])

@@ -11,6 +11,7 @@ None and the pipeline runs those.
 |-------|---------------------|-----------------------------------|------------------------------|
 | text  | bytes or inline text| normalised text, shingles, MinHash| text_exact, text_minhash     |
 | video | bytes               | sampled frames' pHash, mirror     | video_frames (aligned)       |
+| audio | bytes               | spectral-peak triplet hashes      | audio_peaks (aligned)        |
 """
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from typing import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 
-from jobs import features, text_kind, text_store, video_kind
+from jobs import audio_kind, features, text_kind, text_store, video_kind
 from jobs.config import CacheConfig, FetchConfig, InputConfig, JobConfig
 from jobs.store import StoreState
-from udfs.video_adapters import SIGNATURE_TYPES
+from udfs.audio_adapters import FEATURE_COLUMNS as AUDIO_FEATURE_COLUMNS
+from udfs.video_adapters import FEATURE_COLUMNS as VIDEO_FEATURE_COLUMNS, SIGNATURE_TYPES
 
 
 @dataclass(frozen=True)
@@ -48,22 +50,39 @@ def get(name: str) -> Kind | None:
     return KINDS.get(name)
 
 
-def _video_features(spark: SparkSession, contents: DataFrame, prior: StoreState, input_cfg: InputConfig,
-                    cfg: JobConfig, cache: CacheConfig, fingerprint: str,
-                    fetch: FetchConfig) -> tuple[DataFrame | None, DataFrame]:
-    """Stored (corpus store, same fingerprint) or cached features, and fresh ones for the rest."""
-    from udfs.video_adapters import FEATURE_COLUMNS
+def stored_and_fresh(compute: Callable[..., tuple[DataFrame | None, DataFrame]], columns: tuple[str, ...],
+                     spark: SparkSession, contents: DataFrame, prior: StoreState, input_cfg: InputConfig,
+                     section, cache: CacheConfig, fingerprint: str,
+                     fetch: FetchConfig) -> tuple[DataFrame | None, DataFrame]:
+    """Stored (corpus store, same fingerprint) or cached features, and fresh ones for the rest.
 
-    if "frame_hashes" in contents.columns:  # precomputed signatures: nothing to read or decode
-        return None, video_kind.signature_features(contents, cfg.video)
+    compute: the kind's (spark, distinct, input_cfg, section, cache, fingerprint, fetch) ->
+    (cached, fresh); columns: its feature columns; section: its config section."""
     distinct = features.distinct_contents(contents)
     stored = prior.features if prior.feature_fingerprint == fingerprint else None
     if stored is None:
-        return video_kind.compute_features(spark, distinct, input_cfg, cfg.video, cache, fingerprint, fetch)
-    stored = stored.select(*FEATURE_COLUMNS).join(distinct.select("content_sha256"), "content_sha256", "left_semi")
+        return compute(spark, distinct, input_cfg, section, cache, fingerprint, fetch)
+    stored = stored.select(*columns).join(distinct.select("content_sha256"), "content_sha256", "left_semi")
     todo = distinct.join(stored.select("content_sha256"), "content_sha256", "left_anti")
-    cached, fresh = video_kind.compute_features(spark, todo, input_cfg, cfg.video, cache, fingerprint, fetch)
-    return (stored if cached is None else stored.unionByName(cached.select(*FEATURE_COLUMNS))), fresh
+    cached, fresh = compute(spark, todo, input_cfg, section, cache, fingerprint, fetch)
+    return (stored if cached is None else stored.unionByName(cached.select(*columns))), fresh
+
+
+def _video_features(spark: SparkSession, contents: DataFrame, prior: StoreState, input_cfg: InputConfig,
+                    cfg: JobConfig, cache: CacheConfig, fingerprint: str,
+                    fetch: FetchConfig) -> tuple[DataFrame | None, DataFrame]:
+    """Precomputed signatures as they are; else stored, cached and fresh features (stored_and_fresh)."""
+    if "frame_hashes" in contents.columns:  # precomputed signatures: nothing to read or decode
+        return None, video_kind.signature_features(contents, cfg.video)
+    return stored_and_fresh(video_kind.compute_features, VIDEO_FEATURE_COLUMNS, spark, contents, prior, input_cfg,
+                            cfg.video, cache, fingerprint, fetch)
+
+
+def _audio_features(spark: SparkSession, contents: DataFrame, prior: StoreState, input_cfg: InputConfig,
+                    cfg: JobConfig, cache: CacheConfig, fingerprint: str,
+                    fetch: FetchConfig) -> tuple[DataFrame | None, DataFrame]:
+    return stored_and_fresh(audio_kind.compute_features, AUDIO_FEATURE_COLUMNS, spark, contents, prior, input_cfg,
+                            cfg.audio, cache, fingerprint, fetch)
 
 
 def _text_thresholds(cfg: JobConfig) -> dict:
@@ -97,4 +116,14 @@ KINDS: dict[str, Kind] = {
         stored_features=video_kind.stored_features,
         thresholds=lambda cfg: video_kind.thresholds(cfg.video),
         inline_columns=tuple(SIGNATURE_TYPES)),
+    "audio": Kind(
+        name="audio",
+        input_config=lambda cfg: audio_kind.input_config(cfg.input, cfg.audio),
+        hash_items=features.hash_items,  # bytes and sha256 as for images
+        feature_fingerprint=lambda cfg: audio_kind.feature_fingerprint(cfg.audio),
+        compute_features=_audio_features,
+        candidate_pairs=lambda feats, cfg, stats: audio_kind.candidate_pairs(feats, cfg.audio, stats),
+        manifest_features=audio_kind.manifest_features,
+        stored_features=audio_kind.stored_features,
+        thresholds=lambda cfg: audio_kind.thresholds(cfg.audio)),
 }

@@ -17,11 +17,12 @@ def keep_order_columns(order: list[tuple[str, str]]) -> list[Column]:
     return [F.col(c).desc_nulls_last() if d == "desc" else F.col(c).asc_nulls_last() for c, d in order]
 
 
-# keep-policy and manifest columns of the text kind (jobs/text_kind.py) and the video kind
-# (jobs/video_kind.py), carried when the features have them
+# keep-policy and manifest columns of the text kind (jobs/text_kind.py), the video kind
+# (jobs/video_kind.py) and the audio kind (jobs/audio_kind.py), carried when the features have them
 TEXT_COLUMNS = ("chars", "words")
 VIDEO_COLUMNS = ("duration_s", "fps", "frames_sampled", "bitrate")
-KIND_COLUMNS = (*TEXT_COLUMNS, *VIDEO_COLUMNS)
+AUDIO_COLUMNS = ("sample_rate", "channels", "codec", "lossless")
+KIND_COLUMNS = (*TEXT_COLUMNS, *VIDEO_COLUMNS, *AUDIO_COLUMNS)
 # keep-policy columns computed per content by the clustering (jobs/decisions.py), not per item
 CONTENT_ORDER_COLUMNS = ("links",)
 
@@ -62,7 +63,9 @@ def item_pairs(content_pairs: DataFrame, items: DataFrame) -> DataFrame:
     joined = content_pairs.join(ra, "sha_a").join(rb, "sha_b")
     mapped = joined.select(F.least("rep_a", "rep_b").alias("item_a"), F.greatest("rep_a", "rep_b").alias("item_b"),
                            "stage", "similarity", "hamming", "verify_score", "is_duplicate",
-                           *_segment(joined, F.col("rep_a") > F.col("rep_b")))
+                           *_segment(joined, F.col("rep_a") > F.col("rep_b")),
+                           *[F.col(c) if c in joined.columns else F.lit(None).cast("int").alias(c)
+                             for c in S.ANCHOR_COLUMNS])
     copies = (items.where(F.col("content_rank") > 1).select("content_sha256", F.col("item_id").alias("copy"))
                    .join(reps.withColumnRenamed("item_id", "rep"), "content_sha256")
                    .select(F.least("copy", "rep").alias("item_a"), F.greatest("copy", "rep").alias("item_b"),

@@ -3,9 +3,9 @@
 ingest -> read + sha256 -> distinct contents -> decode once: pHash + embedding
        -> candidate edges (pHash multi-index join, IVF blocked self-join)
        -> thresholds -> clusters + keep policy (driver) -> manifest, pairs, clusters
-Text and video bring their own contents, features and candidate stages (jobs/kinds.py:
-MinHash LSH; frame-hash bands + temporal alignment) and share everything from the
-thresholds on.
+Text, video and audio bring their own contents, features and candidate stages (jobs/kinds.py:
+MinHash LSH; frame-hash bands + temporal alignment; peak-hash inverted index + alignment) and
+share everything from the thresholds on.
 Intermediate results are written under the staging folder's `_work/` and read
 back, so no stage is computed twice; `_work/` is removed before publishing.
 """
@@ -170,7 +170,7 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
                                                    prior.centroids))
         content_pairs = _union(spark, parts)
         content_pairs = materialize(ctx, candidates.decide(content_pairs, cfg.phash, cfg.embedding, cfg.text,
-                                                           cfg.video), "content_pairs")
+                                                           cfg.video, cfg.audio), "content_pairs")
         by_stage = {r["stage"]: (int(r["n"]), int(r["dup"])) for r in content_pairs.groupBy("stage").agg(
             F.count("*").alias("n"), F.sum(F.col("is_duplicate").cast("int")).alias("dup")).collect()}
         ctx.stats["candidate_pairs"] = {s: n for s, (n, _) in by_stage.items()}
@@ -268,9 +268,12 @@ def _union(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:
                                          "verify_score double, sparse boolean")
     if any("coverage_a" in p.columns for p in parts):
         cols += list(S.SEGMENT_COLUMNS)
+    if any("aligned_anchors" in p.columns for p in parts):
+        cols += list(S.ANCHOR_COLUMNS)
     filled = []
     for p in parts:
-        missing = {"verify_score": "double", "sparse": "boolean", **{c: "double" for c in S.SEGMENT_COLUMNS}}
+        missing = {"verify_score": "double", "sparse": "boolean", **{c: "double" for c in S.SEGMENT_COLUMNS},
+                   **{c: "int" for c in S.ANCHOR_COLUMNS}}
         filled.append(p.select("*", *[F.lit(None).cast(t).alias(c) for c, t in missing.items()
                                       if c in cols and c not in p.columns]))
     out = filled[0].select(*cols)

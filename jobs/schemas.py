@@ -37,6 +37,10 @@ MANIFEST = T.StructType([
     T.StructField("duration_s", T.DoubleType(), True),     # video: seconds (null for images and texts)
     T.StructField("fps", T.DoubleType(), True),            # video: the stream's average frame rate
     T.StructField("frames_sampled", T.IntegerType(), True),  # video: frames sampled at video.sample_fps
+    T.StructField("sample_rate", T.IntegerType(), True),   # audio: the stream's sample rate, Hz
+    T.StructField("channels", T.IntegerType(), True),      # audio: the stream's channels
+    T.StructField("codec", T.StringType(), True),          # audio: the stream's codec (FFmpeg name)
+    T.StructField("bitrate", T.LongType(), True),          # audio and video: bits per second
     T.StructField("error", T.StringType(), True),
     T.StructField("run_id", T.StringType(), False),
     T.StructField("config_fingerprint", T.StringType(), False),
@@ -51,8 +55,9 @@ PAIRS = T.StructType([
     T.StructField("hamming", T.IntegerType(), True),
     T.StructField("verify_score", T.DoubleType(), True),
     T.StructField("is_duplicate", T.BooleanType(), False),
-    # video pairs' aligned segment (null for image and text pairs); a = item_a, b = item_b
+    # video and audio pairs' aligned segment (null for image and text pairs); a = item_a, b = item_b
     *[T.StructField(c, T.DoubleType(), True) for c in SEGMENT_COLUMNS],
+    T.StructField("aligned_anchors", T.IntegerType(), True),  # audio pairs: the alignment's score
 ])
 
 CLUSTERS = T.StructType([
@@ -88,4 +93,6 @@ def conform(df: DataFrame, schema: T.StructType, missing_as_null: tuple[str, ...
 
 
 # manifest columns added after the first stores were written: null when a stored state lacks them
-LATER_MANIFEST_COLUMNS = ("duration_s", "fps", "frames_sampled")
+LATER_MANIFEST_COLUMNS = ("duration_s", "fps", "frames_sampled", "sample_rate", "channels", "codec", "bitrate")
+# pairs columns carried only by some stages (null elsewhere)
+ANCHOR_COLUMNS = ("aligned_anchors",)

@@ -53,6 +53,24 @@ class ContentChanged(ItemError):
         super().__init__("changed", f"content sha256 is now {now}, was {was} when the item was hashed")
 
 
+def read_checked(uris: list[str], shas: list[str], max_bytes: int, fetch, workers: int, decode) -> list:
+    """Read each uri, check its bytes still hash to the sha256 found at ingest, and decode them:
+    one result per uri, `decode(bytes)` or the exception (a ReadError, ContentChanged, whatever
+    decode raised). Memory: `workers` files and their decodes at once (udfs.io.read_many)."""
+    from udfs.hashing import sha256_hex
+    from udfs.io import read_many
+
+    def checked(data: bytes):
+        return sha256_hex(data), decode(data)
+
+    out = []
+    for sha, result in zip(shas, read_many(uris, max_bytes, fetch, workers, transform=checked)):
+        if not isinstance(result, Exception):
+            result = ContentChanged(sha, result[0]) if result[0] != sha else result[1]
+        out.append(result)
+    return out
+
+
 def _error(exc: Exception) -> str:
     reason = getattr(exc, "reason", None) or "internal_error"
     message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"

@@ -81,6 +81,7 @@ class Decoded(NamedTuple):
     channels: int
     codec: str
     bit_rate: int  # bits per second as the container reports it, 0 if unknown
+    sample_bits: int = 0  # bits of the decoder's sample format (16 for s16, 32 for s32 and float), 0 if unknown
 
 
 # ---------------------------------------------------------------------------- decode
@@ -105,7 +106,7 @@ def decode_audio(src: bytes | str | Path, rate: int = RATE, max_duration_s: floa
         chunks = _decode_stream(container, stream, rate, max_duration_s, max_decode_s, t0)
         ctx = stream.codec_context
         info = (int(ctx.sample_rate or 0), int(ctx.channels or 0), ctx.name or "",
-                int(stream.bit_rate or container.bit_rate or 0))
+                int(stream.bit_rate or container.bit_rate or 0), int(ctx.format.bits if ctx.format else 0))
     finally:
         container.close()
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)

@@ -37,6 +37,9 @@ TEXT_STAGES: tuple[str, ...] = (STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH)
 # similarity = the share of the aligned segment's informative frames that match. Video pairs
 # never meet image or text pairs.
 STAGE_VIDEO_FRAMES = "video_frames"
+# Audio (jobs/audio_kind.py): two recordings whose spectral-peak hashes line up in time
+# (udfs/audio.align); similarity = the share of the matched span's anchors that align.
+STAGE_AUDIO_PEAKS = "audio_peaks"
 # A copy that matched the keeper only through another copy, attached on its pixels
 # (jobs/decisions.attach_lone_keepers): similarity = the thumbnails' correlation.
 STAGE_PIXEL = "pixel"
