@@ -81,6 +81,15 @@ def test_search_group_drops_self_pairs_and_orders_ids():
         pairs = set(zip(out["sha_a"], out["sha_b"]))
         assert pairs == {("s0", "s1")}
         assert np.allclose(out["similarity"], 1.0, atol=1e-5)
+        # a 'b' row (member and query, shuffled once) counts as both
+        both = adapters.search_group(packed.assign(role="b"), threshold=0.99, max_neighbors=10, block_rows=2,
+                                     dtype=dtype)
+        pd.testing.assert_frame_equal(both.sort_values(["sha_a", "sha_b"]).reset_index(drop=True),
+                                      out.sort_values(["sha_a", "sha_b"]).reset_index(drop=True))
+        mixed = pd.concat([packed.iloc[:3].assign(role="b"), packed.iloc[3:].assign(role="q")], ignore_index=True)
+        got = adapters.search_group(mixed, threshold=-1.0, max_neighbors=10, block_rows=2, dtype=dtype)
+        # every pair among the first three (members and queries), and each of the last three with them
+        assert len(set(zip(got["sha_a"], got["sha_b"]))) == 3 + 3 * 3
 
 
 def test_phash_survives_batches_with_failures_bit_exact(small_corpus):

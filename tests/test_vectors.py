@@ -21,7 +21,8 @@ def _vectors(n: int = 400, d: int = 32, seed: int = 0) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def test_parquet_embeddings_run_the_self_join(spark, tmp_path):
+@pytest.mark.parametrize("max_list_size", [50, 10_000])  # lists split into parts / whole ('b' rows)
+def test_parquet_embeddings_run_the_self_join(spark, tmp_path, max_list_size):
     x = _vectors()
     table = pd.DataFrame({"id": [f"v{i:04d}" for i in range(len(x))], "embedding": list(x)})
     table.loc[len(table)] = ["bad", np.zeros(x.shape[1], np.float32)]
@@ -30,7 +31,7 @@ def test_parquet_embeddings_run_the_self_join(spark, tmp_path):
     out = tmp_path / "out"
     assert main(["run", "--input", str(tmp_path / "vectors.parquet"), "--output", str(out),
                  "--set", "selfjoin.nlist=4", "--set", "selfjoin.nprobe=4", "--set", "selfjoin.probe_margin=2",
-                 "--set", "selfjoin.max_list_size=50"]) == 0
+                 "--set", f"selfjoin.max_list_size={max_list_size}"]) == 0
     manifest, pairs, _, summary = read_run(out)
     assert summary["counts"]["items"] == len(table) == len(manifest)
     by_id = manifest.set_index("item_id")
@@ -38,6 +39,7 @@ def test_parquet_embeddings_run_the_self_join(spark, tmp_path):
     assert summary["thresholds"]["embedding_threshold"] == 0.9
     stages = summary["stages"]
     assert stages["ivf_lists"] == 4 and stages["ivf_avg_probes"] == 4.0  # a margin of 2 probes every list
+    assert (stages["ivf_split_lists"] > 0) == (max_list_size < 390 / 4)
     assert stages["ivf_train_sample"] == 160  # train_per_list (40) x nlist, of 390 distinct vectors
     # every exact pair at cosine >= the candidate threshold between distinct vectors is found (all
     # lists probed), even those that fp16 transport rounds below it: the search runs transport_slack lower

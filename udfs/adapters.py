@@ -324,13 +324,14 @@ def search_group(pdf: pd.DataFrame, threshold: float, max_neighbors: int, block_
     """One (list, part) group -> pairs (sha_a < sha_b, similarity).
 
     Rows with role 'm' are the part's members, role 'q' the vectors probing this
-    list; `embedding` holds rows packed as `dtype` (pack_vectors). Memory: the
-    group's vectors plus one block_rows x block_rows block.
+    list, role 'b' both (a member of an unsplit list, which probes its home);
+    `embedding` holds rows packed as `dtype` (pack_vectors). Memory: the group's
+    vectors plus one block_rows x block_rows block.
     """
     from udfs.ivf import search_block, unpack_rows
 
-    members = pdf[pdf["role"] == "m"]
-    queries = pdf[pdf["role"] == "q"]
+    members = pdf[pdf["role"] != "q"]
+    queries = pdf[pdf["role"] != "m"]
     if members.empty or queries.empty:
         return pd.DataFrame({"sha_a": pd.Series(dtype=str), "sha_b": pd.Series(dtype=str),
                              "similarity": pd.Series(dtype=np.float64)})
