@@ -86,6 +86,13 @@ def stored_features(features: DataFrame) -> DataFrame:
     return features.where(F.col("decode_error").isNull()).select(*A.FEATURE_COLUMNS)
 
 
+def is_duplicate(aligned_anchors: int, coverage_a: float, coverage_b: float, cfg: AudioConfig) -> bool:
+    """The decision on one aligned pair (jobs/candidates.decide applies the same rule in Spark)."""
+    if cfg.excerpts == "duplicate":
+        return bool(aligned_anchors >= cfg.min_score and max(coverage_a, coverage_b) >= cfg.min_coverage)
+    return bool(aligned_anchors >= cfg.min_score and min(coverage_a, coverage_b) >= cfg.full_coverage)
+
+
 def thresholds(cfg: AudioConfig) -> dict:
     """The audio settings summary.json lists under `thresholds`."""
     return {f"audio_{k}": getattr(cfg, k) for k in (

@@ -37,10 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="corpus store: compare with everything stored, then add this run's items")
     _common(run)
 
-    q = sub.add_parser("query", help="is an image (a text document, a video) already in a corpus store? (no Spark)")
+    q = sub.add_parser("query", help="is an image (a text document, a video, a recording) already in a corpus store? "
+                                     "(no Spark)")
     q.add_argument("--corpus", required=True, metavar="STORE")
     q.add_argument("images", nargs="+", metavar="FILE",
-                   help="images, or text documents for a text store, or videos for a video store")
+                   help="images, or text documents for a text store, videos for a video store, audio files "
+                        "for an audio store")
     q.add_argument("--kind", choices=KINDS, default=None,
                    help="the store's kind (default: read from the store); same as --set input.kind=KIND")
     q.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -239,6 +241,8 @@ def run_query(args: argparse.Namespace, cfg: JobConfig) -> int:
         return _run_text_query(args, cfg, store)
     if store.kind == "video":
         return _run_video_query(args, cfg, store)
+    if store.kind == "audio":
+        return _run_audio_query(args, cfg, store)
     embedder = None
     if cfg.embedding.enabled and store.centroids is not None:
         spec, _ = resolve_embedding(cfg)
@@ -260,6 +264,14 @@ def _run_video_query(args: argparse.Namespace, cfg: JobConfig, store: "jobs.quer
 
     index = VideoIndex.open(store.state, store.feature_fingerprint, cfg.video)
     return _answer_each(args, "video", lambda video: query_video(index, video, cfg, args.top), format_table)
+
+
+def _run_audio_query(args: argparse.Namespace, cfg: JobConfig, store: "jobs.query.Store") -> int:  # noqa: F821
+    """`dedup query` on an audio store: the same output formats and exit codes as for images."""
+    from jobs.audio_store import AudioIndex, format_table, query_audio
+
+    index = AudioIndex.open(store.state, store.feature_fingerprint, cfg.audio)
+    return _answer_each(args, "audio", lambda audio: query_audio(index, audio, cfg, args.top), format_table)
 
 
 def _answer_each(args: argparse.Namespace, name: str, answer, format_table) -> int:

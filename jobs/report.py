@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from jobs import text_report, video_report
+from jobs import audio_report, text_report, video_report
 from jobs import tuning as T
 
 log = logging.getLogger("dedup")
@@ -148,10 +148,13 @@ def build_report(run: T.Run, labels: pd.DataFrame | None = None, thumbs: int = 8
         parts.append(text_report.text_section(run.pairs, run.manifest, s, thumbs))
     elif video_report.is_video_run(s):  # keyframe strips at the aligned times, instead of thumbnails
         parts.append(video_report.video_section(run.pairs, run.manifest, s, thumbs))
+    elif audio_report.is_audio_run(s):  # spectrograms and players at the aligned offset, instead of thumbnails
+        parts.append(audio_report.audio_section(run.pairs, run.manifest, s, thumbs))
     else:
         parts.append(_cluster_section(run, thumbs, thumb_px, labels))
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{PAGE_CSS}{T.GALLERY_CSS}{text_report.TEXT_CSS}{video_report.VIDEO_CSS}</style></head>"
+            f"<title>{html.escape(title)}</title><style>{PAGE_CSS}{T.GALLERY_CSS}{text_report.TEXT_CSS}{video_report.VIDEO_CSS}"
+            f"{audio_report.AUDIO_CSS}</style></head>"
             f"<body>{''.join(parts)}</body></html>\n")
 
 

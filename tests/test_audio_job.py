@@ -2,8 +2,8 @@
 
 One original (12 s of jobs/audio_example.melody, FLAC at 44.1 kHz) with an exact copy, an MP3,
 a WAV resampled to 22,050 Hz, a copy 3% faster and a 6 s excerpt; negatives (another piece of
-the same generator, silence); broken files. A second run reads a JSONL table of the same files
-with the feature cache of the first.
+the same generator, silence); broken files; all into a corpus store. A second run reads a JSONL
+table of two new recordings against the store, and `dedup query` asks the store about files.
 """
 from __future__ import annotations
 
@@ -44,21 +44,28 @@ def _corpus(root: Path) -> None:
 
 @pytest.fixture(scope="module")
 def audio_run(spark, tmp_path_factory):
+    """Run 1: the corpus folder into a new corpus store. Run 2: a JSONL table of two new recordings
+    (another excerpt of the original, an unrelated piece) against that store."""
     root = tmp_path_factory.mktemp("recordings")
     _corpus(root)
     base = tmp_path_factory.mktemp("audio-run")
-    cache = ["--set", f"cache.dir={base / 'cache'}", "--set", "spark.shuffle_partitions=2"]
-    assert main(["run", "--kind", "audio", "--input", str(root), "--output", str(base / "out"), *cache]) == 0
+    store, fast = base / "store", ["--set", "spark.shuffle_partitions=2"]
+    assert main(["run", "--kind", "audio", "--input", str(root), "--output", str(base / "out"), "--corpus", str(store),
+                 *fast]) == 0
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.suffix != ".txt" and p.is_file())
-    table = base / "items.jsonl"
-    again = ["a.flac", "copies/excerpt.flac", "neg/other.flac", "broken/notes.mp3"]
-    table.write_text("".join(json.dumps({"id": f, "audio": str(root / f)}) + "\n" for f in again))
-    assert main(["run", "--kind", "audio", "--input", str(table), "--output", str(base / "again"), *cache]) == 0
-    return root, base, files
+    new = tmp_path_factory.mktemp("new")
+    E.write_audio(new / "excerpt2.mp3", E.melody(4, seconds=12.0)[2 * R: 9 * R], codec="libmp3lame", bit_rate=96_000)
+    E.write_audio(new / "unrelated.flac", E.melody(8, seconds=10.0))
+    table = base / "new.jsonl"
+    table.write_text("".join(json.dumps({"id": f"new/{p.name}", "audio": str(p)}) + "\n"
+                             for p in sorted(new.iterdir())))
+    assert main(["run", "--kind", "audio", "--input", str(table), "--output", str(base / "again"),
+                 "--corpus", str(store), *fast]) == 0
+    return root, base, files, new
 
 
 def test_every_file_appears_once_with_its_stream_facts(audio_run):
-    _, base, files = audio_run
+    _, base, files, _ = audio_run
     manifest, _, _, summary = read_run(base / "out")
     assert sorted(manifest["item_id"]) == files
     counts = summary["counts"]
@@ -67,13 +74,14 @@ def test_every_file_appears_once_with_its_stream_facts(audio_run):
     ok = manifest[manifest["action"] != "error"].set_index("item_id")
     assert ok[["duration_s", "sample_rate", "channels", "codec", "bitrate"]].notna().all().all()
     assert ok.at["a.flac", "sample_rate"] == 2 * R and ok.at["copies/wav22.wav", "sample_rate"] == R
-    assert ok.at["a.flac", "duration_s"] == pytest.approx(12.0, abs=0.1) and ok.at["copies/mp3.mp3", "codec"] == "mp3float"
+    assert ok.at["a.flac", "duration_s"] == pytest.approx(12.0, abs=0.1)
+    assert ok.at["copies/mp3.mp3", "codec"] == "mp3float"
     errors = manifest[manifest["action"] == "error"].set_index("item_id")["reason"].to_dict()
     assert errors == {f"broken/{k}": v for k, v in E.BROKEN.items()}
 
 
 def test_copies_dropped_for_the_lossless_original(audio_run):
-    _, base, _ = audio_run
+    base = audio_run[1]
     m = read_run(base / "out")[0].set_index("item_id")
     # lossless first, then the highest (decoded) bitrate: the 44.1 kHz FLAC, not the 22 kHz WAV or the MP3
     keeper = m.loc[["a.flac", *COPIES]].query("action == 'keep'").index.tolist()
@@ -86,7 +94,7 @@ def test_copies_dropped_for_the_lossless_original(audio_run):
 
 
 def test_pairs_carry_the_aligned_span_and_the_late_decision(audio_run):
-    _, base, _ = audio_run
+    base = audio_run[1]
     _, pairs, _, summary = read_run(base / "out")
     audio = pairs[pairs["stage"] == "audio_peaks"]
     assert len(audio) and (audio["item_a"] < audio["item_b"]).all()
@@ -106,13 +114,43 @@ def test_pairs_carry_the_aligned_span_and_the_late_decision(audio_run):
     assert got == [("pcm_s16le", R * 16, R)]
 
 
-def test_a_table_rerun_reads_features_from_the_cache(audio_run):
-    _, base, _ = audio_run
-    second = read_run(base / "again")
-    assert second[3]["stages"]["contents_from_cache"] == 4 and second[3]["stages"]["contents_decoded"] == 0
-    m = second[0].set_index("item_id")
-    assert m.at["copies/excerpt.flac", "keeper_id"] == "a.flac" and m.at["neg/other.flac", "reason"] == "unique"
-    assert m.at["broken/notes.mp3", "reason"] == "not_audio"
+def test_an_incremental_table_run_against_the_store(audio_run):
+    base = audio_run[1]
+    manifest, _, _, summary = read_run(base / "again")
+    m = manifest.set_index("item_id")
+    assert sorted(m.index) == ["new/excerpt2.mp3", "new/unrelated.flac"]  # this run's items only
+    excerpt = m.loc["new/excerpt2.mp3", ["action", "keeper_id", "matched_by"]].tolist()
+    assert excerpt == ["drop", "a.flac", "audio_peaks"]
+    assert m.at["new/unrelated.flac", "reason"] == "unique"
+    assert summary["stages"]["contents_decoded"] == 2 and summary["stages"]["contents_from_cache"] > 0
+    state = base / "store" / (base / "store" / "CURRENT").read_text().strip()
+    assert json.loads((state / "kind.json").read_text())["kind"] == "audio"
+
+
+def test_query_an_audio_store(audio_run, tmp_path, capsys):
+    root, base, _, new = audio_run
+    (tmp_path / "notes.wav").write_text("not audio\n")
+    other = E.write_audio(tmp_path / "other.flac", E.melody(11, seconds=8.0))
+    files = [str(new / "excerpt2.mp3"), str(root / "copies/fast.flac"), str(other), str(tmp_path / "notes.wav")]
+    assert main(["query", "--corpus", str(base / "store"), *files, "--json"]) == 3  # one file could not be read
+    answers = {r["audio"]: r for r in json.loads(capsys.readouterr().out)}
+    excerpt = answers[files[0]]
+    assert excerpt["duplicate"] and excerpt["matches"][0]["stage"] == "exact"  # it is in the store itself
+    aligned = [m for m in excerpt["matches"] if m["item_id"] == "a.flac"][0]
+    assert aligned["stage"] == "audio_peaks" and aligned["duplicate"] and aligned["action"] == "keep"
+    assert aligned["start_b"] - aligned["start_a"] == pytest.approx(2.0, abs=0.5)  # a: the query, b: a.flac
+    fast = [m for m in answers[files[1]]["matches"] if m["item_id"] == "a.flac"][0]
+    assert fast["time_scale"] == pytest.approx(1.03, abs=0.006)  # t_b = s * t_a: the stored one is slower
+    assert answers[files[2]]["duplicate"] is False and answers[files[2]]["matches"] == []
+    assert "not_audio" in answers[files[3]]["error"]
+
+
+def test_report_shows_spectrograms_and_players(audio_run, tmp_path):
+    from jobs.report import write_report
+
+    page = write_report(audio_run[1] / "out", tmp_path / "report.html").read_text()
+    assert "Audio pairs" in page and page.count("<audio controls") >= 2
+    assert page.count('alt="spectrogram"') == page.count("<audio controls")
 
 
 def test_common_hashes_are_capped_never_all_pairs(spark):

@@ -137,8 +137,8 @@ def align_pairs(batches: Iterator[pd.DataFrame], min_score: int) -> Iterator[pd.
     for pdf in batches:
         out = []
         for row in pdf.itertuples(index=False):
-            fp = [(np.asarray(getattr(row, f"hashes_{x}"), np.int64), np.asarray(getattr(row, f"times_{x}"), np.float32))
-                  for x in ("a", "b")]
+            fp = [(np.asarray(getattr(row, f"hashes_{x}"), np.int64),
+                   np.asarray(getattr(row, f"times_{x}"), np.float32)) for x in ("a", "b")]
             found = pair_alignment(*fp)
             if found["aligned_anchors"] >= min_score:
                 out.append({"sha_a": row.sha_a, "sha_b": row.sha_b, **found})
