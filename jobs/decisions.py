@@ -29,7 +29,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
-from jobs import clusters
+from jobs import clusters, hashkeys
 from jobs.components import spark_components
 from jobs.config import ClusterConfig
 from udfs import verify
@@ -207,9 +207,7 @@ def attach_lone_keepers(decided: DataFrame, links: DataFrame, content_pairs: Dat
     edges = dup.select(F.col("sha_a").alias("x"), F.col("sha_b").alias("c")).unionByName(
         dup.select(F.col("sha_b").alias("x"), F.col("sha_a").alias("c")))
     reach = edges.join(lone, "x", "left_semi").join(dropped, "c").select("x", "k").distinct()
-    thumbs = features.select("content_sha256", "thumb", "sparse", "chroma")
-    ends = [thumbs.select(F.col("content_sha256").alias(s), F.col("thumb").alias(f"thumb_{s}"),
-                          F.col("sparse").alias(f"sparse_{s}"), F.col("chroma").alias(f"chroma_{s}")) for s in ("x", "k")]
+    ends = [hashkeys.pixel_check_inputs(features, s) for s in ("x", "k")]
     scored = reach.join(ends[0], "x").join(ends[1], "k").mapInPandas(verify.attach_scores, verify.ATTACH_DDL)
     best = Window.partitionBy("x").orderBy(F.col("score").desc(), F.col("k").asc())
     chosen = (scored.where(F.col("score") >= min_score).withColumn("_r", F.row_number().over(best))

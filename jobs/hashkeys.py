@@ -134,6 +134,17 @@ def key_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:
         members.unpersist()
 
 
+PIXEL_CHECK_COLUMNS = ("thumb", "sparse", "chroma", "place")  # per content, what udfs/verify.py compares
+
+
+def pixel_check_inputs(features: DataFrame, side: str, id_prefix: str = "") -> DataFrame:
+    """(id, thumb_<side>, sparse_<side>, chroma_<side>, place_<side>) of each content; the id column
+    is named <id_prefix><side>. A feature table written before `place` existed gives nulls."""
+    cols = [F.col(c) if c in features.columns else F.lit(None).cast("array<float>") for c in PIXEL_CHECK_COLUMNS]
+    return features.select(F.col("content_sha256").alias(f"{id_prefix}{side}"),
+                           *[c.alias(f"{name}_{side}") for c, name in zip(cols, PIXEL_CHECK_COLUMNS)])
+
+
 def verify_pairs(pairs: DataFrame, features: DataFrame) -> DataFrame:
     """Hash-stage pairs + `verify_score`: their thumbnails compared after the stage's alignment.
 
@@ -141,10 +152,7 @@ def verify_pairs(pairs: DataFrame, features: DataFrame) -> DataFrame:
     at or above `phash.min_verify`. Cost: one thumbnail join per side and a few
     32x32 correlations per pair (crop and rotate try each of their alignments).
     """
-    thumbs = features.select("content_sha256", "thumb", "sparse", "chroma")
-    ta, tb = [thumbs.select(F.col("content_sha256").alias(f"sha_{s}"), F.col("thumb").alias(f"thumb_{s}"),
-                            F.col("sparse").alias(f"sparse_{s}"), F.col("chroma").alias(f"chroma_{s}"))
-              for s in ("a", "b")]
+    ta, tb = [pixel_check_inputs(features, s, "sha_") for s in ("a", "b")]
     rows = pairs.select("sha_a", "sha_b", "stage", "similarity", "hamming").join(ta, "sha_a", "left") \
                 .join(tb, "sha_b", "left")
     return rows.mapInPandas(adapters.verify_hash_pairs, adapters.VERIFIED_DDL)

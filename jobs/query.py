@@ -99,7 +99,7 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
         return []
     mine = keyed.hashes
     present = set(store.index_columns())
-    extra = ("quality", "information", *keys, "thumb", "sparse", "chroma")
+    extra = ("quality", "information", *keys, "thumb", "sparse", "chroma", "place")
     rows = store.index(["content_sha256", "phash", *[c for c in extra if c in present]]) \
         .dropna(subset=["phash"]).reset_index(drop=True)
     if "quality" in rows:
@@ -149,9 +149,10 @@ def _pixels_agree(mine: robust.KeyFeatures, row: pd.Series, stage: str, cfg: Pha
     bar = cfg.verify_bar(sparse)
     if bar <= -1:
         return True
-    chroma = row.get("chroma")
+    chroma, place = row.get("chroma"), row.get("place")
     score = verify.score_pairs([mine.thumb], [row["thumb"]], [stage], [sparse], [mine.chroma],
-                               [None if chroma is None else list(chroma)])[0]
+                               [None if chroma is None else list(chroma)], [mine.place],
+                               [None if place is None else list(place)])[0]
     return bool(score >= bar)
 
 

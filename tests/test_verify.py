@@ -197,3 +197,59 @@ def test_query_applies_the_pixel_check_like_the_job():
     assert not _pixels_agree(one, row(other), "phash_trim", cfg)
     assert _pixels_agree(one, row(other), "phash_trim", PhashConfig(min_verify=-1, min_verify_sparse=-1))
     assert not _pixels_agree(one, row(other), "phash_trim", PhashConfig(min_verify=-1))  # sparse: its own bar
+
+
+def _marker(x: float, side: int = 480) -> Image.Image:
+    """One small cross drawn on a white page at share `x` of its width (a keyboard key, a map pin)."""
+    img = Image.new("RGB", (side, side // 3), "white")
+    d = ImageDraw.Draw(img)
+    cx, cy, r = round(x * side), side // 6, side // 40
+    d.line((cx - r, cy - r, cx + r, cy + r), fill=(40, 60, 200), width=4)
+    d.line((cx - r, cy + r, cx + r, cy - r), fill=(40, 60, 200), width=4)
+    return img
+
+
+def test_one_glyph_at_two_places_differs_but_its_resized_copy_does_not():
+    left, right = _features(_marker(0.2)), _features(_marker(0.7))
+    copy = _features(_jpeg(_marker(0.2).resize((240, 80)), 60))
+    assert left.sparse and right.sparse and copy.sparse
+    assert left.place[0] == pytest.approx(0.2, abs=0.03) and right.place[0] == pytest.approx(0.7, abs=0.03)
+    # the keys are taken on the object box: both crosses hash alike, and their thumbnails agree
+    assert left.hashes["phash_trim"] == right.hashes["phash_trim"]
+    assert verify.score(left.thumb, right.thumb, "phash_trim", True) > 0.6
+    assert verify.places_differ(left.place, right.place, "phash_trim")
+    assert not verify.places_differ(left.place, copy.place, "phash_trim")
+    assert not verify.places_differ(left.place, right.place, "phash_crop")  # a crop moves the object
+    # mirrored: the cross at 0.2 flipped sits at 0.8, close to 0.7... but not to 0.2
+    assert verify.places_differ(left.place, left.place, "phash_flip")
+    assert not verify.places_differ(left.place, _features(_marker(0.8)).place, "phash_flip")
+    scores = verify.score_pairs([left.thumb] * 2, [right.thumb, copy.thumb], ["phash_trim"] * 2, [True, True],
+                                place_a=[left.place] * 2, place_b=[right.place, copy.place])
+    unplaced = verify.score_pairs([left.thumb] * 2, [right.thumb, copy.thumb], ["phash_trim"] * 2, [True, True])
+    assert scores[0] <= verify.PLACE_CAP < unplaced[0] and scores[1] == unplaced[1]
+    assert _features(_ramp()).place is None  # not sparse: no place
+
+
+def _ramp() -> Image.Image:
+    """A picture that is not sparse (a grey ramp)."""
+    return Image.fromarray(np.tile(np.linspace(40, 220, 128).astype(np.uint8), (96, 1))).convert("RGB")
+
+
+def _planet(rgb: tuple[int, int, int], side: int = 240) -> Image.Image:
+    """A dim disc lit from one side on black: the colour is the disc's, most pixels are black."""
+    y, x = np.mgrid[0:side, 0:side].astype(np.float32) - side / 2
+    disc = (x ** 2 + y ** 2) < (side / 5) ** 2
+    light = np.clip((x + y) / (side / 5), 0, 1) * disc
+    a = (light[..., None] * np.array(rgb, np.float32)).astype(np.uint8)
+    return Image.fromarray(a, "RGB")
+
+
+def test_sparse_pictures_compare_the_colour_of_their_objects():
+    teal, pink = _features(_planet((40, 170, 160))), _features(_planet((190, 110, 120)))
+    assert teal.sparse and pink.sparse
+    assert verify.colours_differ(teal.chroma, pink.chroma)  # the whole picture's mean is near grey
+    assert max(map(abs, robust.mean_chroma(_planet((40, 170, 160))))) < verify.CHROMA_MIN
+    copy = _features(_jpeg(_planet((40, 170, 160)).resize((120, 120)), 70))
+    grey = _features(_planet((40, 170, 160)).convert("L").convert("RGB"))
+    assert not verify.colours_differ(teal.chroma, copy.chroma)
+    assert not verify.colours_differ(teal.chroma, grey.chroma)

@@ -171,6 +171,26 @@ def mean_chroma(img: Image.Image, box: tuple[float, float, float, float] | None 
     return float((r - g).mean()), float(((r + g) / 2 - b).mean())
 
 
+def object_chroma(img: Image.Image, work: Image.Image,
+                  cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[float, float] | None:
+    """Mean opponent colour (as :func:`mean_chroma`) of a sparse picture's object pixels: those
+    further than ``cfg.object_level`` grey levels from the background (the median) of ``work``,
+    its greyscale working copy. The whole picture's mean is mostly backdrop (black or white,
+    no colour), so a teal and a pink planet on black would both count as grey. None when the
+    picture has no colour channels or fewer than 16 object pixels."""
+    if img.mode != "RGB":
+        if img.mode in ("L", "1", "I", "I;16", "F"):
+            return None
+        img = img.convert("RGB")
+    g = np.asarray(_gray(work), dtype=np.float32)
+    mask = np.abs(g - float(np.median(g))) > cfg.object_level
+    if mask.sum() < 16:
+        return None
+    a = np.asarray(img.resize(work.size, Image.Resampling.BOX), dtype=np.float32)[mask]
+    r, gr, b = a[:, 0], a[:, 1], a[:, 2]
+    return float((r - gr).mean()), float(((r + gr) / 2 - b).mean())
+
+
 def hash_from_dct(coeffs: np.ndarray) -> int:
     """pHash bits (coefficient > median) as a signed int64."""
     return _bits_to_int64(coeffs > np.median(coeffs))
@@ -285,6 +305,22 @@ def object_box(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[i
     return left, top, right, bottom
 
 
+def object_place(gray: Image.Image, box: tuple[int, int, int, int] | None,
+                 cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[float, float]:
+    """Centre of a sparse picture's content ``box`` as shares (x, y) of its frame: the picture
+    inside uniform borders (:func:`border_box`), or the whole picture.
+
+    The keys of a sparse picture are taken on its object box, which forgets where the object
+    sits: a marker on a map, the highlighted key of one keyboard drawing, a glyph placed on
+    a page would all hash alike. The pixel check compares the places (udfs/verify.py).
+    """
+    w, h = gray.size
+    frame = border_box(gray, cfg) or (0, 0, w, h)
+    box = box or frame
+    fw, fh = max(1, frame[2] - frame[0]), max(1, frame[3] - frame[1])
+    return ((box[0] + box[2]) / 2 - frame[0]) / fw, ((box[1] + box[3]) / 2 - frame[1]) / fh
+
+
 def content_box(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[tuple[int, int, int, int] | None, bool]:
     """(box, sparse): the box the keys are taken on, inside uniform borders (:func:`border_box`)
     and around the objects of a sparse picture (:func:`object_box`), None when it is the whole
@@ -317,7 +353,8 @@ class KeyFeatures(NamedTuple):
     thumb: bytes             # udfs.verify.thumbnail of the content box
     sparse: bool             # object_box found a sparse picture (its pairs get the detail check)
     information: float       # information() of the content box's hash coefficients
-    chroma: tuple[float, float]  # mean_chroma() of the content box
+    chroma: tuple[float, float]  # mean_chroma() of the content box (object_chroma() of a sparse picture)
+    place: tuple[float, float] | None = None  # a sparse picture's object centre in its frame (object_place)
 
 
 def trim_borders(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> Image.Image:
@@ -408,7 +445,9 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     and rotation keys its centre. Those are omitted when their region is flat.
     Also returns the content box's thumbnail (:func:`thumbnail`), made
     from the same working copy, which the pixel check of hash edges compares, and
-    whether the picture is sparse (:func:`object_box`).
+    whether the picture is sparse (:func:`object_box`), and then where its object sits
+    (:func:`object_place`) and the colour of its object pixels (:func:`object_chroma`) rather
+    than of the whole box.
     """
     gray = _gray(img)
     out: dict[str, int] = {}
@@ -445,7 +484,9 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     # the working copy is the image reduced by an integer factor (sizes rounded down): clamp
     full_box = None if box is None else (min(box[0] * factor, img.width), min(box[1] * factor, img.height),
                                          min(box[2] * factor, img.width), min(box[3] * factor, img.height))
-    return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), mean_chroma(img, full_box))
+    place = object_place(work, box, cfg) if sparse else None
+    chroma = (object_chroma(img, work, cfg) if sparse else None) or mean_chroma(img, full_box)
+    return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), chroma, place)
 
 
 # ---------------------------------------------------------------------------- verification

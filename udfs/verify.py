@@ -26,7 +26,10 @@ left after removing each view's blurred self, i.e. the small detail (stars,
 filaments, strokes) whose positions pHash does not see. Hashes and thumbnails
 are greyscale (a greyscale copy is a duplicate), so two *coloured* pictures whose
 mean colours point apart (:func:`colours_differ`: a red and a blue variant of one
-icon) score at most :data:`COLOUR_CAP`.
+icon) score at most :data:`COLOUR_CAP`. Two sparse pictures whose objects sit in different
+places of their frames (:func:`places_differ`: one glyph drawn at two places, a marker on
+one map) score at most :data:`PLACE_CAP`: their keys and thumbnails are taken on the
+object box, which does not see where the object is.
 
 Thumbnails (:func:`udfs.robust.thumbnail`): 64 x 64 greyscale uint8 of the content box
 (the image less uniform borders, squashed to a square as pHash does), 4 KiB per
@@ -69,6 +72,12 @@ BLOCK_MIN_ENERGY = 0.02  # ... or, of the blocks with detail (mean square about 
 BLOCK_DETAIL_DIFF = 0.8  # views summed, above this), more than BLOCK_SHARE whose detail differs
 BLOCK_SHARE = 0.3        # (mean square difference / that sum above BLOCK_DETAIL_DIFF; 1: unrelated) ...
 BLOCK_CAP = 0.0          # ... and the pair scores at most this
+
+# Place check of sparse pictures (:func:`places_differ`): for the exactly aligned families, two sparse
+# pictures whose object centres (udfs.robust.object_place, shares of the frame; mirrored for flip)
+# differ by more than PLACE_TOLERANCE in x or y score at most PLACE_CAP.
+PLACE_TOLERANCE = 0.15
+PLACE_CAP = 0.0
 
 STAGE_FAMILY = {"phash": "trim", "phash_trim": "trim", "phash_flip": "flip",
                 "phash_crop": "crop", "phash_rotate": "rotate"}
@@ -231,29 +240,50 @@ def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] |
     return min(na, nb) >= CHROMA_MIN and float(a @ b) / (na * nb) < CHROMA_MIN_COS
 
 
+def places_differ(place_a: Sequence[float] | None, place_b: Sequence[float] | None, stage: str) -> bool:
+    """True when two sparse pictures' objects sit apart in their frames (udfs.robust.object_place),
+    for the exactly aligned families (a crop or a turn moves the object; ``phash_flip`` mirrors x).
+    None (a picture that is not sparse): no check."""
+    if place_a is None or place_b is None or STAGE_FAMILY.get(stage) not in EXACT_FAMILIES:
+        return False
+    a, b = np.asarray(place_a, dtype=np.float64), np.asarray(place_b, dtype=np.float64)
+    if a.shape != (2,) or b.shape != (2,) or np.isnan(a).any() or np.isnan(b).any():
+        return False
+    bx = 1.0 - b[0] if STAGE_FAMILY[stage] == "flip" else b[0]
+    return max(abs(a[0] - bx), abs(a[1] - b[1])) > PLACE_TOLERANCE
+
+
 def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | None],
                 stages: Sequence[str], sparse: Sequence[bool],
-                chroma_a: Sequence | None = None, chroma_b: Sequence | None = None) -> np.ndarray:
+                chroma_a: Sequence | None = None, chroma_b: Sequence | None = None,
+                place_a: Sequence | None = None, place_b: Sequence | None = None) -> np.ndarray:
     """float64 (n,) scores; NaN where a thumbnail is missing or the stage is not a hash stage.
 
     A pair whose two coloured pictures differ in mean colour (:func:`colours_differ`)
     scores at most COLOUR_CAP: the hashes and thumbnails are greyscale, so a red and
-    a blue variant of one icon would otherwise pass.
+    a blue variant of one icon would otherwise pass. A pair of sparse pictures whose
+    objects sit in different places (:func:`places_differ`) scores at most PLACE_CAP.
     """
     n = len(stages)
     chroma_a = chroma_a if chroma_a is not None else [None] * n
     chroma_b = chroma_b if chroma_b is not None else [None] * n
+    place_a = place_a if place_a is not None else [None] * n
+    place_b = place_b if place_b is not None else [None] * n
     out = np.full(n, np.nan)
-    for i, (ta, tb, stage, sp, ca, cb) in enumerate(zip(thumbs_a, thumbs_b, stages, sparse, chroma_a, chroma_b)):
+    for i, (ta, tb, stage, sp, ca, cb, pa, pb) in enumerate(
+            zip(thumbs_a, thumbs_b, stages, sparse, chroma_a, chroma_b, place_a, place_b)):
         if ta is not None and tb is not None and stage in STAGE_FAMILY:
             out[i] = score(ta, tb, stage, bool(sp))
             if colours_differ(ca, cb):
                 out[i] = min(out[i], COLOUR_CAP)
+            if places_differ(pa, pb, stage):
+                out[i] = min(out[i], PLACE_CAP)
     return out
 
 
 def best_alignment(thumb_a: bytes | None, thumb_b: bytes | None, sparse: bool,
-                   chroma_a: Sequence | None = None, chroma_b: Sequence | None = None) -> tuple[float, str | None]:
+                   chroma_a: Sequence | None = None, chroma_b: Sequence | None = None,
+                   place_a: Sequence | None = None, place_b: Sequence | None = None) -> tuple[float, str | None]:
     """(score, stage): the best pixel check of two pictures over every key family's alignments.
 
     For a pair that no hash edge links directly (jobs/decisions.attach_lone_keepers):
@@ -263,8 +293,9 @@ def best_alignment(thumb_a: bytes | None, thumb_b: bytes | None, sparse: bool,
     if thumb_a is None or thumb_b is None:
         return float("nan"), None
     stages = ("phash", "phash_flip", "phash_crop", "phash_rotate")  # trim = phash's alignment
-    scores = score_pairs([thumb_a] * len(stages), [thumb_b] * len(stages), stages, [sparse] * len(stages),
-                         [chroma_a] * len(stages), [chroma_b] * len(stages))
+    k = len(stages)
+    scores = score_pairs([thumb_a] * k, [thumb_b] * k, stages, [sparse] * k, [chroma_a] * k, [chroma_b] * k,
+                         [place_a] * k, [place_b] * k)
     best = int(np.nanargmax(scores))
     return float(scores[best]), stages[best]
 
@@ -273,13 +304,16 @@ ATTACH_DDL = "x string, k string, score double, stage string, sparse boolean"
 
 
 def attach_scores(batches):
-    """pandas batches (x, k, thumb_x, thumb_k, sparse_x, sparse_k, chroma_x, chroma_k) -> ATTACH_DDL rows:
+    """pandas batches (x, k, thumb_x, thumb_k, sparse_x, sparse_k, chroma_x, chroma_k[, place_x, place_k])
+    -> ATTACH_DDL rows:
     :func:`best_alignment` of each pair (the Spark adapter of jobs/decisions.attach_lone_keepers)."""
     import pandas as pd
 
     for pdf in batches:
         sparse = (pdf["sparse_x"].fillna(False).astype(bool) | pdf["sparse_k"].fillna(False).astype(bool)).tolist()
-        best = [best_alignment(tx, tk, sp, cx, ck) for tx, tk, sp, cx, ck in
-                zip(pdf["thumb_x"], pdf["thumb_k"], sparse, pdf["chroma_x"], pdf["chroma_k"])]
+        none = [None] * len(pdf)
+        places = (pdf["place_x"] if "place_x" in pdf else none, pdf["place_k"] if "place_k" in pdf else none)
+        best = [best_alignment(tx, tk, sp, cx, ck, px, pk) for tx, tk, sp, cx, ck, px, pk in
+                zip(pdf["thumb_x"], pdf["thumb_k"], sparse, pdf["chroma_x"], pdf["chroma_k"], *places)]
         yield pd.DataFrame({"x": pdf["x"], "k": pdf["k"], "score": [s for s, _ in best],
                             "stage": [st for _, st in best], "sparse": sparse})
