@@ -61,12 +61,17 @@ def stage_of(family: str) -> str:
     return f"phash_{family}"
 
 
+def is_hashable(cfg: PhashConfig) -> Column:
+    """True for a content that may make hash edges: decoded, with a pHash, not flatter than
+    cfg.min_quality and with at least cfg.min_information informative hash coefficients."""
+    return (F.col("phash").isNotNull()
+            & (F.coalesce(F.col("quality"), F.lit(0.0)) >= F.lit(cfg.min_quality))
+            & (F.coalesce(F.col("information"), F.lit(0.0)) >= F.lit(cfg.min_information)))
+
+
 def hashable(features: DataFrame, cfg: PhashConfig) -> DataFrame:
-    """Contents that may make hash edges: decoded, with a pHash, not flatter than cfg.min_quality
-    and with at least cfg.min_information informative hash coefficients."""
-    return features.where(F.col("phash").isNotNull()
-                          & (F.coalesce(F.col("quality"), F.lit(0.0)) >= F.lit(cfg.min_quality))
-                          & (F.coalesce(F.col("information"), F.lit(0.0)) >= F.lit(cfg.min_information)))
+    """Contents that may make hash edges (:func:`is_hashable`)."""
+    return features.where(is_hashable(cfg))
 
 
 def is_framed() -> Column:

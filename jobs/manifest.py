@@ -29,7 +29,7 @@ CONTENT_ORDER_COLUMNS = ("links",)
 
 def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, str]]) -> DataFrame:
     """One row per item with its features, `error`, and `content_rank` (1 = the content's representative)."""
-    extra = [c for c in KIND_COLUMNS if c in features.columns]
+    extra = [c for c in (*KIND_COLUMNS, "compared") if c in features.columns]
     feats = features.select("content_sha256", "width", "height", "phash", "decode_error", *extra,
                             is_framed().cast("int").alias("framed"), F.lit(True).alias("_has_features"))
     joined = contents.join(feats, "content_sha256", "left")
@@ -113,9 +113,12 @@ def build_manifest(items: DataFrame, decisions: DataFrame, pairs: DataFrame,
     content_kept = F.col("is_keeper").isNull() | F.col("is_keeper")
     is_rep = F.col("content_rank") == 1
     action = F.when(failed, S.ERROR).when(content_kept & is_rep, S.KEEP).otherwise(S.DROP)
+    # images no enabled near-duplicate stage could compare (jobs/pipeline._with_compared)
+    compared = F.coalesce(F.col("compared"), F.lit(True)) if "compared" in items.columns else F.lit(True)
     reason = (F.when(failed, F.split(F.col("error"), ":").getItem(0))
                .when(content_kept & is_rep & F.coalesce(F.col("chain_guard"), F.lit(False)), S.REASON_CHAIN_GUARD)
                .when(content_kept & is_rep & (F.col("is_keeper") | (F.col("n_copies") > 1)), S.REASON_KEEPER)
+               .when(content_kept & is_rep & ~compared, S.REASON_LOW_INFORMATION)
                .when(content_kept & is_rep, S.REASON_UNIQUE)
                .when(content_kept, S.REASON_EXACT)
                .otherwise(S.REASON_NEAR))

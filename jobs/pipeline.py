@@ -179,7 +179,7 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
                                               for s, (n, d) in sorted(by_stage.items())) or "no pairs")
 
     with stage(ctx, "clusters"):
-        kind_feats = kind.manifest_features(feats) if kind else feats.drop("embedding")
+        kind_feats = kind.manifest_features(feats) if kind else _with_compared(feats, cfg, ctx.stats).drop("embedding")
         table = materialize(ctx, manifest.item_table(contents, kind_feats, order), "items")
         decided, links, cstats = decisions.decide_contents(spark, content_pairs, manifest.representatives(table),
                                                            order, cfg.cluster)
@@ -257,6 +257,18 @@ def _save_store(ctx: RunContext, every: DataFrame, prior: store.StoreState, feat
     name = store.save_state(ctx.spark, ctx.corpus, ctx.run_id, items, index, centroids,
                             transient.select("item_id", "uri"))
     log.info("corpus store %s now at %s", ctx.corpus, name)
+
+
+def _with_compared(feats: DataFrame, cfg, stats: dict) -> DataFrame:
+    """Images: + `compared`, false for a decoded content that no enabled near-duplicate stage
+    could compare (too flat or too little structure for the hash stages, and no embedding):
+    its manifest reason is `low_information` rather than `unique`."""
+    if stats.get("embedding_stage"):
+        return feats.withColumn("compared", F.col("embedding").isNotNull() | hashkeys.is_hashable(cfg.phash)
+                                if cfg.phash.enabled else F.col("embedding").isNotNull())
+    if not cfg.phash.enabled:
+        return feats
+    return feats.withColumn("compared", F.coalesce(hashkeys.is_hashable(cfg.phash), F.lit(False)))
 
 
 def _union(spark: SparkSession, parts: list[DataFrame]) -> DataFrame:

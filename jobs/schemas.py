@@ -14,6 +14,8 @@ from udfs.video import SEGMENT_COLUMNS
 # Actions and reasons written to the manifest.
 KEEP, DROP, ERROR = "keep", "drop", "error"
 REASON_UNIQUE = "unique"                  # no duplicate found
+REASON_LOW_INFORMATION = "low_information"  # kept: too flat or too little structure for any enabled
+                                            # near-duplicate stage to compare it (exact copies are found)
 REASON_KEEPER = "keeper"                  # best item of its cluster by the keep policy
 REASON_CHAIN_GUARD = "kept_no_direct_match"  # in a cluster, but no direct edge to a kept item
 REASON_EXACT = "exact_duplicate"          # same bytes as its keeper

@@ -169,3 +169,32 @@ def test_bad_config_and_missing_input_exit_2(spark, tmp_path, small_corpus):
     assert main(["run", "--input", str(small_corpus), "--output", str(tmp_path / "c"),
                  "--set", "embedding.enabled=true", "--set", f"embedding.model={tmp_path / 'no-model'}"]) == 2
     assert not (tmp_path / "c").exists()
+
+
+def test_items_no_stage_could_compare_are_kept_as_low_information(spark, tmp_path):
+    from PIL import Image
+
+    from jobs.config import PhashConfig
+    from jobs.corpus import build_corpus, write_lookalikes
+    from udfs import robust
+
+    corpus = tmp_path / "corpus"
+    build_corpus(corpus, originals=["astronaut", "camera"], edits=["resize_50"], exact_copies=0, corrupt=False)
+    write_lookalikes(corpus)
+    out = tmp_path / "out"
+    assert main(["run", "--input", str(corpus), "--output", str(out)]) == 0
+    manifest, _, _, summary = read_run(out)
+    manifest = manifest.set_index("item_id")
+    cfg = PhashConfig()
+
+    def gated(item: str) -> bool:  # the hash stages' gate, recomputed from the file
+        with Image.open(corpus / item) as im:
+            im = im.convert("RGB")
+            return robust.quality(im) < cfg.min_quality or robust.key_features(im).information < cfg.min_information
+
+    kept_alone = manifest[(manifest["action"] == "keep") & manifest["cluster_id"].isna()]
+    low = set(manifest.index[manifest["reason"] == "low_information"])
+    assert low == {item for item in kept_alone.index if gated(item)}
+    assert low and all(i.startswith("lookalikes/") for i in low)  # blank pages, flags, star fields
+    assert set(kept_alone.index) - low <= set(manifest.index[manifest["reason"] == "unique"])
+    assert summary["reasons"]["low_information"] == len(low)
