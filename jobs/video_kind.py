@@ -42,10 +42,14 @@ log = logging.getLogger("dedup")
 
 VIDEO_FEATURE_VERSION = "2"  # bump when udfs/video.py changes what it computes
 BANDS = 4                    # 64-bit frame hashes cut into 4 band values of 16 bits
-# video.band_keys=auto uses pairs of bands from this many informative frames: with 16-bit keys a
-# bucket then holds ~8 unrelated frames per band and hash variant on average, and the pairs formed in
-# buckets grow with its square (100k videos of 40 frames: ~60 per bucket, billions of pairs)
-PAIR_KEYS_FROM_FRAMES = 8 * 65536
+# video.band_keys=auto uses pairs of bands from this many informative frames. With 16-bit keys a frame
+# meets ~frames x 16 / 65536 unrelated frames (4 bands, the variant pairs), and the frames of a shot
+# drift by a few bits, so one chance meeting of two shots brings several votes: the random meetings
+# grow with the square of the frames and, from a few tens of thousands of frames, put most video pairs
+# over video.min_votes (bench/video_scale: 2,000 videos of ~160 frames, 318k frames, voted 739k of
+# the 2M pairs). At 32,768 frames a frame meets ~8 unrelated ones; the harness's parts (~9k frames) and
+# the example stay on single bands.
+PAIR_KEYS_FROM_FRAMES = 32_768
 
 
 def input_config(input_cfg: InputConfig, cfg: VideoConfig) -> InputConfig:
@@ -185,11 +189,16 @@ def voted_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataFrame
     per bucket: at most max_bucket videos, so max_bucket^2 / 2 pairs."""
     ok = features.where(F.col("decode_error").isNull() & (F.col("frames_sampled") > 0))
     pairs = use_pair_keys(ok, cfg, stats)
-    rows = ok.select("content_sha256", *A.HASH_VARIANTS, "informative") \
-             .mapInPandas(partial(A.frame_band_rows, bands=BANDS, pairs=pairs), A.FRAME_BAND_DDL)
-    grouped = (rows.groupBy("band", "value", "variant", "content_sha256")
+    # the band rows and buckets carry a 64-bit id of the content, not its 64-character sha256 (a
+    # third of the bytes shuffled); the voted pairs are mapped back (a collision among 1e6 contents:
+    # ~3e-8)
+    vid = F.xxhash64("content_sha256")
+    rows = ok.select(vid.alias("vid"), *A.HASH_VARIANTS, "informative") \
+             .mapInPandas(partial(A.frame_band_rows, bands=BANDS, pairs=pairs, key="vid"),
+                          A.frame_band_ddl("vid long"))
+    grouped = (rows.groupBy("band", "value", "variant", "vid")
                    .agg(F.collect_set("frame").alias("frames")).localCheckpoint(eager=True))
-    sizes = grouped.groupBy("band", "value").agg(F.countDistinct("content_sha256").alias("n"))
+    sizes = grouped.groupBy("band", "value").agg(F.countDistinct("vid").alias("n"))
     capped = sizes.where(F.col("n") > cfg.max_bucket).count()
     stats["video_capped_buckets"] = int(capped)
     if capped:
@@ -198,22 +207,27 @@ def voted_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataFrame
     shared = grouped.join(sizes.where((F.col("n") > 1) & (F.col("n") <= cfg.max_bucket)), ["band", "value"],
                           "left_semi")
     x = shared.where(F.col("variant").isin(0, 3)).select("band", "value", F.col("variant").alias("vx"),
-                                                          F.col("content_sha256").alias("sx"), F.col("frames").alias("fx"))
-    y = shared.select("band", "value", F.col("variant").alias("vy"), F.col("content_sha256").alias("sy"),
+                                                          F.col("vid").alias("sx"), F.col("frames").alias("fx"))
+    y = shared.select("band", "value", F.col("variant").alias("vy"), F.col("vid").alias("sy"),
                       F.col("frames").alias("fy"))
     vx, vy, sx, sy = F.col("vx"), F.col("vy"), F.col("sx"), F.col("sy")
     met = x.join(y, ["band", "value"]).where(  # the variant pairs udfs.video.KEY_VARIANTS aligns
         (((vx == 0) & (vy == 0)) | ((vx == 3) & (vy == 3))) & (sx < sy)
         | ((vx == 0) & vy.isin(1, 2) & (sx != sy)))
     first = F.col("sx") < F.col("sy")
-    pairs = met.select(F.least("sx", "sy").alias("sha_a"), F.greatest("sx", "sy").alias("sha_b"),
+    pairs = met.select(F.least("sx", "sy").alias("va"), F.greatest("sx", "sy").alias("vb"),
                        F.when(first, F.col("fx")).otherwise(F.col("fy")).alias("fa"),
                        F.when(first, F.col("fy")).otherwise(F.col("fx")).alias("fb"))
-    votes = pairs.groupBy("sha_a", "sha_b").agg(
+    votes = pairs.groupBy("va", "vb").agg(
         F.size(F.array_distinct(F.flatten(F.collect_list("fa")))).alias("votes_a"),
         F.size(F.array_distinct(F.flatten(F.collect_list("fb")))).alias("votes_b"))
-    voted = (votes.select("sha_a", "sha_b", F.least("votes_a", "votes_b").alias("votes"))
-                  .where(F.col("votes") >= cfg.min_votes).localCheckpoint(eager=True))
+    ids = ok.select(vid.alias("vid"), "content_sha256")
+    named = (votes.select("va", "vb", F.least("votes_a", "votes_b").alias("votes"))
+                  .where(F.col("votes") >= cfg.min_votes)
+                  .join(ids.select(F.col("vid").alias("va"), F.col("content_sha256").alias("xa")), "va")
+                  .join(ids.select(F.col("vid").alias("vb"), F.col("content_sha256").alias("xb")), "vb"))
+    voted = named.select(F.least("xa", "xb").alias("sha_a"), F.greatest("xa", "xb").alias("sha_b"),
+                         "votes").localCheckpoint(eager=True)
     stats["video_voted_pairs"] = int(voted.count())
     log.info("[candidates] %d video pairs with >= video.min_votes=%d voting frames go to alignment",
              stats["video_voted_pairs"], cfg.min_votes)

@@ -252,3 +252,25 @@ def test_dark_opening_shot_is_covered_by_a_full_copy_but_not_against_other_foota
     other["hashes"][other["times"] < 6.0] = shot_hashes(seed=99, n_shots=1)(0.0)
     got = run(a, other)
     assert got is not None and got.start_a >= 6.0 - STEP and got.coverage_a < 0.75
+
+
+def test_skipping_unsampled_frames_changes_nothing(clips, monkeypatch):
+    """Packets before the next sampled time are decoded without their non-reference frames: the
+    sampled frames, their times and hashes and the duration are those of decoding every frame."""
+    data = clips["moving"].read_bytes()
+    skipped = []
+    frames = V._frames
+
+    def counting(*args):
+        for x in frames(*args):
+            skipped.extend([x] if isinstance(x, float) else [])
+            yield x
+
+    monkeypatch.setattr(V, "_frames", counting)
+    fast = V.video_features(data)
+    assert skipped  # the clip has packets decoded that way
+    monkeypatch.setattr(V, "SKIP_MARGIN_S", float("inf"))  # never skip
+    every = V.video_features(data)
+    for k in ("times", "hashes", "flips", "crops", "centres", "informative"):
+        assert np.array_equal(getattr(fast, k), getattr(every, k)), k
+    assert fast.duration_s == every.duration_s

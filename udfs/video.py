@@ -133,6 +133,8 @@ def video_features(data: bytes, limits: DecodeLimits = DecodeLimits()) -> VideoF
 
 
 def _decode(container, stream, size: int, limits: DecodeLimits) -> VideoFeatures:
+    from av.video.reformatter import VideoReformatter
+
     width, height = int(stream.codec_context.width or 0), int(stream.codec_context.height or 0)
     if width * height > limits.max_pixels:
         raise ItemError("too_many_pixels", f"{width}x{height} > video.max_pixels={limits.max_pixels}")
@@ -144,8 +146,15 @@ def _decode(container, stream, size: int, limits: DecodeLimits) -> VideoFeatures
     times, hashes, flips, crops, centres, info = [], [], [], [], [], []
     start, next_t, last_t, started = None, 0.0, 0.0, time.monotonic()
     size_wh = _scaled(width, height) if width and height else None
+    codec = stream.codec_context
+    base = float(stream.time_base) if stream.time_base else None
+    # one scaler for the whole stream: frame.to_ndarray(width=...) builds a new one per frame (~4x the cost)
+    scaler = VideoReformatter()
     try:
-        for frame in container.decode(stream):
+        for frame in _frames(container, stream, codec, base, lambda: (start, next_t)):
+            if isinstance(frame, float):  # a skipped packet's time: it still counts in the duration
+                last_t = max(last_t, frame)
+                continue
             if time.monotonic() - started > limits.max_decode_seconds:
                 raise ItemError("decode_timeout", f"decoding took over video.max_decode_seconds="
                                                   f"{limits.max_decode_seconds:g}")
@@ -164,7 +173,7 @@ def _decode(container, stream, size: int, limits: DecodeLimits) -> VideoFeatures
             if len(times) >= limits.max_frames:
                 raise ItemError("too_many_frames", f"more than video.max_frames={limits.max_frames} sampled frames")
             w, h = size_wh or _scaled(frame.width, frame.height)
-            gray = frame.to_ndarray(format="gray", width=w, height=h)
+            gray = scaler.reformat(frame, format="gray", width=w, height=h).to_ndarray()
             hsh, flp, crp, ctr, ok = frame_signature(gray, limits.min_information, limits.min_quality)
             times.append(t), hashes.append(hsh), flips.append(flp), crops.append(crp), centres.append(ctr)
             info.append(ok)
@@ -184,6 +193,35 @@ def _decode(container, stream, size: int, limits: DecodeLimits) -> VideoFeatures
                          hashes=np.asarray(hashes, np.int64), flips=np.asarray(flips, np.int64),
                          crops=np.asarray(crops, np.int64), centres=np.asarray(centres, np.int64),
                          informative=np.asarray(info, bool))
+
+
+#: a packet is skipped (when not a reference frame) only when its time is this far before the next
+#: sampled time: a frame's time is its packet's, the margin only guards against rounding
+SKIP_MARGIN_S = 0.05
+
+
+def _frames(container, stream, codec, base: float | None, position):
+    """The decoded frames of `stream`, in presentation order, with the frames that cannot be sampled
+    left undecoded where the codec allows: a packet whose time lies before the next sampled time
+    (position() -> (first frame's time or None, next sampled time from it)) is decoded with
+    skip_frame NONREF, so a frame no other frame refers to (most B-frames) is dropped undecoded;
+    such a frame would have been passed over anyway (times only grow in presentation order, and
+    the next sampled time only grows). Yields frames, and for each packet decoded that way its time
+    from the first frame (a float). Reference frames and every packet near or past the next
+    sampled time are decoded as usual, so the sampled frames are the same."""
+    skipping = False
+    for packet in container.demux(stream):
+        start, next_t = position()
+        t = None
+        if base is not None and start is not None and packet.pts is not None and not packet.is_keyframe:
+            t = packet.pts * base - start
+        skip = t is not None and t + SKIP_MARGIN_S < next_t
+        if skip != skipping:
+            codec.skip_frame = "NONREF" if skip else "DEFAULT"
+            skipping = skip
+        yield from codec.decode(packet)
+        if skip:
+            yield t
 
 
 def _declared_duration(container, stream) -> float | None:

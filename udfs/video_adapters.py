@@ -24,6 +24,13 @@ FEATURE_COLUMNS = tuple(c.split()[0] for c in VIDEO_FEATURE_DDL.split(", "))
 #: One row per informative frame, hash variant and band (HASH_VARIANTS: 0 the frame's hash, 1 its
 #: mirror's, 2 its centre 90%'s, 3 its centre 60%'s).
 FRAME_BAND_DDL = "content_sha256 string, frame int, band int, value long, variant int"
+
+
+def frame_band_ddl(key: str = "content_sha256 string") -> str:
+    """FRAME_BAND_DDL with another key column (the candidate stage keys rows by a 64-bit id)."""
+    return FRAME_BAND_DDL.replace("content_sha256 string", key)
+
+
 HASH_VARIANTS = ("frame_hashes", "flip_hashes", "crop_hashes", "centre_hashes")
 #: Precomputed frame signatures a table may carry instead of video files (`frame_hashes` required),
 #: with their Spark types; see jobs/video_kind.signature_features for the defaults of the others.
@@ -95,15 +102,16 @@ def band_keys(hashes: np.ndarray, bands: int = 4, pairs: bool = False) -> np.nda
     return (bv[:, i] << np.int64(32)) | bv[:, j]
 
 
-def frame_band_rows(batches: Iterator[pd.DataFrame], bands: int = 4, pairs: bool = False) -> Iterator[pd.DataFrame]:
-    """(content_sha256, *HASH_VARIANTS, informative) -> FRAME_BAND_DDL.
+def frame_band_rows(batches: Iterator[pd.DataFrame], bands: int = 4, pairs: bool = False,
+                    key: str = "content_sha256") -> Iterator[pd.DataFrame]:
+    """(key, *HASH_VARIANTS, informative) -> FRAME_BAND_DDL (its first column named `key`).
 
     Each informative frame's hashes, cut into bucket keys (`band_keys`; `band` is the
     key's index): two frames whose keys agree meet in that bucket. Uninformative
     frames emit nothing."""
     for pdf in batches:
         parts = []
-        for sha, info, *arrays in zip(pdf["content_sha256"], pdf["informative"], *[pdf[c] for c in HASH_VARIANTS]):
+        for sha, info, *arrays in zip(pdf[key], pdf["informative"], *[pdf[c] for c in HASH_VARIANTS]):
             keep = np.flatnonzero(np.asarray(info, bool))
             if not len(keep):
                 continue
@@ -113,7 +121,7 @@ def frame_band_rows(batches: Iterator[pd.DataFrame], bands: int = 4, pairs: bool
                 keys = band_keys(np.asarray(values, np.int64)[keep], bands, pairs)  # (n, k)
                 k = keys.shape[1]
                 parts.append(pd.DataFrame({
-                    "content_sha256": sha, "frame": np.repeat(keep.astype(np.int32), k),
+                    key: sha, "frame": np.repeat(keep.astype(np.int32), k),
                     "band": np.tile(np.arange(k, dtype=np.int32), len(keep)),
                     "value": keys.reshape(-1), "variant": np.int32(variant)}))
         if parts:
