@@ -42,7 +42,7 @@ def _features(rng, n: int = 120) -> pd.DataFrame:
     df["quality"] = np.where(np.arange(n) % 17 == 5, 0.2, 8.0).astype(np.float32)  # a few flat images
     df.loc[7, "phash_c60"] = pd.NA  # a flat centre emits no key
     df["width"], df["height"], df["embedding"], df["decode_error"] = 100, 100, None, None
-    df["thumb"], df["sparse"], df["information"], df["chroma"] = None, False, np.float32(9.0), None
+    df["thumb"], df["sparse"], df["information"], df["chroma"], df["place"] = None, False, np.float32(9.0), None, None
     return df[list(FEATURE_COLUMNS)]
 
 
@@ -80,7 +80,7 @@ def test_key_pairs_equal_brute_force(spark, keys):
     if keys:
         assert len(truth) >= 2 * len(keys) and {s for *_, s, _ in truth} == {f"phash_{k}" for k in keys}
     assert np.allclose(got["similarity"], 1 - got["hamming"] / 64)
-    flat = set(df.loc[df["quality"] < 1.0, "content_sha256"])
+    flat = set(df.loc[df["quality"] < PhashConfig().min_quality, "content_sha256"])
     assert not flat & (set(got["sha_a"]) | set(got["sha_b"]))
 
 
