@@ -74,11 +74,14 @@ def compute_features(spark: SparkSession, distinct: DataFrame, input_cfg: InputC
 
 
 def manifest_features(features: DataFrame) -> DataFrame:
-    """Audio features with the columns the manifest and keep policy read (pixel and pHash columns as nulls)."""
+    """Audio features with the columns the manifest and keep policy read (pixel and pHash columns as nulls);
+    `compared` is false for a recording without fingerprint hashes (silence, a tone, too short to judge:
+    udfs.audio.fingerprint), whose manifest reason is then `low_information`."""
+    compared = F.coalesce(F.size("hashes"), F.lit(0)) > 0
     return features.select("content_sha256", F.lit(None).cast("int").alias("width"),
                            F.lit(None).cast("int").alias("height"), "duration_s", "sample_rate", "channels", "codec",
                            "bitrate", "lossless", "decode_error", F.lit(None).cast("long").alias("phash"),
-                           F.lit(None).cast("long").alias("phash_trim"))
+                           F.lit(None).cast("long").alias("phash_trim"), compared.alias("compared"))
 
 
 def stored_features(features: DataFrame) -> DataFrame:
