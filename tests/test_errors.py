@@ -61,6 +61,8 @@ def _line(exc: BaseException, facts=LOCAL, jvm_exit=None, stage="features") -> s
      ["driver ran out of memory (Java heap", "spark.driver.memory (now 2g)"]),
     (ConnectionRefusedError(111, "Connection refused"), CLUSTER, None,
      ["connection to the Spark JVM was lost", "spark-submit --driver-memory 8g"]),
+    (RuntimeError("py4j.reflection.TypeUtil does not exist in the JVM"), LOCAL, 52,  # the JVM going down
+     ["driver ran out of memory (Java heap", "spark.driver.memory (now 2g)"]),
     (ConnectionRefusedError(111, "Connection refused"), LOCAL, -9,
      ["JVM was killed (signal 9", "lower spark.driver.memory (now 2g)"]),
     (RuntimeError(WORKER_CRASH), LOCAL, None,
