@@ -12,7 +12,8 @@ of the scored pairs (decisions, clusters, keep policy, manifest) is shared.
   videos or frames. Each informative frame emits (video, band, band value) rows
   for its hash, its mirror's, its centre 90%'s and centre 60%'s (4 bands of 16
   bits, udfs.hashing.band_values);
-  rows are grouped by bucket (band, value) and a bucket holding more than
+  rows are shuffled once by bucket (band, value), packed in arrays, and each partition's
+  buckets are grouped with numpy (udfs/video_adapters.bucket_votes); a bucket holding more than
   `video.max_bucket` videos is skipped (a logo or a common card, counted in the
   summary as `video_capped_buckets`). Videos meeting in a bucket (hash with
   hash, mirror or centre 90%; centre 60% with centre 60%) vote for their pair with the frames that met; a
@@ -166,13 +167,16 @@ def candidate_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataF
     return aligned.drop("keys").withColumn("stage", F.lit(STAGE_VIDEO_FRAMES)).localCheckpoint(eager=True)
 
 
-def use_pair_keys(features: DataFrame, cfg: VideoConfig, stats: dict) -> bool:
+def informative_frames(features: DataFrame) -> int:
+    return int(features.agg(F.sum(F.size(F.filter("informative", lambda x: x)))).first()[0] or 0)
+
+
+def use_pair_keys(frames: int, cfg: VideoConfig, stats: dict) -> bool:
     """Whether bucket keys are pairs of bands (video.band_keys; auto: from PAIR_KEYS_FROM_FRAMES
     informative frames)."""
     if cfg.band_keys != "auto":
         pairs = cfg.band_keys == "pairs"
     else:
-        frames = features.agg(F.sum(F.size(F.filter("informative", lambda x: x)))).first()[0] or 0
         pairs = frames >= PAIR_KEYS_FROM_FRAMES
         log.info("[candidates] %d informative frames: bucket keys are %s (video.band_keys=auto)", frames,
                  "pairs of 16-bit bands" if pairs else "single 16-bit bands")
@@ -180,52 +184,65 @@ def use_pair_keys(features: DataFrame, cfg: VideoConfig, stats: dict) -> bool:
     return pairs
 
 
+#: bucket rows per partition of the shuffle by bucket (udfs.video_adapters.bucket_votes holds one
+#: partition in memory: ~40 bytes a row)
+BUCKET_ROWS_PER_PARTITION = 1_500_000
+
+
+def partition_labels(spark: SparkSession, partitions: int) -> tuple[int, ...]:
+    """For each partition t of `repartition(partitions, "part")`, a value of `part` that goes to t
+    (Spark partitions by pmod(hash(part), partitions): the smallest such int, found by asking Spark)."""
+    probe = (spark.range(0, partitions * 64).select(F.col("id").cast("int").alias("p"))
+                  .select("p", F.pmod(F.hash("p"), F.lit(partitions)).alias("t"))
+                  .groupBy("t").agg(F.min("p").alias("p")).collect())
+    found = {r["t"]: r["p"] for r in probe}
+    if len(found) < partitions:  # not seen in practice: 64 draws per partition
+        raise RuntimeError(f"no partition label found for {partitions - len(found)} of {partitions} partitions")
+    return tuple(int(found[t]) for t in range(partitions))
+
+
 def voted_pairs(features: DataFrame, cfg: VideoConfig, stats: dict) -> DataFrame:
     """(sha_a < sha_b, votes) of the video pairs whose informative frames share band values.
 
     votes: the fewer of the two videos' distinct frames that met the other video in
     some bucket (hash with hash, one's hash with the other's mirror or centre-90% hash,
-    centre-60% with centre-60%). Memory
-    per bucket: at most max_bucket videos, so max_bucket^2 / 2 pairs."""
+    centre-60% with centre-60%). One shuffle of the bucket rows: each video's rows are made
+    in a mapInArrow (udfs.video_adapters.frame_bucket_rows: informative frames x hash variants
+    x keys), repartitioned by bucket key, and each partition's buckets are grouped with numpy
+    (bucket_votes: sizes, the max_bucket cap, the distinct frames each video pair met); then one
+    aggregation per video pair unites its frames over the partitions. Memory per partition:
+    BUCKET_ROWS_PER_PARTITION rows, and per bucket at most max_bucket videos."""
     ok = features.where(F.col("decode_error").isNull() & (F.col("frames_sampled") > 0))
-    pairs = use_pair_keys(ok, cfg, stats)
-    # the band rows and buckets carry a 64-bit id of the content, not its 64-character sha256 (a
-    # third of the bytes shuffled); the voted pairs are mapped back (a collision among 1e6 contents:
-    # ~3e-8)
+    frames = informative_frames(ok)
+    pairs = use_pair_keys(frames, cfg, stats)
+    # the bucket rows carry a 64-bit id of the content, not its 64-character sha256; the voted pairs
+    # are mapped back (a collision among 1e6 contents: ~3e-8)
     vid = F.xxhash64("content_sha256")
+    keys = 6 if pairs else BANDS
+    spark = ok.sparkSession
+    partitions = max(spark.sparkContext.defaultParallelism,
+                     -(-frames * len(A.HASH_VARIANTS) * keys // BUCKET_ROWS_PER_PARTITION))
+    labels = partition_labels(spark, partitions)
     rows = ok.select(vid.alias("vid"), *A.HASH_VARIANTS, "informative") \
-             .mapInPandas(partial(A.frame_band_rows, bands=BANDS, pairs=pairs, key="vid"),
-                          A.frame_band_ddl("vid long"))
-    grouped = (rows.groupBy("band", "value", "variant", "vid")
-                   .agg(F.collect_set("frame").alias("frames")).localCheckpoint(eager=True))
-    sizes = grouped.groupBy("band", "value").agg(F.countDistinct("vid").alias("n"))
-    capped = sizes.where(F.col("n") > cfg.max_bucket).count()
+             .mapInArrow(partial(A.frame_bucket_rows, bands=BANDS, pairs=pairs, key="vid", labels=labels),
+                         A.BUCKET_ROW_DDL)
+    met = rows.repartition(partitions, "part") \
+              .mapInArrow(partial(A.bucket_votes, max_bucket=cfg.max_bucket), A.BUCKET_VOTES_DDL)
+    votes = met.groupBy("va", "vb").agg(
+        F.sum("capped").alias("capped"),
+        F.size(F.array_distinct(F.flatten(F.collect_list("fa")))).alias("votes_a"),
+        F.size(F.array_distinct(F.flatten(F.collect_list("fb")))).alias("votes_b"))
+    kept = votes.select("va", "vb", "capped", F.least("votes_a", "votes_b").alias("votes")) \
+                .where(F.col("va").isNull() | (F.col("votes") >= cfg.min_votes)).localCheckpoint(eager=True)
+    capped = kept.where(F.col("va").isNull()).agg(F.sum("capped")).first()[0] or 0
     stats["video_capped_buckets"] = int(capped)
     if capped:
         log.warning("[candidates] %d frame-hash buckets hold more than video.max_bucket=%d videos (a logo, a "
                     "common card): skipped", capped, cfg.max_bucket)
-    shared = grouped.join(sizes.where((F.col("n") > 1) & (F.col("n") <= cfg.max_bucket)), ["band", "value"],
-                          "left_semi")
-    x = shared.where(F.col("variant").isin(0, 3)).select("band", "value", F.col("variant").alias("vx"),
-                                                          F.col("vid").alias("sx"), F.col("frames").alias("fx"))
-    y = shared.select("band", "value", F.col("variant").alias("vy"), F.col("vid").alias("sy"),
-                      F.col("frames").alias("fy"))
-    vx, vy, sx, sy = F.col("vx"), F.col("vy"), F.col("sx"), F.col("sy")
-    met = x.join(y, ["band", "value"]).where(  # the variant pairs udfs.video.KEY_VARIANTS aligns
-        (((vx == 0) & (vy == 0)) | ((vx == 3) & (vy == 3))) & (sx < sy)
-        | ((vx == 0) & vy.isin(1, 2) & (sx != sy)))
-    first = F.col("sx") < F.col("sy")
-    pairs = met.select(F.least("sx", "sy").alias("va"), F.greatest("sx", "sy").alias("vb"),
-                       F.when(first, F.col("fx")).otherwise(F.col("fy")).alias("fa"),
-                       F.when(first, F.col("fy")).otherwise(F.col("fx")).alias("fb"))
-    votes = pairs.groupBy("va", "vb").agg(
-        F.size(F.array_distinct(F.flatten(F.collect_list("fa")))).alias("votes_a"),
-        F.size(F.array_distinct(F.flatten(F.collect_list("fb")))).alias("votes_b"))
     ids = ok.select(vid.alias("vid"), "content_sha256")
-    named = (votes.select("va", "vb", F.least("votes_a", "votes_b").alias("votes"))
-                  .where(F.col("votes") >= cfg.min_votes)
-                  .join(ids.select(F.col("vid").alias("va"), F.col("content_sha256").alias("xa")), "va")
-                  .join(ids.select(F.col("vid").alias("vb"), F.col("content_sha256").alias("xb")), "vb"))
+    named = (kept.where(F.col("va").isNotNull()).select("va", "vb", "votes")
+                 .join(ids.select(F.col("vid").alias("va"), F.col("content_sha256").alias("xa")), "va")
+                 .join(ids.select(F.col("vid").alias("vb"), F.col("content_sha256").alias("xb")), "vb"))
     voted = named.select(F.least("xa", "xb").alias("sha_a"), F.greatest("xa", "xb").alias("sha_b"),
                          "votes").localCheckpoint(eager=True)
     stats["video_voted_pairs"] = int(voted.count())

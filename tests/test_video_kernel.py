@@ -223,7 +223,9 @@ def test_crops_and_corner_captions_align_on_their_own_keys(tmp_path):
 
 
 def test_band_keys_single_and_pairs():
-    from udfs.video_adapters import band_keys, frame_band_rows
+    import pyarrow as pa
+
+    from udfs.video_adapters import BUCKET_BAND_SHIFT, band_keys, frame_bucket_rows
 
     h = np.array([0x0123456789ABCDEF], dtype=np.int64)
     assert band_keys(h).tolist() == [[0x0123, 0x4567, 0x89AB, 0xCDEF]]
@@ -231,13 +233,19 @@ def test_band_keys_single_and_pairs():
     assert len(pairs) == 6 and pairs[0] == (0x0123 << 32) | 0x4567 and pairs[-1] == (0x89AB << 32) | 0xCDEF
     near = h ^ np.int64(1)  # one bit off in the last band: 3 of 4 single keys, 3 of 6 pair keys still shared
     assert (band_keys(h) == band_keys(near)).sum() == 3 and (band_keys(h, pairs=True) == band_keys(near, pairs=True)).sum() == 3
-    import pandas as pd
-    pdf = pd.DataFrame({"content_sha256": ["v"], "frame_hashes": [[1, 2, 3]], "flip_hashes": [[4, 5, 6]],
-                        "crop_hashes": [None], "centre_hashes": [[7, 8, 9]], "informative": [[True, False, True]]})
+    batch = pa.RecordBatch.from_pydict(
+        {"vid": [5], "frame_hashes": [[1, 2, 3]], "flip_hashes": [[4, 5, 6]], "crop_hashes": [None],
+         "centre_hashes": [[7, 8, 9]], "informative": [[True, False, True]]},
+        pa.schema([("vid", pa.int64()), *[(c, pa.list_(pa.int64())) for c in ("frame_hashes", "flip_hashes",
+                                                                             "crop_hashes", "centre_hashes")],
+                   ("informative", pa.list_(pa.bool_()))]))
     for pairs_, k in ((False, 4), (True, 6)):
-        rows = pd.concat(list(frame_band_rows(iter([pdf]), pairs=pairs_)))
-        assert len(rows) == 2 * k * 3  # 2 informative frames, k keys, 3 hash variants (crop missing)
-        assert set(rows["frame"]) == {0, 2} and set(rows["variant"]) == {0, 1, 3}
+        out = pa.Table.from_batches(list(frame_bucket_rows(iter([batch]), pairs=pairs_, labels=(7, 3, 9))))
+        assert set(out.column("part").to_pylist()) <= {7, 3, 9}
+        keys, vids, fvs = (np.concatenate(out.column(c).to_pylist()) for c in ("keys", "vids", "fvs"))
+        assert len(keys) == 2 * k * 3  # 2 informative frames, k keys, 3 hash variants (crop missing)
+        assert set(fvs // 4) == {0, 2} and set(fvs % 4) == {0, 1, 3} and set(vids) == {5}
+        assert set(keys >> BUCKET_BAND_SHIFT) == set(range(k))
 
 
 def test_dark_opening_shot_is_covered_by_a_full_copy_but_not_against_other_footage():
