@@ -91,7 +91,7 @@ class PhashConfig:
     max_hamming: int = 6              # full-image pHash: duplicate when distance <= this (of 64 bits)
     candidate_hamming: int = 10       # pairs up to this distance are stored for retuning
     bands: int = 4                    # multi-index hashing bands (more bands: fewer probes, more collisions)
-    min_quality: float = 0.25         # images flatter than this (mean gradient, grey levels) make no hash edges
+    min_quality: float = 0.25         # images whose content box is flatter than this (mean gradient, grey levels) make no hash edges
     keys: tuple[str, ...] = PHASH_KEYS  # extra key families; [] = the full-image pHash alone
     trim_hamming: int = 6             # content box ~ content box
     flip_hamming: int = 6             # mirrored content box ~ content box

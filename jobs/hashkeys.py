@@ -24,7 +24,10 @@ decision threshold is applied later by ``candidates.decide``.
 
 Two rules that keep precision (measured on bench/quality.py):
 - flat images (``quality`` below ``phash.min_quality``) make no hash edges at all:
-  flat regions hash to noise and collide;
+  flat regions hash to noise and collide. ``quality`` is that of the content box the keys
+  are taken on, so a white page with one small figure, or a dark frame with a few stars,
+  is judged by its figure or its stars (their full-image pHash pairs with another framed or
+  sparse picture are dropped, below);
 - when both images of a full-image pHash pair have a border, that pair is dropped:
   the frames dominate the low frequencies, so unrelated photographs in the same
   frame look alike. Their content boxes are compared by the ``trim`` family instead.

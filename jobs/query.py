@@ -95,7 +95,7 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
     """
     keys = robust_keys(cfg.keys)
     keyed = robust.key_features(image, robust.RobustConfig(keys=(robust.KEY_PHASH, *keys)))
-    if robust.quality(image) < cfg.min_quality or keyed.information < cfg.min_information:
+    if keyed.quality < cfg.min_quality or keyed.information < cfg.min_information:
         return []
     mine = keyed.hashes
     present = set(store.index_columns())

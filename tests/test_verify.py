@@ -230,6 +230,66 @@ def test_one_glyph_at_two_places_differs_but_its_resized_copy_does_not():
     assert _features(_ramp()).place is None  # not sparse: no place
 
 
+def _hat(top: int) -> Image.Image:
+    """One red cap drawn `top` px from the top of a 64 x 80 white sprite frame (an animation frame):
+    the white above and below it is wide enough to look like borders."""
+    img = Image.new("RGB", (64, 80), "white")
+    d = ImageDraw.Draw(img)
+    d.chord((16, top, 48, top + 24), 180, 360, fill=(200, 30, 30))
+    d.rectangle((14, top + 12, 50, top + 15), fill=(150, 20, 20))
+    d.ellipse((36, top + 3, 42, top + 9), fill=(240, 240, 240))
+    return img
+
+
+def test_one_sprite_higher_or_lower_in_its_frame_differs():
+    high, low = _features(_hat(6)), _features(_hat(24))
+    copy = _features(_jpeg(_hat(6).resize((128, 160), Image.Resampling.LANCZOS), 60))
+    assert high.sparse and low.sparse and copy.sparse
+    assert robust.border_box(_hat(6).convert("L")) is not None  # the white margins look like borders ...
+    # ... but they are the sprite's backdrop: its place is taken in the whole frame
+    assert high.place[1] == pytest.approx(12 / 80, abs=0.05) and low.place[1] == pytest.approx(30 / 80, abs=0.05)
+    assert verify.places_differ(high.place, low.place, "phash_trim")
+    assert not verify.places_differ(high.place, copy.place, "phash_trim")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_white_frame_around_stars_on_black_is_taken_off_alone(seed):
+    """The frame search trims the white frame and then the black margins inside it; the margins are
+    the picture's backdrop, so the framed copy keeps the original's object box, keys and place."""
+    original = _nebula(seed, 600)
+    framed = corpus.border_10(original, np.random.default_rng(seed))
+    a, b = _features(original), _features(framed)
+    assert a.sparse and b.sparse
+    assert bin((a.hashes["phash_trim"] ^ b.hashes["phash_trim"]) & (2 ** 64 - 1)).count("1") <= 4
+    assert not verify.places_differ(a.place, b.place, "phash_trim")
+    assert verify.score(a.thumb, b.thumb, "phash_trim", True) > 0.9
+
+
+def _page_with_figure(seed: int) -> Image.Image:
+    """A white 800 x 1000 page holding one small textured figure (48 x 36 px): flat as a whole."""
+    rng = np.random.default_rng(seed)
+    page = np.full((1000, 800), 250, np.uint8)
+    figure = (250 - rng.random((6, 8)) * 200).astype(np.uint8)
+    page[300:336, 350:398] = np.asarray(Image.fromarray(figure).resize((48, 36), Image.Resampling.BICUBIC))
+    return Image.fromarray(page).convert("RGB")
+
+
+def test_a_small_figure_on_a_white_page_is_judged_by_its_figure(photos):
+    """The hash gate looks at the content box the keys are taken on, not at the whole page."""
+    from jobs.config import PhashConfig
+    gate = PhashConfig().min_quality
+    page = _features(_page_with_figure(0))
+    assert robust.quality(_page_with_figure(0)) < gate <= page.quality
+    assert page.sparse and page.information >= PhashConfig().min_information
+    copy, other = _features(_jpeg(_page_with_figure(0), 75)), _features(_page_with_figure(1))
+    assert bin((page.hashes["phash_trim"] ^ copy.hashes["phash_trim"]) & (2 ** 64 - 1)).count("1") <= 2
+    assert verify.score(page.thumb, copy.thumb, "phash_trim", True) > 0.9
+    assert bin((page.hashes["phash_trim"] ^ other.hashes["phash_trim"]) & (2 ** 64 - 1)).count("1") > 10
+    assert verify.score(page.thumb, other.thumb, "phash_trim", True) < PhashConfig().min_verify_sparse
+    # a photograph without borders: the gate is the whole picture's flatness, as before
+    assert _features(photos["camera"]).quality == pytest.approx(robust.quality(photos["camera"]))
+
+
 def _ramp() -> Image.Image:
     """A picture that is not sparse (a grey ramp)."""
     return Image.fromarray(np.tile(np.linspace(40, 220, 128).astype(np.uint8), (96, 1))).convert("RGB")

@@ -21,7 +21,8 @@ log = logging.getLogger("udfs.adapters")
 # Spark DDL of each adapter's output, next to the code that produces it.
 CONTENT_DDL = "item_id string, uri string, input_error string, content_sha256 string, bytes long, read_error string"
 #: The weight-free keys of udfs/robust.py kept per content (null when not computed or,
-#: for crop/rotation keys, when the region is flat); `quality` is robust.quality().
+#: for crop/rotation keys, when the region is flat); `quality`: how flat the content box is
+#: (robust.KeyFeatures.quality; the whole picture's robust.quality() when it has no box).
 ROBUST_KEY_COLUMNS = ("phash_trim", "phash_flip", "phash_c90", "phash_c80", "phash_c60", "phash_ccw5", "phash_cw5")
 FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, quality float, information float, "
                + ", ".join(f"{c} long" for c in ROBUST_KEY_COLUMNS)
@@ -192,7 +193,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
                      keys: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
     """(content_sha256, uri) -> FEATURE_DDL: decode once, then hashes and the embedding.
 
-    Per content: pHash, quality (flatness score) and the robust key columns named
+    Per content: pHash, quality (flatness score of the content box) and the robust key columns named
     in `keys` (see robust_keys; the others stay null). Read, sha256 check, decode and
     hashing run in `workers` threads. Bytes that no longer hash to content_sha256
     (the file or URL changed since it was hashed) become a `changed` error. Memory:
@@ -212,7 +213,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
         decoded = decode_image(data, max_pixels)
         image = decoded.image if embedder else None  # keep pixels only for the model
         keyed = robust.key_features(decoded.image, settings)
-        hashes = {**keyed.hashes, "quality": robust.quality(decoded.image), "thumb": keyed.thumb,
+        hashes = {**keyed.hashes, "quality": keyed.quality, "thumb": keyed.thumb,
                   "sparse": keyed.sparse, "information": keyed.information, "chroma": list(keyed.chroma),
                   "place": None if keyed.place is None else list(keyed.place)}
         return sha256_hex(data), decoded.width, decoded.height, hashes, image

@@ -224,7 +224,8 @@ def _edge_run(lines: np.ndarray, tolerance: int, fraction: float, limit: int) ->
     return int(np.argmin(ok)) if not ok.all() else len(ok)
 
 
-def border_box(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[int, int, int, int] | None:
+def border_box(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG,
+               rounds: int = 3) -> tuple[int, int, int, int] | None:
     """``(left, top, right, bottom)`` of the content inside uniform borders, or None.
 
     Searched on a greyscale thumbnail of at most ``cfg.trim_thumb`` pixels on
@@ -238,7 +239,8 @@ def border_box(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[in
     either side would be left (a flat image). A round of trimming counts only
     when it trims two opposite sides: frames, padding, letterbox and pillarbox
     bars come in pairs, while a uniform strip on one side is usually sky or
-    wall, which an edit such as brightening widens or narrows.
+    wall, which an edit such as brightening widens or narrows. ``rounds``: at most this many
+    rounds (1: the outermost frame alone).
     """
     gray = _gray(img)
     w, h = gray.size
@@ -247,7 +249,7 @@ def border_box(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[in
     thumb = np.asarray(gray if size == gray.size else gray.resize(size, Image.Resampling.BOX))
     th, tw = thumb.shape
     l, t, r, b = 0, 0, tw, th
-    for _ in range(3):
+    for _ in range(rounds):
         region = thumb[t:b, l:r]
         if region.shape[0] < th / 4 or region.shape[1] < tw / 4:
             return None
@@ -305,37 +307,66 @@ def object_box(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[i
     return left, top, right, bottom
 
 
-def object_place(gray: Image.Image, box: tuple[int, int, int, int] | None,
-                 cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[float, float]:
-    """Centre of a sparse picture's content ``box`` as shares (x, y) of its frame: the picture
-    inside uniform borders (:func:`border_box`), or the whole picture.
+def object_place(box: tuple[int, int, int, int] | None, frame: tuple[int, int, int, int]) -> tuple[float, float]:
+    """Centre of a sparse picture's content ``box`` as shares (x, y) of its ``frame``
+    (:func:`content`: the picture inside uniform borders, or the whole picture).
 
     The keys of a sparse picture are taken on its object box, which forgets where the object
     sits: a marker on a map, the highlighted key of one keyboard drawing, a glyph placed on
-    a page would all hash alike. The pixel check compares the places (udfs/verify.py).
+    a page, one hat drawn higher or lower in the frames of an animation would all hash alike.
+    The pixel check compares the places (udfs/verify.py).
     """
-    w, h = gray.size
-    frame = border_box(gray, cfg) or (0, 0, w, h)
     box = box or frame
     fw, fh = max(1, frame[2] - frame[0]), max(1, frame[3] - frame[1])
     return ((box[0] + box[2]) / 2 - frame[0]) / fw, ((box[1] + box[3]) / 2 - frame[1]) / fh
 
 
-def content_box(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[tuple[int, int, int, int] | None, bool]:
-    """(box, sparse): the box the keys are taken on, inside uniform borders (:func:`border_box`)
-    and around the objects of a sparse picture (:func:`object_box`), None when it is the whole
-    picture; and whether the picture is sparse."""
+class Content(NamedTuple):
+    """Where the keys of a picture are taken (:func:`content`)."""
+
+    box: tuple[int, int, int, int] | None  # the box the keys are taken on; None: the whole picture
+    sparse: bool                           # objects on a black or white background (object_box)
+    frame: tuple[int, int, int, int]       # the picture inside uniform borders; the whole picture when
+    #                                        it has none or when the "border" is a sparse picture's backdrop
+
+
+def content(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG, _outer: bool = True) -> Content:
+    """The box the keys are taken on, inside uniform borders (:func:`border_box`) and around the
+    objects of a sparse picture (:func:`object_box`); whether the picture is sparse; and its frame.
+
+    A sprite on white whose white margins look like borders keeps its whole picture as frame:
+    the margins are its backdrop, and where the object sits in them is part of the picture.
+    A frame of another colour around a sparse picture (a white frame around stars on black)
+    is taken off first, alone: the picture inside it is then judged as if it had no frame, so
+    its dark margins stay backdrop, as they are in the unframed original.
+    """
+    whole_frame = (0, 0, *gray.size)
     frame = border_box(gray, cfg)
     whole = object_box(gray, cfg)
     if whole is not None and (frame is None or _is_backdrop(gray, frame, cfg)):
         # objects on a backdrop; a uniform "frame" of the backdrop's colour is backdrop too
-        return (None if whole == (0, 0, *gray.size) else whole), True
+        return Content(None if whole == whole_frame else whole, True, whole_frame)
     if frame is None:
-        return None, False
+        return Content(None, False, whole_frame)
+    outer = border_box(gray, cfg, rounds=1) if _outer else None
+    if outer is not None and outer != frame:
+        inner = content(gray.crop(outer), cfg, _outer=False)
+        if inner.sparse:
+            x, y = outer[0], outer[1]
+            box = inner.box or (0, 0, outer[2] - x, outer[3] - y)
+            return Content((box[0] + x, box[1] + y, box[2] + x, box[3] + y), True,
+                           (inner.frame[0] + x, inner.frame[1] + y, inner.frame[2] + x, inner.frame[3] + y))
     obj = object_box(gray.crop(frame), cfg)
     if obj is None:
-        return frame, False
-    return (frame[0] + obj[0], frame[1] + obj[1], frame[0] + obj[2], frame[1] + obj[3]), True
+        return Content(frame, False, frame)
+    return Content((frame[0] + obj[0], frame[1] + obj[1], frame[0] + obj[2], frame[1] + obj[3]), True, frame)
+
+
+def content_box(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[tuple[int, int, int, int] | None, bool]:
+    """(box, sparse) of :func:`content`: the box the keys are taken on (None: the whole picture)
+    and whether the picture is sparse."""
+    found = content(gray, cfg)
+    return found.box, found.sparse
 
 
 def _is_backdrop(gray: Image.Image, frame: tuple[int, int, int, int], cfg: RobustConfig) -> bool:
@@ -355,6 +386,7 @@ class KeyFeatures(NamedTuple):
     information: float       # information() of the content box's hash coefficients
     chroma: tuple[float, float]  # mean_chroma() of the content box (object_chroma() of a sparse picture)
     place: tuple[float, float] | None = None  # a sparse picture's object centre in its frame (object_place)
+    quality: float | None = None  # quality_of_gray() of the content box: how flat what the keys see is
 
 
 def trim_borders(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> Image.Image:
@@ -447,7 +479,9 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     from the same working copy, which the pixel check of hash edges compares, and
     whether the picture is sparse (:func:`object_box`), and then where its object sits
     (:func:`object_place`) and the colour of its object pixels (:func:`object_chroma`) rather
-    than of the whole box.
+    than of the whole box; and how flat the content box is (:func:`quality_of_gray`): a white
+    page with a small figure or a dark frame with a few stars is flat as a whole, not inside
+    the box its keys are taken on.
     """
     gray = _gray(img)
     out: dict[str, int] = {}
@@ -456,16 +490,16 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
         out[KEY_PHASH] = hash_from_dct(full)
     work, factor = working_image(gray, cfg.work_side)
     if set(cfg.keys) <= {KEY_PHASH}:
-        return KeyFeatures(out, thumbnail(work), False, information(full), mean_chroma(img))
-    box, sparse = content_box(work, cfg)
-    content = box or (0, 0, *work.size)
+        return KeyFeatures(out, thumbnail(work), False, information(full), mean_chroma(img), None, quality(img))
+    box, sparse, frame = content(work, cfg)
+    region = box or (0, 0, *work.size)
     coeffs = full if box is None else dct_lowfreq(work, box)
     if KEY_TRIM in cfg.keys:
         out[KEY_TRIM] = hash_from_dct(coeffs)
     if KEY_FLIP in cfg.keys:
         out[KEY_FLIP] = flip_hash_from_dct(coeffs)
     # flatness of the centre regions, from one 64x64 thumbnail of the content box
-    thumb = np.asarray(work.resize((QUALITY_SIZE, QUALITY_SIZE), Image.Resampling.BOX, box=content), np.float32)
+    thumb = np.asarray(work.resize((QUALITY_SIZE, QUALITY_SIZE), Image.Resampling.BOX, box=region), np.float32)
 
     def flat(keep: float) -> bool:
         m = round(QUALITY_SIZE * (1 - keep) / 2)
@@ -473,20 +507,21 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
 
     for name, keep in CROP_KEYS.items():
         if name in cfg.keys and not flat(keep):
-            out[name] = hash_from_dct(dct_lowfreq(work, centre_box(content, keep)))
+            out[name] = hash_from_dct(dct_lowfreq(work, centre_box(region, keep)))
     rotations = [(n, d) for n, d in ROTATION_KEYS.items() if n in cfg.keys]
     if rotations and not flat(ROTATION_KEEP):
-        cw, ch = content[2] - content[0], content[3] - content[1]
+        cw, ch = region[2] - region[0], region[3] - region[1]
         s = ROTATION_SIDE / max(cw, ch)
-        small = work.resize((max(8, round(cw * s)), max(8, round(ch * s))), Image.Resampling.BILINEAR, box=content)
+        small = work.resize((max(8, round(cw * s)), max(8, round(ch * s))), Image.Resampling.BILINEAR, box=region)
         for name, degrees in rotations:
             out[name] = hash_from_dct(dct_lowfreq(rotated_centre(small, degrees)))
     # the working copy is the image reduced by an integer factor (sizes rounded down): clamp
     full_box = None if box is None else (min(box[0] * factor, img.width), min(box[1] * factor, img.height),
                                          min(box[2] * factor, img.width), min(box[3] * factor, img.height))
-    place = object_place(work, box, cfg) if sparse else None
+    place = object_place(box, frame) if sparse else None
     chroma = (object_chroma(img, work, cfg) if sparse else None) or mean_chroma(img, full_box)
-    return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), chroma, place)
+    flatness = quality(img) if box is None else quality_of_gray(work, box)
+    return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), chroma, place, flatness)
 
 
 # ---------------------------------------------------------------------------- verification
