@@ -2,10 +2,11 @@
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,blind6}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
     python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
+    python -m bench.broad_corpus --parts blind6   # the next blind part alone (the others are left as they are)
 
 The packages are installed by ``bench/harness-packages.sh`` (apt). A package
 that is not installed is skipped and reported (``report.json``, stderr); the
@@ -55,7 +56,7 @@ original's (or its mirror's). The look-alike kinds (astronomy, dark, white,
 series, icon) are the hard negatives: they are only rejected at
 ``SAME_PICTURE`` = 0.995 (the same picture at another size). Each source file
 is used at most once (as an original, or as the base of one derived original).
-The check runs over all parts in the order aside, tune, holdout, fresh, blind5 (a
+The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6 (a
 picture found in two packages stays in the aside part; each later part goes after
 the earlier ones, so a picture that an earlier part already holds is rejected from
 it, and adding it left the earlier parts byte-identical).
@@ -158,12 +159,42 @@ the same kinds and makers, built last (a picture that an earlier part holds is r
 - ``dark``, ``white``, ``series``: derived from blind5's own pictures; title frames of its own.
 
 Nobody runs the job on blind5, looks at its pictures or scores it while tuning:
-``python -m bench.broad --part blind5`` once, to quote a frozen configuration.
+``python -m bench.broad --part blind5`` once, to quote a frozen configuration. (Run once on 2026-12-07:
+seen since.)
+
+The blind6 part (the next blind one)
+------------------------------------
+``blind6/`` was added after blind5 had been seen, in the same way: only from Debian packages that give
+nothing to tune, aside, holdout, fresh or blind5 (:data:`BLIND6_PACKAGES`, bench/harness-packages.sh
+``BLIND6``), the same kinds and makers, built last (a picture that an earlier part holds is rejected from
+blind6):
+
+- ``astronomy``: gravit-data's nebula sky box, star field and star glows, moon-lander-data's space
+  backgrounds (on black), tuxmath-data's space backgrounds (Hubble, Apollo and ISS photographs, GIMP
+  space art), the imexam and astropy manual figures that mostly show the sky, extremetuxracer-data's
+  dark (night) sky-box faces;
+- ``clipart``: kgeography-data national flags, tuxmath-data sprites (comets, cities, igloos, penguins,
+  Tux), warmux-data map terrain layers (on white);
+- ``icon``: tango-icon-theme (scalable SVGs rendered at 64..256 px) and lxde-icon-theme (nuoveXT2,
+  the 96 px PNGs, scaled to 64..96 px);
+- ``screenshot``: libgtk-3-doc widget pictures, kicad-doc-en manual screenshots, imexam's DS9/Ginga
+  windows, warmux-data map previews and help screens, extremetuxracer-data course previews;
+- ``diagram``: astropy and imexam manual plots, kgeography-data maps, extremetuxracer-data course
+  elevation maps;
+- ``wallpaper``: warmux-data map skies and menu backgrounds, sdl-ball-data backgrounds, palapeli-data
+  table textures, extremetuxracer-data sky-box faces; ``photo``: palapeli-data puzzle photographs and
+  scribus-template photographs (dark ones: astronomy);
+- ``scanned_page``: the PDF manuals of gap-doc and warmux-data (and astropy's two PDF plots), and the
+  copyright texts of the blind6 packages and their dependencies (:data:`PACKAGE_EXTRAS`);
+- ``dark``, ``white``, ``series``: derived from blind6's own pictures; title frames of its own.
+
+Nobody runs the job on blind6, looks at its pictures or scores it while tuning:
+``python -m bench.broad --part blind6`` once, to quote a frozen configuration.
 
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/, aside/, holdout/, fresh/ and blind5/:
+    tune/, aside/, holdout/, fresh/, blind5/ and blind6/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -200,14 +231,14 @@ from udfs.robust import quality
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
-PARTS = ("tune", "aside", "holdout", "fresh", "blind5")
+PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6")
 HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
-#: holdout, then fresh, then blind5 last: each one's pictures are checked against the earlier parts', and
-#: those stay as they were before it was added (a picture found in holdout and in tune/aside stays in
-#: tune/aside, not in holdout; likewise for fresh and blind5)
-BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5")
+#: holdout, then fresh, then blind5, then blind6 last: each one's pictures are checked against the earlier
+#: parts', and those stay as they were before it was added (a picture found in holdout and in tune/aside
+#: stays in tune/aside, not in holdout; likewise for fresh, blind5 and blind6)
+BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6")
 #: the parts built only from their own Debian packages (and the documents those installed)
-OWN_PARTS = ("holdout", "fresh", "blind5")
+OWN_PARTS = ("holdout", "fresh", "blind5", "blind6")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -275,8 +306,21 @@ BLIND5_PACKAGES: tuple[str, ...] = (
     "opencv-doc",                                                              # photographs
     "pari-doc",                                                                # PDF manuals
 )
+#: The Debian packages of the blind6 part (bench/harness-packages.sh BLIND6 installs exactly these), added
+#: after blind5 had been seen: none of them gives a picture to tune, aside, holdout, fresh or blind5.
+BLIND6_PACKAGES: tuple[str, ...] = (
+    "gravit-data", "moon-lander-data", "python-imexam-doc",                    # astronomy (+ screenshots, plots)
+    "tuxmath-data", "kgeography-data", "warmux-data",                          # clip art, astronomy, maps, skies
+    "tango-icon-theme", "lxde-icon-theme",                                     # icons
+    "libgtk-3-doc", "kicad-doc-en", "extremetuxracer-data",                    # screenshots (+ skies, elevation)
+    "python-astropy-doc",                                                      # diagrams (plots)
+    "sdl-ball-data", "palapeli-data",                                          # wallpapers (+ photographs)
+    "scribus-template",                                                        # photographs
+    "gap-doc",                                                                 # PDF manuals
+)
 #: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
-PACKAGES: tuple[str, ...] = TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES + BLIND5_PACKAGES
+PACKAGES: tuple[str, ...] = (TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES + BLIND5_PACKAGES
+                             + BLIND6_PACKAGES)
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -290,6 +334,7 @@ PACKAGE_PART: dict[str, str] = {
     **{p: "holdout" for p in HOLDOUT_PACKAGES},
     **{p: "fresh" for p in FRESH_PACKAGES},
     **{p: "blind5" for p in BLIND5_PACKAGES},
+    **{p: "blind6" for p in BLIND6_PACKAGES},
 }
 #: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
 #: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
@@ -310,6 +355,11 @@ PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "numix-icon-theme-circle": ("numix-icon-theme",),
     "neverball-data": ("neverball-common",),
     "python-scipy-doc": ("fonts-open-sans", "libjs-mathjax", "fonts-mathjax"),
+    # blind6 (apt --no-install-recommends on Debian 12, 2026-12-07)
+    "gravit-data": ("ttf-bitstream-vera",),
+    "tuxmath-data": ("fonts-sil-andika",),
+    "warmux-data": ("fonts-vlgothic", "fonts-wqy-microhei"),
+    "sdl-ball-data": ("fonts-alee",),
 }
 
 #: Packages installed on the recording machine by other work in the same tree (video and audio
@@ -1008,6 +1058,175 @@ def opencv_photo_sources(package: str, files: list[Path]) -> list[Source]:
     return [_raster_source(_name(package, p, "/data/"), package, "photo", p, side=MAX_SOURCE_SIDE) for p in picked]
 
 
+# ---------------------------------------------------------------------------- blind6 sources
+
+def blind6_astronomy_sources(package: str, files: list[Path]) -> list[Source]:
+    """gravit's sky box (a nebula), star field and the star glows it draws particles with (not its logo);
+    moon-lander's space backgrounds (on black)."""
+    black = (0, 0, 0)
+    if package == "gravit-data":
+        picked, root = [p for p in _real(_under(files, "/gravit/data/")) if p.stem != "gravit"], "/data/"
+    else:
+        picked, root = _real(_under(files, "/moon-lander/images/backgrounds/")), "/images/"
+    return [_raster_source(_name(package, p, root), package, "astronomy", p, black) for p in picked]
+
+
+#: imexam figures that show a tool window (DS9, Ginga, a terminal session), not a plot
+IMEXAM_WINDOWS = ("ds9", "ginga", "walkthrough", "snap", "command_example", "region", "setlog")
+
+
+def sky_doc_sources(package: str, files: list[Path]) -> list[Source]:
+    """Figures of the imexam and astropy manuals: the ones that mostly show the sky are astronomy (as
+    saods9-doc's), imexam's tool windows (DS9, Ginga) screenshots, the others plots (diagram)."""
+    out = []
+    for p in _real(_under(files, f"/doc/{package}/html/_images/")):
+        try:
+            sky = sky_view(read_raster(p, (255, 255, 255), 256))
+        except Exception:
+            continue
+        if sky:
+            pool = "astronomy"
+        elif package == "python-imexam-doc" and any(w in p.stem for w in IMEXAM_WINDOWS):
+            pool = "screenshot"
+        else:
+            pool = "diagram"
+        out.append(_raster_source(_name(package, p, "/_images/"), package, pool, p))
+    return out
+
+
+#: tuxmath picture folders whose PNGs are sprites of things (menu, status, icons, title: interface parts)
+TUXMATH_SPRITES = ("sprites", "comets", "cities", "igloos", "penguins", "tux")
+
+
+def tuxmath_sources(package: str, files: list[Path]) -> list[Source]:
+    """tuxmath: the space backgrounds (Hubble, Apollo and ISS photographs, GIMP space art) and the menu
+    background as astronomy; its sprites as clip art (flattened on white)."""
+    root = "/tuxmath/images/"
+    out = []
+    for p in _real(_under(files, root)):
+        folder = p.parent.name
+        if p.suffix.lower() == ".jpg" and folder in ("backgrounds", "title"):
+            out.append(_raster_source(_name(package, p, root), package, "astronomy", p, (0, 0, 0), MAX_SOURCE_SIDE))
+        elif p.suffix.lower() == ".png" and folder in TUXMATH_SPRITES:
+            out.append(_raster_source(_name(package, p, root), package, "clipart", p))
+    return out
+
+
+def kgeography_sources(package: str, files: list[Path]) -> list[Source]:
+    """kgeography: the national flags (clip art) and the maps of countries and regions (diagram)."""
+    root = "/kgeography/"
+    out = [_raster_source(_name(package, p, root), package, "clipart", p)
+           for p in _real(files, (".png",)) if str(p.parent).endswith("/kgeography/flags")]
+    out += [_raster_source(_name(package, p, root), package, "diagram", p)
+            for p in _real(files, (".png",)) if str(p.parent).endswith("/share/kgeography")]
+    return out
+
+
+#: warmux map files that are previews of the whole map (screenshots of the game)
+WARMUX_PREVIEWS = ("preview", "mini", "radar_pr")
+#: warmux map layers that are the terrain (drawn on transparency)
+WARMUX_TERRAIN = ("map", "foreground", "fg", "front")
+
+
+def warmux_sources(package: str, files: list[Path]) -> list[Source]:
+    """warmux: each map's sky (the .jpg layers) and the menu backgrounds as wallpapers, the map previews
+    and help screens as screenshots, the terrain layers as clip art (flattened on white)."""
+    root = "/games/warmux/"
+    out = []
+    for p in _real(_under(files, f"{root}map/")):
+        if p.parent.parent.name != "map":
+            continue                        # random_map.jpg: not one map's
+        name = _name(package, p, root)
+        if p.stem in WARMUX_PREVIEWS or p.stem.endswith("_preview"):
+            out.append(_raster_source(name, package, "screenshot", p))
+        elif p.suffix.lower() == ".jpg":
+            out.append(_raster_source(name, package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+        elif p.stem in WARMUX_TERRAIN or p.stem == p.parent.name:
+            out.append(_raster_source(name, package, "clipart", p))
+    for p in _real(_under(files, f"{root}menu/"), (".jpg",)):
+        pool = "screenshot" if p.stem.startswith("help_") else "wallpaper"
+        out.append(_raster_source(_name(package, p, root), package, pool, p, side=MAX_SOURCE_SIDE))
+    return out
+
+
+def tango_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Tango icons: the scalable SVGs, rendered at 64..256 px."""
+    out = []
+    for p in _real(_under(files, "/icons/Tango/scalable/"), (".svg",)):
+        name = _name(package, p, "/scalable/")
+        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+        out.append(_svg_source(name, package, "icon", p, size))
+    return out
+
+
+def nuovext_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """LXDE's nuoveXT2 icons: the 96 px PNGs (the largest), scaled to one of 64..256 px (never up: 64 or 96)."""
+    out = []
+    for p in _real(_under(files, "/icons/nuoveXT2/96x96/"), (".png",)):
+        name = _name(package, p, "/96x96/")
+        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+        out.append(_raster_source(name, package, "icon", p, side=size))
+    return out
+
+
+def blind6_screenshot_sources(package: str, files: list[Path]) -> list[Source]:
+    """GTK 3's widget pictures (its reference manual), KiCad's English manual screenshots (not its icons)."""
+    if package == "libgtk-3-doc":
+        picked, root = _real(_under(files, "/gtk-doc/html/gtk3/")), "/html/"
+    else:
+        picked = [p for p in _real(_under(files, "/doc/kicad/help/en/images/")) if "/images/icons/" not in str(p)]
+        root = "/help/en/"
+    return [_raster_source(_name(package, p, root), package, "screenshot", p) for p in picked]
+
+
+def etr_sources(package: str, files: list[Path]) -> list[Source]:
+    """Extreme Tux Racer: the sky-box faces (the high-resolution face where there is one; dark night
+    faces astronomy, the others wallpapers), the course previews (screenshots) and elevation maps (diagram)."""
+    root = "/games/etr/"
+    out = []
+    faces = _real(_under(files, f"{root}env/"), (".png",))
+    high = {p.with_name(p.stem[:-1] + p.suffix) for p in faces if p.stem.endswith("H")}
+    for p in faces:
+        if p in high:
+            continue
+        try:
+            dark = luminance(read_raster(p, (0, 0, 0), 256)) < 60
+        except Exception:
+            continue
+        pool = "astronomy" if dark else "wallpaper"
+        out.append(_raster_source(_name(package, p, root), package, pool, p, (0, 0, 0), MAX_SOURCE_SIDE))
+    for p in _real(_under(files, f"{root}courses/"), (".png",)):
+        if p.stem == "preview":
+            out.append(_raster_source(_name(package, p, root), package, "screenshot", p))
+        elif p.stem == "elev":
+            out.append(_raster_source(_name(package, p, root), package, "diagram", p))
+    return out
+
+
+def blind6_photo_sources(package: str, files: list[Path]) -> list[Source]:
+    """palapeli's puzzle photographs (photo) and table textures (wallpaper); the photographs of the
+    Scribus templates (shorter side >= 200 px; a dark one, mean grey < 60: astronomy)."""
+    if package == "palapeli-data":
+        out = [_raster_source(_name(package, p, "/palapeli/"), package, "photo", p, side=MAX_SOURCE_SIDE)
+               for p in _real(_under(files, "/palapeli/collection/"))]
+        out += [_raster_source(_name(package, p, "/palapeli/"), package, "wallpaper", p, side=MAX_SOURCE_SIDE)
+                for p in _real(_under(files, "/palapeli/backgrounds/"))]
+        return out
+    out = []
+    for p in _real(_under(files, "/scribus/templates/"), (".jpg", ".jpeg")):
+        try:
+            with Image.open(p) as im:
+                small = min(im.size) < 200  # portraits of the authors, logos
+            dark = not small and luminance(read_raster(p, (0, 0, 0), 256)) < 60
+        except Exception:
+            continue
+        if small:
+            continue
+        pool = "astronomy" if dark else "photo"
+        out.append(_raster_source(_name(package, p, "/templates/"), package, pool, p, (0, 0, 0), MAX_SOURCE_SIDE))
+    return out
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -1084,15 +1303,34 @@ LISTERS: dict[str, PackageLister] = {
     "lxde-common": lambda p, f, s: [_raster_source(_name(p, q, "/wallpapers/"), p, "wallpaper", q, side=MAX_SOURCE_SIDE)
                                     for q in _real(_under(f, "/lxde/wallpapers/"))],
     "pari-doc": lambda p, f, s: [],            # PDF manuals only (pdf_sources)
+    # blind6
+    "gravit-data": lambda p, f, s: blind6_astronomy_sources(p, f),
+    "moon-lander-data": lambda p, f, s: blind6_astronomy_sources(p, f),
+    "python-imexam-doc": lambda p, f, s: sky_doc_sources(p, f),
+    "python-astropy-doc": lambda p, f, s: sky_doc_sources(p, f),
+    "tuxmath-data": lambda p, f, s: tuxmath_sources(p, f),
+    "kgeography-data": lambda p, f, s: kgeography_sources(p, f),
+    "warmux-data": lambda p, f, s: warmux_sources(p, f),
+    "tango-icon-theme": tango_sources,
+    "lxde-icon-theme": nuovext_sources,
+    "libgtk-3-doc": lambda p, f, s: blind6_screenshot_sources(p, f),
+    "kicad-doc-en": lambda p, f, s: blind6_screenshot_sources(p, f),
+    "extremetuxracer-data": lambda p, f, s: etr_sources(p, f),
+    "sdl-ball-data": lambda p, f, s: [_raster_source(_name(p, q, "/gfx/"), p, "wallpaper", q, side=MAX_SOURCE_SIDE)
+                                      for q in _real(_under(f, "/sdl-ball/default/gfx/bg/"))],
+    "palapeli-data": lambda p, f, s: blind6_photo_sources(p, f),
+    "scribus-template": lambda p, f, s: blind6_photo_sources(p, f),
+    "gap-doc": lambda p, f, s: [],             # PDF manuals only (pdf_sources)
 }
 
 
 def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     """Every source picture found, and the harness packages that are not installed.
 
-    The documents found on the system (PDF pages, copyright texts) that a holdout (fresh, blind5) package
-    or one of its extras installed go to holdout (fresh, blind5) (``part``); tune and aside split the
-    others as before, so installing the packages of a later part leaves the earlier parts byte-identical."""
+    The documents found on the system (PDF pages, copyright texts) that a holdout (fresh, blind5, blind6)
+    package or one of its extras installed go to holdout (fresh, blind5, blind6) (``part``); tune and aside
+    split the others as before, so installing the packages of a later part leaves the earlier parts
+    byte-identical."""
     sources: list[Source] = []
     missing: list[str] = []
     own_files: dict[str, set[str]] = {part: set() for part in OWN_PARTS}
@@ -1120,7 +1358,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 break
     sources += pip_sources() + documents
     # names are ids: make them unique (tune/aside sources among themselves exactly as before holdout
-    # was added, then holdout's among themselves and apart from those, then fresh's, then blind5's)
+    # was added, then holdout's among themselves and apart from those, then fresh's, blind5's, blind6's)
 
     def part_of(s: Source) -> str | None:
         own = s.part or PACKAGE_PART.get(s.package)
@@ -1135,9 +1373,10 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
     taken = {s.name for s in kept}
     for part, group in zip(OWN_PARTS, groups[1:]):
+        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6: not "b" again
         for s in group:
             if s.name in taken:
-                s.name = f"{s.name}-{part[0]}"
+                s.name = f"{s.name}-{tag}"
         taken |= {s.name for s in group}
     return sources, missing
 
@@ -1289,7 +1528,7 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
                 name = f"title-{state['tried']:04d}"
                 if hash_part(name) != part:
                     continue
-            else:                               # holdout, fresh, blind5: frames of their own (other names, draws)
+            else:                               # holdout ... blind6: frames of their own (other names, draws)
                 name = f"title-{part}-{state['tried']:04d}"
             if state["n"] >= limit:
                 return None
@@ -1654,6 +1893,10 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
         "fresh_is_kept_aside": ("fresh/ is the next blind part, from its own Debian packages: never run the job "
                                 "on it while tuning; score it once, to quote a frozen configuration."),
         "blind5_is_kept_aside": ("blind5/ is the next blind part after fresh was seen, from its own Debian "
+                                 "packages: never run the job on it, score it or look at its pictures while "
+                                 "tuning; score it once, to quote a frozen configuration. (Run once on "
+                                 "2026-12-07: seen since.)"),
+        "blind6_is_kept_aside": ("blind6/ is the next blind part after blind5 was seen, from its own Debian "
                                  "packages: never run the job on it, score it or look at its pictures while "
                                  "tuning; score it once, to quote a frozen configuration."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},

@@ -39,6 +39,14 @@ BLIND5="marsshooter-data starfighter-data saods9-doc supertux-data blobwars-data
 numix-icon-theme-circle mate-icon-theme hugin-data warzone2100-data neverball-data python-scipy-doc
 lxde-common opencv-doc pari-doc"
 
+# the picture sources of blind6/, the next blind part (exactly bench/broad_corpus.py BLIND6_PACKAGES),
+# added after blind5 had been seen: none of them gives a picture to tune, aside, holdout, fresh or blind5.
+# Without recommends; apt pulls in ttf-bitstream-vera, fonts-sil-andika, fonts-vlgothic,
+# fonts-wqy-microhei and fonts-alee (PACKAGE_EXTRAS), whose documents go to blind6.
+BLIND6="gravit-data moon-lander-data python-imexam-doc tuxmath-data kgeography-data warmux-data
+tango-icon-theme lxde-icon-theme libgtk-3-doc kicad-doc-en extremetuxracer-data python-astropy-doc
+sdl-ball-data palapeli-data scribus-template gap-doc"
+
 # renderers: gdk-pixbuf-thumbnailer + librsvg's loader (SVG icons, figures, wallpapers), pdftoppm (pages)
 TOOLS="libgdk-pixbuf2.0-bin librsvg2-common poppler-utils"
 
@@ -52,3 +60,5 @@ apt-get install -y --no-install-recommends $HOLDOUT
 apt-get install -y --no-install-recommends $FRESH
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $BLIND5
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $BLIND6
