@@ -110,6 +110,17 @@ def cluster_pairs(manifest: pd.DataFrame) -> set[tuple[int, int]]:
     return out
 
 
+def keepers(rows: list[dict], manifest: pd.DataFrame) -> dict:
+    """Per edit: the manifest clusters whose kept file is of that edit (`original`: the keep order chose
+    the unedited file; the edits' FLACs have the original's resolution, so only silence padding, trims
+    and excerpts can tell them apart by length)."""
+    kept = manifest[(manifest["action"] == "keep") & manifest["cluster_id"].notna()]
+    counts = defaultdict(int)
+    for i in kept["i"].astype(int):
+        counts[rows[i]["edit"]] += 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 def offsets(rows: list[dict], pairs: pd.DataFrame) -> dict:
     """Per edit: (original, copy) duplicate pairs found, share with the offset within 0.5 s, worst errors."""
     errs = defaultdict(list)
@@ -135,7 +146,7 @@ def score_job(rows: list[dict], result: Path) -> dict:
     summary = json.loads((result / "summary.json").read_text())
     return {"pairs": {**P.score(rows, edges, truth), "by_kind": P.recall_by_kind(rows, edges)},
             "clusters": {**P.score(rows, clusters, truth), "by_kind": P.recall_by_kind(rows, clusters)},
-            "offsets": offsets(rows, pairs), "errors": manifest["reason"][manifest["action"] == "error"]
+            "offsets": offsets(rows, pairs), "keepers": keepers(rows, manifest), "errors": manifest["reason"][manifest["action"] == "error"]
             .value_counts().to_dict(), "stages": summary.get("stages", {}), "timings_s": summary.get("timings_s", {}),
             "thresholds": summary.get("thresholds", {})}
 
@@ -176,6 +187,9 @@ def markdown(part: str, label: str, res: dict) -> str:
         kinds = job["pairs"]["by_kind"]
         lines += ["By kind of original (dedup pairs): " + ", ".join(f"{k} {v}" for k, v in kinds.items()), ""]
         rows = [{"edit": e, **v} for e, v in job["offsets"].items()]
+        if job.get("keepers"):
+            lines += ["Kept file of each manifest cluster, by edit: "
+                      + ", ".join(f"{k} {v}" for k, v in job["keepers"].items()), ""]
         lines += ["Offsets of the true (original, copy) pairs found (dedup pairs/):", "",
                   table(rows, ["edit", "n", "within_0_5s", "max_offset_err_s", "max_scale_err"]), ""]
     if res.get("throughput"):

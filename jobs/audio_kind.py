@@ -11,8 +11,9 @@ of the scored pairs (decisions, clusters, keep policy, manifest) is shared.
   second; none for silence, tones and clips too short to judge); cached by
   content sha256 + audio feature fingerprint.
 - `audio_peaks`: an inverted-index join over the hashes, never all pairs of
-  files. Every hash is one (content, hash, time) row; rows are grouped by hash
-  value and a value held more than `audio.max_bucket` times (all files
+  files. Every hash is one (content, hash, time) row, shuffled once by hash
+  value packed in arrays and grouped per partition with numpy (voted_pairs); a
+  value held more than `audio.max_bucket` times (all files
   together) is skipped (a drone, a loop, a common sound; counted in the summary
   as `audio_capped_buckets`). Two files meeting on a hash vote for their pair
   and for the offset t_a - t_b in VOTE_BIN_S bins; a pair whose best two
@@ -33,13 +34,14 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.config import AudioConfig, CacheConfig, FetchConfig, InputConfig
+from jobs import features as image_features
 from jobs.features import cached_and_fresh
 from udfs import audio_adapters as A
 from udfs.metrics import STAGE_AUDIO_PEAKS
 
 log = logging.getLogger("dedup")
 
-AUDIO_FEATURE_VERSION = "1"  # bump when udfs/audio.py or udfs/audio_adapters.py change what they compute
+AUDIO_FEATURE_VERSION = "2"  # bump when udfs/audio.py or udfs/audio_adapters.py change what they compute
 VOTE_BIN_S = 2.0             # offset bins of the candidate vote (two neighbours summed: +-3% tempo over a minute)
 
 
@@ -62,6 +64,47 @@ def feature_fingerprint(cfg: AudioConfig) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def hash_items(items: DataFrame, input_cfg: InputConfig, fetch: FetchConfig = FetchConfig()) -> DataFrame:
+    """Items -> contents: files read for their sha256 as images are; a table's precomputed fingerprints
+    (`hashes`, `times`, ...) are their own content, hashed as their JSON (no file is read)."""
+    if "hashes" not in items.columns:
+        return image_features.hash_items(items, input_cfg, fetch)
+    cols = [c for c in A.PRINT_TYPES if c in items.columns]
+    ok = F.col("input_error").isNull()
+    return items.select("item_id", "uri", "input_error",
+                        F.when(ok, F.sha2(F.to_json(F.struct(*cols)), 256)).alias("content_sha256"),
+                        F.lit(None).cast("long").alias("bytes"), F.lit(None).cast("string").alias("read_error"),
+                        *cols)
+
+
+def print_features(contents: DataFrame) -> DataFrame:
+    """Precomputed fingerprints -> AUDIO_FEATURE_DDL rows, one per distinct fingerprint (nothing decoded).
+
+    Defaults: times required with hashes (`bad_fingerprint` without, or of another length, or unsorted
+    anchor times are sorted with their hashes); duration_s the last time + 1 s, audible_s the span of the
+    times + 1 s; sample_rate, channels, codec, bitrate, lossless null. An empty `hashes` is a recording
+    without information (low_information), as the kernel's."""
+    present = [c for c in A.PRINT_TYPES if c in contents.columns]
+    grouped = (contents.where(F.col("content_sha256").isNotNull()).groupBy("content_sha256")
+                       .agg(*[F.first(c).alias(c) for c in present]))
+    col = lambda c: F.col(c) if c in present else F.lit(None).cast(A.PRINT_TYPES[c])  # noqa: E731
+    times = col("times")
+    n = F.size("hashes")
+    sorted_z = F.array_sort(F.arrays_zip(times.alias("t"), F.col("hashes").alias("h")))
+    last = F.coalesce(F.array_max(times), F.lit(0.0)).cast("double")
+    span = F.coalesce(F.array_max(times) - F.array_min(times), F.lit(0.0)).cast("double")
+    error = (F.when(times.isNull(), F.lit("bad_fingerprint: no times"))
+              .when(F.size(times) != n, F.lit("bad_fingerprint: hashes and times differ in length")))
+    return grouped.select(
+        "content_sha256", F.coalesce(col("duration_s"), last + 1.0).alias("duration_s"),
+        F.coalesce(col("audible_s"), F.when(n > 0, span + 1.0).otherwise(0.0)).alias("audible_s"),
+        col("sample_rate").alias("sample_rate"), col("channels").alias("channels"), col("codec").alias("codec"),
+        col("bitrate").alias("bitrate"), col("lossless").alias("lossless"),
+        F.when(error.isNull(), F.transform(sorted_z, lambda z: z["h"])).alias("hashes"),
+        F.when(error.isNull(), F.transform(sorted_z, lambda z: z["t"])).alias("times"),
+        error.alias("decode_error"))
+
+
 def compute_features(spark: SparkSession, distinct: DataFrame, input_cfg: InputConfig, cfg: AudioConfig,
                      cache: CacheConfig, fingerprint: str,
                      fetch: FetchConfig = FetchConfig()) -> tuple[DataFrame | None, DataFrame]:
@@ -79,7 +122,7 @@ def manifest_features(features: DataFrame) -> DataFrame:
     udfs.audio.fingerprint), whose manifest reason is then `low_information`."""
     compared = F.coalesce(F.size("hashes"), F.lit(0)) > 0
     return features.select("content_sha256", F.lit(None).cast("int").alias("width"),
-                           F.lit(None).cast("int").alias("height"), "duration_s", "sample_rate", "channels", "codec",
+                           F.lit(None).cast("int").alias("height"), "duration_s", "audible_s", "sample_rate", "channels", "codec",
                            "bitrate", "lossless", "decode_error", F.lit(None).cast("long").alias("phash"),
                            F.lit(None).cast("long").alias("phash_trim"), compared.alias("compared"))
 
@@ -116,38 +159,60 @@ def candidate_pairs(features: DataFrame, cfg: AudioConfig, stats: dict) -> DataF
                    .localCheckpoint(eager=True))
 
 
-def hash_rows(features: DataFrame) -> DataFrame:
-    """(content_sha256, hash, t): one row per fingerprint hash of every decoded content."""
-    ok = features.where(F.col("decode_error").isNull() & (F.size("hashes") > 0))
-    z = ok.select("content_sha256", F.explode(F.arrays_zip("hashes", "times")).alias("z"))
-    return z.select("content_sha256", F.col("z.hashes").alias("hash"), F.col("z.times").alias("t"))
+#: hash rows per partition of the shuffle by hash value (udfs.audio_adapters.hash_bucket_bins holds one
+#: partition in memory: ~20 bytes a row, then its equal-hash pairs `chunk` at a time)
+HASH_ROWS_PER_PARTITION = 2_000_000
+
+
+def content_id(sha: str = "content_sha256"):
+    """A 64-bit id of a content ordered as its sha256 (the first 16 hex digits, signed): pairs keep the
+    job's orientation (a = the smaller sha256). Two contents sharing 64 bits of sha256 (~3e-8 among 1e6)
+    would count as one recording."""
+    unsigned = F.conv(F.substring(sha, 1, 16), 16, 10).cast("decimal(20,0)")
+    return (unsigned - F.lit(str(2**63)).cast("decimal(20,0)")).cast("long")
 
 
 def voted_pairs(features: DataFrame, cfg: AudioConfig, stats: dict) -> DataFrame:
     """(sha_a < sha_b, votes) of the file pairs whose hashes agree on one offset.
 
     votes: the most equal-hash pairs of the two files whose offset t_a - t_b falls in two
-    neighbouring VOTE_BIN_S bins. Memory per hash value: at most max_bucket rows, so
-    max_bucket^2 / 2 equal-hash pairs."""
-    rows = hash_rows(features)
-    sizes = rows.groupBy("hash").agg(F.count("*").alias("n")).localCheckpoint(eager=True)
-    capped = sizes.where(F.col("n") > cfg.max_bucket).count()
-    stats["audio_capped_buckets"] = int(capped)
+    neighbouring VOTE_BIN_S bins. One shuffle of the hash rows, one of the pair counts: each file's
+    hashes are cut by the partition of their value in a mapInArrow (udfs.audio_adapters.print_hash_rows,
+    packed in arrays), repartitioned, and each partition's buckets are grouped with numpy
+    (hash_bucket_bins: sizes, the max_bucket cap, the equal-hash pairs counted per pair and offset bin);
+    those counts go, packed by pair, to a second partition where each pair's bins are summed, neighbours
+    added and the best kept (pair_votes). Memory per partition: HASH_ROWS_PER_PARTITION rows, at most
+    max_bucket^2 / 2 equal-hash pairs per hash value, and the partition's (pair, bin) counts."""
+    from jobs.video_kind import partition_labels
+
+    ok = features.where(F.col("decode_error").isNull() & (F.size("hashes") > 0))
+    spark = ok.sparkSession
+    rows = int(ok.agg(F.sum(F.size("hashes"))).first()[0] or 0)
+    partitions = max(spark.sparkContext.defaultParallelism, -(-rows // HASH_ROWS_PER_PARTITION))
+    labels = partition_labels(spark, partitions)
+    vid = content_id()
+    hashed = ok.select(vid.alias("vid"), "hashes", "times") \
+               .mapInArrow(partial(A.print_hash_rows, labels=labels), A.HASH_ROW_DDL)
+    bins = hashed.repartition(partitions, "part") \
+                 .mapInArrow(partial(A.hash_bucket_bins, max_bucket=cfg.max_bucket, bin_s=VOTE_BIN_S, labels=labels),
+                             A.PAIR_BIN_DDL)
+    votes = bins.repartition(partitions, "part") \
+                .mapInArrow(partial(A.pair_votes, min_votes=cfg.min_votes), A.VOTES_DDL).localCheckpoint(eager=True)
+    sums = votes.where(F.col("va").isNull()).agg(F.sum("capped"), F.sum("met")).first()
+    capped = int(sums[0] or 0)
+    stats["audio_capped_buckets"] = capped
+    stats["audio_hash_rows"] = rows
+    stats["audio_equal_hash_pairs"] = int(sums[1] or 0)
     if capped:
         log.warning("[candidates] %d fingerprint hash values are held more than audio.max_bucket=%d times (a drone, "
                     "a loop, a common sound): skipped", capped, cfg.max_bucket)
-    shared = rows.join(sizes.where((F.col("n") > 1) & (F.col("n") <= cfg.max_bucket)), "hash", "left_semi")
-    x = shared.select("hash", F.col("content_sha256").alias("sha_a"), F.col("t").alias("ta"))
-    y = shared.select("hash", F.col("content_sha256").alias("sha_b"), F.col("t").alias("tb"))
-    met = x.join(y, "hash").where(F.col("sha_a") < F.col("sha_b"))
-    bins = (met.select("sha_a", "sha_b", F.floor((F.col("ta") - F.col("tb")) / VOTE_BIN_S).alias("bin"))
-               .groupBy("sha_a", "sha_b", "bin").agg(F.count("*").alias("n")).localCheckpoint(eager=True))
-    following = bins.select("sha_a", "sha_b", (F.col("bin") - 1).alias("bin"), F.col("n").alias("n_next"))
-    summed = bins.join(following, ["sha_a", "sha_b", "bin"], "left").select(
-        "sha_a", "sha_b", (F.col("n") + F.coalesce("n_next", F.lit(0))).alias("votes"))
-    voted = (summed.groupBy("sha_a", "sha_b").agg(F.max("votes").alias("votes"))
-                   .where(F.col("votes") >= cfg.min_votes).localCheckpoint(eager=True))
+    ids = ok.select(vid.alias("vid"), "content_sha256")
+    voted = (votes.where(F.col("va").isNotNull()).select("va", "vb", "votes")
+                  .join(ids.select(F.col("vid").alias("va"), F.col("content_sha256").alias("sha_a")), "va")
+                  .join(ids.select(F.col("vid").alias("vb"), F.col("content_sha256").alias("sha_b")), "vb")
+                  .select("sha_a", "sha_b", F.col("votes").cast("long").alias("votes")).localCheckpoint(eager=True))
     stats["audio_voted_pairs"] = int(voted.count())
-    log.info("[candidates] %d audio pairs with >= audio.min_votes=%d equal hashes on one offset go to alignment",
-             stats["audio_voted_pairs"], cfg.min_votes)
+    log.info("[candidates] %d audio pairs with >= audio.min_votes=%d equal hashes on one offset go to alignment "
+             "(%d hash rows, %d equal-hash pairs of two files)", stats["audio_voted_pairs"], cfg.min_votes, rows,
+             stats["audio_equal_hash_pairs"])
     return voted

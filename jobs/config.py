@@ -367,10 +367,10 @@ class VideoConfig:
         return parse_keep_order("video.keep_order", self.keep_order, VIDEO_KEEP_COLUMNS)
 
 
-# lossless (1 for PCM, FLAC, ALAC, WavPack, ...), bitrate (bits/s), duration_s, bytes: of the audio
-# (udfs/audio_adapters.py); sample_rate, channels: of its stream; links: as above
-AUDIO_KEEP_COLUMNS = ("lossless", "bitrate", "duration_s", "bytes", "sample_rate", "channels", "links", "item_id",
-                      "uri")
+# lossless (1 for PCM, FLAC, ALAC, WavPack, ...), bitrate (bits/s), duration_s, audible_s (without leading and
+# trailing silence), bytes: of the audio (udfs/audio_adapters.py); sample_rate, channels: of its stream; links: as above
+AUDIO_KEEP_COLUMNS = ("lossless", "bitrate", "audible_s", "duration_s", "bytes", "sample_rate", "channels", "links",
+                      "item_id", "uri")
 AUDIO_EXTENSIONS = ("wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "wma", "aif", "aiff", "aifc",
                     "mka", "ac3", "amr", "au", "caf", "wv", "ape")
 
@@ -401,8 +401,11 @@ class AudioConfig:
     candidate_min_score: int = 3      # aligned pairs from this score are stored for retuning
     excerpts: str = "duplicate"       # duplicate: a copy covered by its partner is a duplicate; report: both covered
     decode_workers: int = _runtime(2)  # files decoded at once per Spark task (each held in memory)
-    # lossless before lossy, then the highest bitrate, then the longest version
-    keep_order: tuple[str, ...] = ("lossless desc", "bitrate desc", "duration_s desc", "bytes desc", "item_id asc")
+    # lossless before lossy, then the highest bitrate, then the longest audible version (to 0.5 s: silence
+    # padding does not count), then the copy matching the most others (an added noise floor or a track
+    # mixed under matches fewer), then the least padded one
+    keep_order: tuple[str, ...] = ("lossless desc", "bitrate desc", "audible_s desc", "links desc", "duration_s asc",
+                                   "bytes desc", "item_id asc")
 
     def validate(self) -> None:
         if not self.extensions:

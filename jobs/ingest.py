@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 
 from jobs import failures
 from jobs.config import PATH_COLUMN_CANDIDATES, InputConfig
+from udfs.audio_adapters import PRINT_TYPES
 from udfs.video_adapters import SIGNATURE_TYPES
 
 log = logging.getLogger("dedup")
@@ -228,8 +229,10 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig, read_from
         log.warning("some lines of %s are not valid JSON; they become error rows", source.location)
     text_col = _text_column(table.columns, cfg, text_column, source.location) if cfg.kind == "text" else None
     emb_col = embedding_column(table.columns, cfg) if cfg.kind == "image" else None
-    sig_cols = [c for c in SIGNATURE_TYPES if c in table.columns] \
-        if cfg.kind == "video" and "frame_hashes" in table.columns else []  # precomputed frame signatures
+    # precomputed video frame signatures or audio fingerprints: (required column, the columns' types)
+    sig_key, sig_types = {"video": ("frame_hashes", SIGNATURE_TYPES), "audio": ("hashes", PRINT_TYPES)}.get(
+        cfg.kind, ("", {}))
+    sig_cols = [c for c in sig_types if c in table.columns] if sig_key in table.columns else []
     path_col = _pick_path_column(table.columns, cfg, required=emb_col is None and text_col is None and not sig_cols)
     id_col = cfg.id_column or ("id" if "id" in table.columns else None)
     if cfg.id_column and cfg.id_column not in table.columns:
@@ -246,7 +249,7 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig, read_from
     if emb_col:
         error = error.when(F.col(f"`{emb_col}`").isNull(), F.lit(f"missing_embedding: {emb_col} is empty"))
     elif sig_cols:
-        error = error.when(F.col("frame_hashes").isNull(), F.lit("missing_signature: frame_hashes is empty"))
+        error = error.when(F.col(sig_key).isNull(), F.lit(f"missing_signature: {sig_key} is empty"))
     elif text_col:
         error = error.when(F.col(f"`{text_col}`").isNull() & no_path,
                            F.lit(f"missing_text: {text_col} is empty" + (f" and so is {path_col}" if path_col else "")))
@@ -262,7 +265,7 @@ def _read_table(spark: SparkSession, source: Source, cfg: InputConfig, read_from
         columns.append(F.col(f"`{emb_col}`").cast("array<float>").alias("embedding"))
         return table.select(*columns)
     if sig_cols:
-        return table.select(*columns, *[F.col(f"`{c}`").cast(SIGNATURE_TYPES[c]).alias(c) for c in sig_cols])
+        return table.select(*columns, *[F.col(f"`{c}`").cast(sig_types[c]).alias(c) for c in sig_cols])
     if text_col:
         columns.append(F.col(f"`{text_col}`").cast("string").alias("text"))
     # A table of paths is small next to the files it names, but Spark reads a Parquet row

@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from jobs import audio_kind, features, text_kind, text_store, video_kind
 from jobs.config import CacheConfig, FetchConfig, InputConfig, JobConfig
 from jobs.store import StoreState
-from udfs.audio_adapters import FEATURE_COLUMNS as AUDIO_FEATURE_COLUMNS
+from udfs.audio_adapters import FEATURE_COLUMNS as AUDIO_FEATURE_COLUMNS, PRINT_TYPES
 from udfs.video_adapters import FEATURE_COLUMNS as VIDEO_FEATURE_COLUMNS, SIGNATURE_TYPES
 
 
@@ -81,6 +81,9 @@ def _video_features(spark: SparkSession, contents: DataFrame, prior: StoreState,
 def _audio_features(spark: SparkSession, contents: DataFrame, prior: StoreState, input_cfg: InputConfig,
                     cfg: JobConfig, cache: CacheConfig, fingerprint: str,
                     fetch: FetchConfig) -> tuple[DataFrame | None, DataFrame]:
+    """Precomputed fingerprints as they are; else stored, cached and fresh features (stored_and_fresh)."""
+    if "hashes" in contents.columns:  # precomputed fingerprints: nothing to read or decode
+        return None, audio_kind.print_features(contents)
     return stored_and_fresh(audio_kind.compute_features, AUDIO_FEATURE_COLUMNS, spark, contents, prior, input_cfg,
                             cfg.audio, cache, fingerprint, fetch)
 
@@ -119,11 +122,12 @@ KINDS: dict[str, Kind] = {
     "audio": Kind(
         name="audio",
         input_config=lambda cfg: audio_kind.input_config(cfg.input, cfg.audio),
-        hash_items=features.hash_items,  # bytes and sha256 as for images
+        hash_items=audio_kind.hash_items,  # bytes and sha256 as for images, or precomputed fingerprints
         feature_fingerprint=lambda cfg: audio_kind.feature_fingerprint(cfg.audio),
         compute_features=_audio_features,
         candidate_pairs=lambda feats, cfg, stats: audio_kind.candidate_pairs(feats, cfg.audio, stats),
         manifest_features=audio_kind.manifest_features,
         stored_features=audio_kind.stored_features,
-        thresholds=lambda cfg: audio_kind.thresholds(cfg.audio)),
+        thresholds=lambda cfg: audio_kind.thresholds(cfg.audio),
+        inline_columns=tuple(PRINT_TYPES)),
 }

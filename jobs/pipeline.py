@@ -98,8 +98,9 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         vectors = "embedding" in items.columns
         if vectors and ctx.corpus:
             raise ingest.InputError("precomputed embeddings cannot be combined with --corpus yet")
-        if "frame_hashes" in items.columns and ctx.corpus:
-            raise ingest.InputError("precomputed frame signatures cannot be combined with --corpus yet")
+        if ("frame_hashes" in items.columns or "hashes" in items.columns) and ctx.corpus:
+            raise ingest.InputError("precomputed frame signatures or audio fingerprints cannot be combined with "
+                                    "--corpus yet")
         retry = store.retry_items(prior.pending, items.select("item_id"))
         if retry is not None:
             items = items.unionByName(retry, allowMissingColumns=True)

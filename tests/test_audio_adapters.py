@@ -49,6 +49,25 @@ def test_stream_facts_and_lossless_bitrate(files):
     assert flac.duration_s == pytest.approx(12.0, abs=0.1) and flac.hashes.size == flac.times.size > 100
 
 
+def test_audible_length_ignores_silence_padding(files):
+    """The keep order's length: a copy padded with silence (any pad, here not a whole number of the
+    analysis rate's samples at 44.1 kHz) has the original's audible_s, only its duration_s grows."""
+    x = E.melody(5, seconds=12.0)
+    root = files["broken"]
+    for head, tail in ((2.0, 3.0), (0.37, 1.113)):
+        pad = lambda s: np.zeros(int(s * RATE), np.float32)  # noqa: E731
+        padded = E.write_audio(root / f"pad-{head}.flac", np.concatenate([pad(head), x, pad(tail)]), out_rate=44_100)
+        orig = E.write_audio(root / "orig44.flac", x, out_rate=44_100)
+        p, o = (AA.audio_features(f.read_bytes()) for f in (padded, orig))
+        assert p.duration_s == pytest.approx(o.duration_s + head + tail, abs=0.05)
+        assert p.audible_s == o.audible_s and 11.0 <= o.audible_s <= o.duration_s
+    trimmed = AA.audio_features(files["excerpt"].read_bytes())
+    assert trimmed.audible_s == pytest.approx(6.0, abs=0.5)
+    from udfs import audio as K
+    assert K.audible_span(np.zeros(8000, np.float32)) == 0.0
+    assert K.audible_span(np.r_[np.zeros(800), np.ones(9000), np.zeros(3200)].astype(np.float32)) == 1.0
+
+
 def test_pair_alignment_uses_the_pairs_time_scale(files):
     orig, fast, ex = (AA.audio_features(files[k].read_bytes()) for k in ("flac", "fast", "excerpt"))
     r = AA.pair_alignment((orig.hashes, orig.times), (fast.hashes, fast.times))

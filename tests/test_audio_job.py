@@ -7,6 +7,7 @@ table of two new recordings against the store, and `dedup query` asks the store 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from tests.helpers import read_run
 pytestmark = pytest.mark.spark
 
 R = E.RATE
-COPIES = ["copies/exact.flac", "copies/mp3.mp3", "copies/wav22.wav", "copies/fast.flac", "copies/excerpt.flac"]
+COPIES = ["copies/exact.flac", "copies/mp3.mp3", "copies/wav22.wav", "copies/fast.flac", "copies/excerpt.flac",
+          "copies/padded.flac"]
 NEGATIVES = ["neg/other.flac", "neg/silence.flac"]
 
 
@@ -36,6 +38,9 @@ def _corpus(root: Path) -> None:
     E.write_audio(root / "copies/wav22.wav", x, codec="pcm_s16le")
     E.write_audio(root / "copies/fast.flac", E.speed_up(x, 1.03))
     E.write_audio(root / "copies/excerpt.flac", x[4 * R: 10 * R])
+    # the original padded with silence, at its resolution: longer, more bytes, the same audible length
+    pad = lambda s: np.zeros(int(s * R), np.float32)  # noqa: E731
+    E.write_audio(root / "copies/padded.flac", np.concatenate([pad(1.5), x, pad(2.3)]), out_rate=2 * R)
     E.write_audio(root / "neg/other.flac", E.melody(6, seconds=12.0))
     E.write_audio(root / "neg/silence.flac", np.zeros(4 * R, np.float32))
     E.write_broken(root / "broken", original)
@@ -75,6 +80,7 @@ def test_every_file_appears_once_with_its_stream_facts(audio_run):
     assert ok[["duration_s", "sample_rate", "channels", "codec", "bitrate"]].notna().all().all()
     assert ok.at["a.flac", "sample_rate"] == 2 * R and ok.at["copies/wav22.wav", "sample_rate"] == R
     assert ok.at["a.flac", "duration_s"] == pytest.approx(12.0, abs=0.1)
+    assert ok.at["copies/padded.flac", "duration_s"] == pytest.approx(15.8, abs=0.1)
     assert ok.at["copies/mp3.mp3", "codec"] == "mp3float"
     errors = manifest[manifest["action"] == "error"].set_index("item_id")["reason"].to_dict()
     assert errors == {f"broken/{k}": v for k, v in E.BROKEN.items()}
@@ -83,7 +89,8 @@ def test_every_file_appears_once_with_its_stream_facts(audio_run):
 def test_copies_dropped_for_the_lossless_original(audio_run):
     base = audio_run[1]
     m = read_run(base / "out")[0].set_index("item_id")
-    # lossless first, then the highest (decoded) bitrate: the 44.1 kHz FLAC, not the 22 kHz WAV or the MP3
+    # lossless first, then the highest (decoded) bitrate: the 44.1 kHz FLAC, not the 22 kHz WAV or the MP3;
+    # then the longest audible length and the least padding: not the silence-padded FLAC
     keeper = m.loc[["a.flac", *COPIES]].query("action == 'keep'").index.tolist()
     assert keeper in (["a.flac"], ["copies/exact.flac"])
     for item in {"a.flac", *COPIES} - set(keeper):
@@ -158,7 +165,8 @@ def test_common_hashes_are_capped_never_all_pairs(spark):
     """Five recordings holding the same hash values at consistent offsets: every pair votes; with
     max_bucket below five, the buckets are skipped and counted."""
     hashes = list(range(1000, 1010))
-    rows = [(f"s{i}", 10.0, hashes, [float(t + i) for t in range(10)], None) for i in range(5)]
+    rows = [(hashlib.sha256(b"s%d" % i).hexdigest(), 10.0, hashes, [float(t + i) for t in range(10)], None)
+            for i in range(5)]
     feats = spark.createDataFrame(rows, "content_sha256 string, duration_s double, hashes array<long>, "
                                         "times array<float>, decode_error string")
     stats = {}

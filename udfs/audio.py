@@ -65,6 +65,7 @@ SCALES = tuple(np.round(np.arange(0.95, 1.0501, 0.01), 3))
 MIN_SCORE = 6  # shipped default: distinct anchor times on the alignment line (bench/audio_probe, tune)
 MIN_COVERAGE = 0.3  # ... and the matched span covers this share of at least one of the two files
 MAX_PER_HASH = 16  # equal-hash pairs per hash value in align (repeated loops, drones)
+AUDIBLE_STEP_S = 0.5  # audible_span's rounding: a fade or a noise floor over a tail does not rank copies
 
 _LN_DB = 20.0 / np.log(10.0)
 
@@ -113,6 +114,18 @@ def decode_audio(src: bytes | str | Path, rate: int = RATE, max_duration_s: floa
     if samples.size == 0:
         raise AudioError("empty_audio", "no samples decoded")
     return Decoded(samples, rate, samples.size / rate, *info)
+
+
+def audible_span(samples: np.ndarray, rate: int = RATE) -> float:
+    """Seconds from the first to the last sample louder than SILENCE_DBFS, rounded to AUDIBLE_STEP_S
+    (0 for silence): the duration without leading and trailing silence. Rounded so that copies whose
+    edges a resampler, a noise floor or a fade moves a little tie (the keep order then prefers the copy
+    with the most duplicate links, then the less padded one)."""
+    x = np.asarray(samples, np.float32)
+    loud = np.flatnonzero(np.abs(x) > 10 ** (SILENCE_DBFS / 20))
+    if loud.size == 0:
+        return 0.0
+    return round(round((loud[-1] - loud[0] + 1) / rate / AUDIBLE_STEP_S) * AUDIBLE_STEP_S, 3)
 
 
 def _decode_stream(container, stream, rate: int, max_duration_s: float, max_decode_s: float,

@@ -17,10 +17,16 @@ from udfs.errors import ItemError
 #: triplet hashes (< 2^26), times: the anchor time of each hash, seconds (float32), sorted.
 #: lossless: the codec keeps every sample (PCM, FLAC, ALAC, ...); bitrate: bits/s, for lossless codecs
 #: the decoded rate (sample rate x channels x sample bits, so a 44.1 kHz FLAC ranks above a 22 kHz WAV),
-#: for lossy ones as the stream or container reports it; null if unknown.
-AUDIO_FEATURE_DDL = ("content_sha256 string, duration_s double, sample_rate int, channels int, codec string, "
-                     "bitrate long, lossless boolean, hashes array<long>, times array<float>, decode_error string")
+#: for lossy ones as the stream or container reports it; null if unknown. audible_s: the duration without
+#: leading and trailing silence (udfs/audio.audible_span; the keep order's length: padding does not count).
+AUDIO_FEATURE_DDL = ("content_sha256 string, duration_s double, audible_s double, sample_rate int, channels int, "
+                     "codec string, bitrate long, lossless boolean, hashes array<long>, times array<float>, decode_error string")
 FEATURE_COLUMNS = tuple(c.split()[0] for c in AUDIO_FEATURE_DDL.split(", "))
+#: Precomputed fingerprints a table may carry instead of audio files (`hashes` required: udfs/audio.fingerprint's
+#: hashes, `times` their anchor times in seconds), with their Spark types; see jobs/audio_kind.print_features
+#: for the defaults of the others.
+PRINT_TYPES = {"hashes": "array<bigint>", "times": "array<float>", "duration_s": "double", "audible_s": "double",
+               "sample_rate": "int", "channels": "int", "codec": "string", "bitrate": "bigint", "lossless": "boolean"}
 ALIGNED_DDL = ("sha_a string, sha_b string, similarity double, aligned_anchors int, start_a double, end_a double, "
                "start_b double, end_b double, coverage_a double, coverage_b double, time_scale double")
 
@@ -37,6 +43,7 @@ class AudioLimits(NamedTuple):
 
 class AudioFeatures(NamedTuple):
     duration_s: float
+    audible_s: float  # without leading and trailing silence (udfs/audio.audible_span)
     sample_rate: int
     channels: int
     codec: str
@@ -78,7 +85,7 @@ def audio_features(data: bytes, limits: AudioLimits = AudioLimits()) -> AudioFea
     hashes, times = A.fingerprint(d.samples, d.rate)
     lossless = is_lossless(d.codec)
     pcm = d.source_rate * d.channels * d.sample_bits
-    return AudioFeatures(d.duration_s, d.source_rate, d.channels, d.codec,
+    return AudioFeatures(d.duration_s, A.audible_span(d.samples, d.rate), d.source_rate, d.channels, d.codec,
                          (pcm if lossless and pcm else d.bit_rate) or None, lossless, hashes, times)
 
 
@@ -88,7 +95,7 @@ def features_frame(shas, results) -> pd.DataFrame:
     for sha, result in zip(shas, results):
         failed = isinstance(result, Exception)
         rows["content_sha256"].append(sha)
-        for c in ("duration_s", "sample_rate", "channels", "codec", "bitrate", "lossless"):
+        for c in ("duration_s", "audible_s", "sample_rate", "channels", "codec", "bitrate", "lossless"):
             rows[c].append(None if failed else getattr(result, c))
         rows["hashes"].append(None if failed else result.hashes.tolist())
         rows["times"].append(None if failed else result.times.tolist())
@@ -96,6 +103,7 @@ def features_frame(shas, results) -> pd.DataFrame:
     return pd.DataFrame({
         **{c: rows[c] for c in ("content_sha256", "codec", "hashes", "times", "decode_error")},
         "duration_s": pd.array(rows["duration_s"], dtype="Float64"),
+        "audible_s": pd.array(rows["audible_s"], dtype="Float64"),
         "sample_rate": pd.array(rows["sample_rate"], dtype="Int32"),
         "channels": pd.array(rows["channels"], dtype="Int32"),
         "bitrate": pd.array(rows["bitrate"], dtype="Int64"),
@@ -146,3 +154,187 @@ def align_pairs(batches: Iterator[pd.DataFrame], min_score: int) -> Iterator[pd.
             frame = pd.DataFrame(out)
             frame["aligned_anchors"] = frame["aligned_anchors"].astype(np.int32)
             yield frame[[c.split()[0] for c in ALIGNED_DDL.split(", ")]]
+
+
+# ---------------------------------------------------------------------------- candidate votes (mapInArrow)
+
+#: The fingerprint hash rows of a batch of recordings bound for one partition (print_hash_rows), packed in
+#: arrays: one element per hash, `ids` the recording's 64-bit id (ordered as its content sha256), `times` the
+#: anchor time; `part` the label of the partition the hash values go to (hash_partition).
+HASH_ROW_DDL = "part int, hashes array<long>, ids array<long>, times array<float>"
+#: Per partition of hash buckets, for a partition of recording pairs: equal-hash pairs counted per (pair,
+#: offset bin), a < b; `capped` / `met` (the buckets over max_bucket, the equal-hash pairs of two
+#: recordings) are carried on one row of each bucket partition, 0 on the others.
+PAIR_BIN_DDL = "part int, a array<long>, b array<long>, bins array<int>, n array<int>, capped long, met long"
+#: A voted pair (va < vb, votes); one row per partition with va null carries the summed capped / met.
+VOTES_DDL = "va long, vb long, votes int, capped long, met long"
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def hash_partition(keys: np.ndarray, partitions: int, salt: int = 0) -> np.ndarray:
+    """(n,) the partition (0..partitions-1) of each key: a multiplicative hash."""
+    k = np.asarray(keys, np.int64).view(np.uint64) ^ np.uint64(salt)
+    return (((k * _MIX) >> np.uint64(33)) % np.uint64(partitions)).astype(np.int64)
+
+
+def _packed(labels: tuple[int, ...], part: np.ndarray, names: list[str], arrays: list[np.ndarray],
+            scalars: dict | None = None):
+    """One record batch: a row per used partition label, each array cut by `part` into lists; `scalars`
+    (name: value) on the first row, 0 on the others."""
+    import pyarrow as pa
+
+    order = np.argsort(part, kind="stable")
+    counts = np.bincount(part, minlength=len(labels))
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    used = counts > 0
+    if scalars and not used.any():
+        used[0] = True
+    cols = [pa.array(np.asarray(labels, np.int32))] + \
+           [pa.ListArray.from_arrays(offsets, pa.array(x[order])) for x in arrays]
+    for v in (scalars or {}).values():
+        col = np.zeros(len(labels), np.int64)
+        col[np.flatnonzero(used)[0]] = v
+        cols.append(pa.array(col))
+    full = pa.RecordBatch.from_arrays(cols, ["part", *names, *(scalars or {})])
+    return full.filter(pa.array(used)) if not used.all() else full
+
+
+def print_hash_rows(batches, labels: tuple[int, ...]):
+    """mapInArrow: (vid, hashes, times) -> HASH_ROW_DDL: every hash of a batch of recordings, cut by the
+    partition of its value (hash_partition over len(labels)), one output row per partition."""
+    import pyarrow.compute as pc
+
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        lengths = pc.fill_null(pc.list_value_length(batch.column("hashes")), 0).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        if lengths.sum() == 0:
+            continue
+        h = batch.column("hashes").flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+        t = batch.column("times").flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+        v = np.repeat(batch.column("vid").to_numpy(zero_copy_only=False).astype(np.int64), lengths)
+        yield _packed(labels, hash_partition(h, len(labels)), ["hashes", "ids", "times"], [h, v, t])
+
+
+def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """concat(arange(s, s + n) for s, n in zip(starts, lengths))."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, np.int64)
+    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + (np.arange(total) - first)
+
+
+def _count_runs(a: np.ndarray, b: np.ndarray, bins: np.ndarray, n: np.ndarray):
+    """(a, b, bin) with their n summed, sorted by a, b, bin."""
+    order = np.lexsort((bins, b, a))
+    a, b, bins, n = a[order], b[order], bins[order], n[order]
+    new = np.ones(len(a), bool)
+    new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1]) | (bins[1:] != bins[:-1])
+    starts = np.flatnonzero(new)
+    return a[starts], b[starts], bins[starts], np.add.reduceat(n, starts) if len(starts) else n[:0]
+
+
+def bucket_bins(h: np.ndarray, vid: np.ndarray, t: np.ndarray, max_bucket: int, bin_s: float,
+                chunk: int = 4_000_000) -> tuple[tuple[np.ndarray, ...], int, int]:
+    """The equal-hash pairs of whole hash buckets (every row of a value present), counted per recording
+    pair and offset bin: ((a, b, bin, n) with a < b and bin = floor((t_a - t_b) / bin_s), t in float32 as
+    Spark subtracts them), the buckets of more than max_bucket rows (skipped, as are buckets of one row),
+    and the equal-hash pairs of two recordings. Memory: the partition's rows and `chunk` pairs at a time."""
+    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.int64))
+    if len(h) == 0:
+        return empty, 0, 0
+    order = np.argsort(h, kind="stable")
+    h, vid, t = h[order], vid[order], t[order]
+    n = len(h)
+    new = np.ones(n, bool)
+    new[1:] = h[1:] != h[:-1]
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.append(starts, n))
+    capped = int((sizes > max_bucket).sum())
+    ok = (sizes >= 2) & (sizes <= max_bucket)
+    rows = _ragged(starts[ok], sizes[ok])  # rows of the kept buckets, bucket by bucket
+    ends = np.repeat(starts[ok] + sizes[ok], sizes[ok])
+    partners = ends - rows - 1  # the later rows of its bucket
+    reach = np.concatenate([[0], np.cumsum(partners)])
+    parts, met, held = [], 0, 0
+    lo = 0
+    while lo < len(rows):
+        hi = max(lo + 1, int(np.searchsorted(reach, reach[lo] + chunk, "right")) - 1)
+        x = np.repeat(rows[lo:hi], partners[lo:hi])
+        y = _ragged(rows[lo:hi] + 1, partners[lo:hi])
+        lo = hi
+        keep = vid[x] != vid[y]
+        x, y = x[keep], y[keep]
+        if not len(x):
+            continue
+        met += len(x)
+        swap = vid[x] > vid[y]
+        xa, yb = np.where(swap, y, x), np.where(swap, x, y)
+        diff = (t[xa] - t[yb]).astype(np.float64)  # float32 subtraction, as Spark's float columns
+        bins = np.floor(diff / bin_s).astype(np.int32)
+        parts.append(_count_runs(vid[xa], vid[yb], bins, np.ones(len(xa), np.int64)))
+        held += len(parts[-1][0])
+        if len(parts) > 1 and held > 2 * chunk:
+            parts = [_count_runs(*[np.concatenate(c) for c in zip(*parts)])]
+            held = len(parts[0][0])
+    if not parts:
+        return empty, capped, met
+    return _count_runs(*[np.concatenate(c) for c in zip(*parts)]), capped, met
+
+
+def _columns(batches, names: list[str], scalars: tuple[str, ...] = ()):
+    cols: dict[str, list] = {c: [] for c in names}
+    sums = dict.fromkeys(scalars, 0)
+    for batch in batches:
+        for c in names:
+            cols[c].append(batch.column(c).flatten().to_numpy(zero_copy_only=False))
+        for c in scalars:
+            sums[c] += int(batch.column(c).to_numpy(zero_copy_only=False).sum())
+    return {c: np.concatenate(v) if v else np.empty(0) for c, v in cols.items()}, sums
+
+
+def hash_bucket_bins(batches, max_bucket: int, bin_s: float, labels: tuple[int, ...]):
+    """mapInArrow over a partition of HASH_ROW_DDL rows holding whole hash buckets -> PAIR_BIN_DDL: its
+    equal-hash pairs counted per (pair, offset bin) (bucket_bins), cut by the partition of the pair."""
+    cols, _ = _columns(batches, ["hashes", "ids", "times"])
+    (a, b, bins, n), capped, met = bucket_bins(cols["hashes"].astype(np.int64), cols["ids"].astype(np.int64),
+                                               cols["times"].astype(np.float32), max_bucket, bin_s)
+    part = hash_partition(a ^ (b * np.int64(31)), len(labels), salt=0x5BD1E995)
+    yield _packed(labels, part, ["a", "b", "bins", "n"], [a, b, bins, n.astype(np.int32)],
+                  {"capped": capped, "met": met})
+
+
+def pair_votes_of(a: np.ndarray, b: np.ndarray, bins: np.ndarray, n: np.ndarray, min_votes: int):
+    """(va, vb, votes) of the pairs whose best two neighbouring offset bins hold >= min_votes equal-hash pairs."""
+    if len(a) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    a, b, bins, n = _count_runs(a, b, bins.astype(np.int64), n.astype(np.int64))
+    votes = n.copy()
+    nxt = (a[1:] == a[:-1]) & (b[1:] == b[:-1]) & (bins[1:] == bins[:-1] + 1)
+    votes[:-1] += np.where(nxt, n[1:], 0)
+    new = np.ones(len(a), bool)
+    new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    starts = np.flatnonzero(new)
+    best = np.maximum.reduceat(votes, starts)
+    keep = best >= min_votes
+    return a[starts][keep], b[starts][keep], best[keep]
+
+
+def pair_votes(batches, min_votes: int):
+    """mapInArrow over a partition of PAIR_BIN_DDL rows holding whole pairs -> VOTES_DDL: the voted pairs
+    (pair_votes_of) and one row (va null) with the summed capped / met."""
+    import pyarrow as pa
+
+    cols, sums = _columns(batches, ["a", "b", "bins", "n"], ("capped", "met"))
+    va, vb, votes = pair_votes_of(cols["a"].astype(np.int64), cols["b"].astype(np.int64), cols["bins"],
+                                  cols["n"], min_votes)
+    names = ["va", "vb", "votes", "capped", "met"]
+    yield pa.RecordBatch.from_arrays([pa.array([None], pa.int64()), pa.array([None], pa.int64()),
+                                      pa.array([None], pa.int32()), pa.array([sums["capped"]], pa.int64()),
+                                      pa.array([sums["met"]], pa.int64())], names)
+    if len(va):
+        yield pa.RecordBatch.from_arrays([pa.array(va), pa.array(vb), pa.array(votes.astype(np.int32)),
+                                          pa.nulls(len(va), pa.int64()), pa.nulls(len(va), pa.int64())], names)
