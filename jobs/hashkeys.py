@@ -31,6 +31,9 @@ Two rules that keep precision (measured on bench/quality.py):
 - when both images of a full-image pHash pair have a border, that pair is dropped:
   the frames dominate the low frequencies, so unrelated photographs in the same
   frame look alike. Their content boxes are compared by the ``trim`` family instead.
+  Two thin frames (content box >= 3/4 of the picture, udfs.robust.is_thin_frame) keep
+  the pair: the whole pictures are mostly content, and a copy whose thin frame a resize
+  or JPEG made non-uniform has another content box than its original.
 """
 from __future__ import annotations
 
@@ -82,14 +85,25 @@ def is_framed() -> Column:
     return F.coalesce(F.col("phash_trim").isNotNull() & (F.col("phash_trim") != F.col("phash")), F.lit(False))
 
 
+def is_thin_framed() -> Column:
+    """True when a content's frame is thin (udfs.robust.is_thin_frame: it keeps its whole thumbnail)."""
+    return F.col("thumb_full").isNotNull()
+
+
 def drop_framed_phash_pairs(pairs: DataFrame, features: DataFrame) -> DataFrame:
-    """Remove full-image pHash pairs between two framed contents (their content boxes are compared instead)."""
-    flags = features.select("content_sha256", is_framed().alias("framed"))
-    fa = flags.select(F.col("content_sha256").alias("sha_a"), F.col("framed").alias("framed_a"))
-    fb = flags.select(F.col("content_sha256").alias("sha_b"), F.col("framed").alias("framed_b"))
+    """Remove full-image pHash pairs between two framed contents (their content boxes are compared
+    instead), unless both frames are thin: then the whole pictures are mostly content, and the pixel
+    check compares them as well as their boxes (udfs.verify.score_pairs)."""
+    thin = is_thin_framed() if "thumb_full" in features.columns else F.lit(False)
+    flags = features.select("content_sha256", is_framed().alias("framed"), thin.alias("thin"))
+    fa = flags.select(F.col("content_sha256").alias("sha_a"), F.col("framed").alias("framed_a"),
+                      F.col("thin").alias("thin_a"))
+    fb = flags.select(F.col("content_sha256").alias("sha_b"), F.col("framed").alias("framed_b"),
+                      F.col("thin").alias("thin_b"))
     both = F.coalesce(F.col("framed_a"), F.lit(False)) & F.coalesce(F.col("framed_b"), F.lit(False))
+    thin_both = F.coalesce(F.col("thin_a"), F.lit(False)) & F.coalesce(F.col("thin_b"), F.lit(False))
     return (pairs.join(fa, "sha_a", "left").join(fb, "sha_b", "left")
-                 .where(~both).drop("framed_a", "framed_b"))
+                 .where(~both | thin_both).drop("framed_a", "framed_b", "thin_a", "thin_b"))
 
 
 def key_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:
@@ -142,13 +156,15 @@ def key_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:
         members.unpersist()
 
 
-PIXEL_CHECK_COLUMNS = ("thumb", "sparse", "chroma", "place")  # per content, what udfs/verify.py compares
+# per content, what udfs/verify.py compares, and their types (for feature tables written before a column existed)
+PIXEL_CHECK_COLUMNS = {"thumb": "binary", "thumb_full": "binary", "sparse": "boolean", "chroma": "array<float>",
+                       "place": "array<float>"}
 
 
 def pixel_check_inputs(features: DataFrame, side: str, id_prefix: str = "") -> DataFrame:
     """(id, thumb_<side>, sparse_<side>, chroma_<side>, place_<side>) of each content; the id column
     is named <id_prefix><side>. A feature table written before `place` existed gives nulls."""
-    cols = [F.col(c) if c in features.columns else F.lit(None).cast("array<float>") for c in PIXEL_CHECK_COLUMNS]
+    cols = [F.col(c) if c in features.columns else F.lit(None).cast(t) for c, t in PIXEL_CHECK_COLUMNS.items()]
     return features.select(F.col("content_sha256").alias(f"{id_prefix}{side}"),
                            *[c.alias(f"{name}_{side}") for c, name in zip(cols, PIXEL_CHECK_COLUMNS)])
 

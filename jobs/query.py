@@ -88,7 +88,7 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
 
     The job's rules: no hash match for images flatter than min_quality or with less
     information than min_information (either side), no full-image pHash match between
-    two framed images, each family compares one key of either image with another key
+    two framed images unless both frames are thin, each family compares one key of either image with another key
     of the other (the trim family from the framed side only), and every match passes
     the pixel check. A store written without the keys answers by pHash alone, one
     without thumbnails without the pixel check.
@@ -99,7 +99,7 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
         return []
     mine = keyed.hashes
     present = set(store.index_columns())
-    extra = ("quality", "information", *keys, "thumb", "sparse", "chroma", "place")
+    extra = ("quality", "information", *keys, "thumb", "thumb_full", "sparse", "chroma", "place")
     rows = store.index(["content_sha256", "phash", *[c for c in extra if c in present]]) \
         .dropna(subset=["phash"]).reset_index(drop=True)
     if "quality" in rows:
@@ -120,7 +120,9 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
         if "phash_trim" in rows else np.zeros(n, bool)
     best: dict[str, np.ndarray] = {}
     full = dist("phash", mine[robust.KEY_PHASH])
-    best[STAGE_PHASH] = np.where(mine_framed & stored_framed, 99, full)
+    mine_thin = keyed.thumb_full is not None
+    stored_thin = rows["thumb_full"].notna().to_numpy() if "thumb_full" in rows else np.zeros(n, bool)
+    best[STAGE_PHASH] = np.where(mine_framed & stored_framed & ~(mine_thin & stored_thin), 99, full)
     for probe, index, family in KEY_PAIRS:
         if family not in cfg.keys:
             continue
@@ -152,7 +154,8 @@ def _pixels_agree(mine: robust.KeyFeatures, row: pd.Series, stage: str, cfg: Pha
     chroma, place = row.get("chroma"), row.get("place")
     score = verify.score_pairs([mine.thumb], [row["thumb"]], [stage], [sparse], [mine.chroma],
                                [None if chroma is None else list(chroma)], [mine.place],
-                               [None if place is None else list(place)])[0]
+                               [None if place is None else list(place)], [mine.thumb_full],
+                               [row.get("thumb_full")])[0]
     return bool(score >= bar)
 
 

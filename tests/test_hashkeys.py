@@ -42,7 +42,8 @@ def _features(rng, n: int = 120) -> pd.DataFrame:
     df["quality"] = np.where(np.arange(n) % 17 == 5, 0.2, 8.0).astype(np.float32)  # a few flat images
     df.loc[7, "phash_c60"] = pd.NA  # a flat centre emits no key
     df["width"], df["height"], df["embedding"], df["decode_error"] = 100, 100, None, None
-    df["thumb"], df["sparse"], df["information"], df["chroma"], df["place"] = None, False, np.float32(9.0), None, None
+    df["thumb"], df["thumb_full"], df["sparse"], df["information"] = None, None, False, np.float32(9.0)
+    df["chroma"], df["place"] = None, None
     return df[list(FEATURE_COLUMNS)]
 
 
@@ -111,3 +112,14 @@ def test_full_phash_pairs_between_two_framed_images_are_dropped(spark):
     pairs = spark.createDataFrame([("a", "b"), ("a", "c"), ("b", "c")], "sha_a string, sha_b string")
     kept = hashkeys.drop_framed_phash_pairs(pairs, feats).toPandas()
     assert set(zip(kept["sha_a"], kept["sha_b"])) == {("a", "c"), ("b", "c")}
+
+
+def test_full_phash_pairs_between_two_thin_frames_are_kept(spark):
+    # a, b, d framed; a and b thinly (they keep their whole thumbnails), d thickly
+    feats = spark.createDataFrame(pd.DataFrame({
+        "content_sha256": ["a", "b", "c", "d"], "phash": [1, 2, 3, 4], "phash_trim": [11, 12, 3, 14],
+        "thumb_full": [b"\x01", b"\x02", None, None]}))
+    pairs = spark.createDataFrame([("a", "b"), ("a", "c"), ("a", "d"), ("b", "d"), ("c", "d")],
+                                  "sha_a string, sha_b string")
+    kept = hashkeys.drop_framed_phash_pairs(pairs, feats).toPandas()
+    assert set(zip(kept["sha_a"], kept["sha_b"])) == {("a", "b"), ("a", "c"), ("c", "d")}

@@ -313,3 +313,33 @@ def test_sparse_pictures_compare_the_colour_of_their_objects():
     grey = _features(_planet((40, 170, 160)).convert("L").convert("RGB"))
     assert not verify.colours_differ(teal.chroma, copy.chroma)
     assert not verify.colours_differ(teal.chroma, grey.chroma)
+
+
+def test_a_border_found_on_one_copy_only_is_checked_on_the_whole_pictures(photos):
+    # an 8-px white frame around a photograph; the copy's grain makes that frame non-uniform, so
+    # only the original has a content box: the box of one against the whole of the other do not
+    # align, but the full-image pHash saw the whole pictures, and those agree
+    rng = np.random.default_rng(0)
+    for name, other in (("astronaut", "camera"), ("chelsea", "astronaut")):
+        framed = Image.new("RGB", (216, 216), "white")
+        framed.paste(photos[name].resize((200, 200)), (8, 8))
+        grain = np.asarray(framed).astype(np.int16) + rng.integers(-40, 41, size=(216, 216, 1))
+        copy = Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8))
+        fo, fc = _features(framed), _features(copy)
+        assert fo.thumb_full is not None and fc.thumb_full is None  # a box on the original only
+        assert bin((fo.hashes["phash"] ^ fc.hashes["phash"]) & (2 ** 64 - 1)).count("1") <= 6
+        boxes_only = verify.score_pairs([fo.thumb], [fc.thumb], ["phash"], [False])[0]
+        both = verify.score_pairs([fo.thumb], [fc.thumb], ["phash"], [False], full_a=[fo.thumb_full],
+                                  full_b=[fc.thumb_full])[0]
+        assert boxes_only < 0.6 <= both
+        # the whole pictures only for the full-image pHash: a key family keeps its own alignment
+        assert verify.score_pairs([fo.thumb], [fc.thumb], ["phash_trim"], [False], full_a=[fo.thumb_full],
+                                  full_b=[fc.thumb_full])[0] == boxes_only
+        unrelated = _features(photos[other].resize((216, 216)))
+        assert verify.score_pairs([fo.thumb], [unrelated.thumb], ["phash"], [False], full_a=[fo.thumb_full],
+                                  full_b=[unrelated.thumb_full])[0] < 0.6
+    # a thick frame (the photograph on a wide white field) keeps no whole thumbnail: it is composition
+    field = Image.new("RGB", (320, 320), "white")
+    field.paste(photos["astronaut"].resize((200, 200)), (60, 60))
+    thick = _features(field)
+    assert thick.hashes["phash_trim"] != thick.hashes["phash"] and thick.thumb_full is None

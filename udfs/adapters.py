@@ -26,15 +26,16 @@ CONTENT_DDL = "item_id string, uri string, input_error string, content_sha256 st
 ROBUST_KEY_COLUMNS = ("phash_trim", "phash_flip", "phash_c90", "phash_c80", "phash_c60", "phash_ccw5", "phash_cw5")
 FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, quality float, information float, "
                + ", ".join(f"{c} long" for c in ROBUST_KEY_COLUMNS)
-               + ", thumb binary, sparse boolean, chroma array<float>, place array<float>, embedding array<float>, "
+               + ", thumb binary, thumb_full binary, sparse boolean, chroma array<float>, place array<float>, embedding array<float>, "
                "decode_error string")
 #: `thumb`: the content box's 64x64 greyscale thumbnail (udfs/verify.py), for the pixel check of
-#: hash edges; `sparse`: a small object or stars on a black or white background (robust.object_box);
+#: hash edges; `thumb_full`: the whole picture's, only when a thin frame was taken off
+#: (robust.is_thin_frame: a full-image pHash pair is also checked on the pixels that hash saw); `sparse`: a small object or stars on a black or white background (robust.object_box);
 #: `information`: robust.information() of the content box's hash coefficients; `chroma`: its
 #: robust.mean_chroma() (2 floats); `place`: a sparse picture's robust.object_place() (2 floats,
 #: null when not sparse).
 FEATURE_COLUMNS = ("content_sha256", "width", "height", "phash", "quality", "information", *ROBUST_KEY_COLUMNS,
-                   "thumb", "sparse", "chroma", "place", "embedding", "decode_error")
+                   "thumb", "thumb_full", "sparse", "chroma", "place", "embedding", "decode_error")
 #: Which robust keys each key family (config phash.keys) needs.
 FAMILY_KEYS = {"trim": ("phash_trim",), "flip": ("phash_trim", "phash_flip"),
                "crop": ("phash_trim", "phash_c90", "phash_c80", "phash_c60"),
@@ -213,7 +214,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
         decoded = decode_image(data, max_pixels)
         image = decoded.image if embedder else None  # keep pixels only for the model
         keyed = robust.key_features(decoded.image, settings)
-        hashes = {**keyed.hashes, "quality": keyed.quality, "thumb": keyed.thumb,
+        hashes = {**keyed.hashes, "quality": keyed.quality, "thumb": keyed.thumb, "thumb_full": keyed.thumb_full,
                   "sparse": keyed.sparse, "information": keyed.information, "chroma": list(keyed.chroma),
                   "place": None if keyed.place is None else list(keyed.place)}
         return sha256_hex(data), decoded.width, decoded.height, hashes, image
@@ -222,7 +223,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
     for pdf in batches:
         _fault_injection_point("features")
         columns: dict[str, list] = {c: [] for c in ("content_sha256", "width", "height", "quality", "information",
-                                                    *hash_columns, "thumb", "sparse", "chroma", "place",
+                                                    *hash_columns, "thumb", "thumb_full", "sparse", "chroma", "place",
                                                     "decode_error")}
         images = []
         results = read_many(list(pdf["uri"]), max_bytes, fetch, workers, transform=features_of)
@@ -234,7 +235,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             columns["content_sha256"].append(sha)
             columns["width"].append(None if failed else result[1])
             columns["height"].append(None if failed else result[2])
-            for c in ("quality", "information", *hash_columns, "thumb", "sparse", "chroma", "place"):
+            for c in ("quality", "information", *hash_columns, "thumb", "thumb_full", "sparse", "chroma", "place"):
                 columns[c].append(hashes.get(c))
             columns["decode_error"].append(_error(result) if failed else None)
             images.append(None if failed else result[4])
@@ -248,6 +249,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             "information": pd.array(columns["information"], dtype="Float32"),
             **{c: pd.array(columns[c], dtype="Int64") for c in hash_columns},
             "thumb": columns["thumb"],
+            "thumb_full": columns["thumb_full"],
             "sparse": pd.array(columns["sparse"], dtype="boolean"),
             "chroma": columns["chroma"],
             "place": columns["place"],
@@ -370,8 +372,9 @@ def verify_hash_pairs(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]
         sparse = (pdf["sparse_a"].fillna(False).astype(bool) | pdf["sparse_b"].fillna(False).astype(bool)).tolist()
         scores = verify.score_pairs(pdf["thumb_a"].tolist(), pdf["thumb_b"].tolist(), pdf["stage"].tolist(), sparse,
                                     pdf["chroma_a"].tolist(), pdf["chroma_b"].tolist(),
-                                    pdf["place_a"].tolist(), pdf["place_b"].tolist())
-        yield pdf.drop(columns=["thumb_a", "thumb_b", "sparse_a", "sparse_b", "chroma_a", "chroma_b",
-                                "place_a", "place_b"]).assign(
+                                    pdf["place_a"].tolist(), pdf["place_b"].tolist(),
+                                    pdf["thumb_full_a"].tolist(), pdf["thumb_full_b"].tolist())
+        yield pdf.drop(columns=["thumb_a", "thumb_b", "thumb_full_a", "thumb_full_b", "sparse_a", "sparse_b",
+                                "chroma_a", "chroma_b", "place_a", "place_b"]).assign(
             verify_score=scores,
                                                                                      sparse=sparse)

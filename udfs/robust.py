@@ -68,6 +68,10 @@ CROP_KEYS: dict[str, float] = {KEY_C90: 0.9, KEY_C80: 0.8, KEY_C60: 0.6}
 ROTATION_KEYS: dict[str, float] = {KEY_CCW5: 5.0, KEY_CW5: -5.0}  # degrees, counter-clockwise
 ROTATION_KEEP = 0.6  # rotation keys hash this centre share: the rotated corners stay outside
 ROTATION_SIDE = 96   # ... of the content box turned at this size (longer side, pixels)
+# A frame is thin when the content box covers at least this share of the picture (margins of about
+# 1/16 a side): the whole picture is then mostly content, and its thumbnail is kept (KeyFeatures.thumb_full)
+# so that a full-image pHash pair can be checked on the pixels that hash saw.
+THIN_FRAME_SHARE = 0.75
 
 # Odd horizontal frequencies change sign under a left-right mirror (DCT-II of a reversed row).
 _FLIP_SIGNS = np.where(np.arange(HASH_SIZE) % 2 == 1, -1.0, 1.0)[np.newaxis, :]
@@ -387,6 +391,8 @@ class KeyFeatures(NamedTuple):
     chroma: tuple[float, float]  # mean_chroma() of the content box (object_chroma() of a sparse picture)
     place: tuple[float, float] | None = None  # a sparse picture's object centre in its frame (object_place)
     quality: float | None = None  # quality_of_gray() of the content box: how flat what the keys see is
+    thumb_full: bytes | None = None  # the whole picture's thumbnail when a thin frame was taken off
+                                     # (is_thin_frame; the pixels the full-image pHash saw); None otherwise
 
 
 def trim_borders(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> Image.Image:
@@ -521,7 +527,21 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     place = object_place(box, frame) if sparse else None
     chroma = (object_chroma(img, work, cfg) if sparse else None) or mean_chroma(img, full_box)
     flatness = quality(img) if box is None else quality_of_gray(work, box)
-    return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), chroma, place, flatness)
+    return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), chroma, place, flatness,
+                       thumbnail(work) if is_thin_frame(box, work.size) else None)
+
+
+def is_thin_frame(box: tuple[int, int, int, int] | None, size: tuple[int, int]) -> bool:
+    """True when a content box was found and covers at least THIN_FRAME_SHARE of the picture.
+
+    A thin uniform margin is what one copy may have and another lose (a resize or JPEG
+    blurs a one-pixel frame, brightening makes light margins uniform), so the two are
+    compared on the whole pictures as well. A thick frame (a disc on a black field, an
+    icon on a wide backdrop) is composition: on the whole picture it dominates the check.
+    """
+    if box is None:
+        return False
+    return (box[2] - box[0]) * (box[3] - box[1]) >= THIN_FRAME_SHARE * size[0] * size[1]
 
 
 # ---------------------------------------------------------------------------- verification

@@ -256,8 +256,16 @@ def places_differ(place_a: Sequence[float] | None, place_b: Sequence[float] | No
 def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | None],
                 stages: Sequence[str], sparse: Sequence[bool],
                 chroma_a: Sequence | None = None, chroma_b: Sequence | None = None,
-                place_a: Sequence | None = None, place_b: Sequence | None = None) -> np.ndarray:
+                place_a: Sequence | None = None, place_b: Sequence | None = None,
+                full_a: Sequence[bytes | None] | None = None, full_b: Sequence[bytes | None] | None = None) -> np.ndarray:
     """float64 (n,) scores; NaN where a thumbnail is missing or the stage is not a hash stage.
+
+    A full-image pHash pair (stage ``phash``) is also compared on the pixels that hash saw:
+    when either picture had a thin frame taken off (``full_a``/``full_b``: the whole
+    picture's thumbnail, udfs.robust.is_thin_frame; None otherwise), its score is the better
+    of the content boxes' alignment and the whole pictures'. A frame found on one copy only
+    (a one-pixel frame that a resize or JPEG blurs away, light margins that brightening makes
+    uniform) would otherwise compare a content box with a whole picture.
 
     A pair whose two coloured pictures differ in mean colour (:func:`colours_differ`)
     scores at most COLOUR_CAP: the hashes and thumbnails are greyscale, so a red and
@@ -269,11 +277,15 @@ def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | Non
     chroma_b = chroma_b if chroma_b is not None else [None] * n
     place_a = place_a if place_a is not None else [None] * n
     place_b = place_b if place_b is not None else [None] * n
+    full_a = full_a if full_a is not None else [None] * n
+    full_b = full_b if full_b is not None else [None] * n
     out = np.full(n, np.nan)
-    for i, (ta, tb, stage, sp, ca, cb, pa, pb) in enumerate(
-            zip(thumbs_a, thumbs_b, stages, sparse, chroma_a, chroma_b, place_a, place_b)):
+    for i, (ta, tb, stage, sp, ca, cb, pa, pb, fa, fb) in enumerate(
+            zip(thumbs_a, thumbs_b, stages, sparse, chroma_a, chroma_b, place_a, place_b, full_a, full_b)):
         if ta is not None and tb is not None and stage in STAGE_FAMILY:
             out[i] = score(ta, tb, stage, bool(sp))
+            if stage == "phash" and (fa is not None or fb is not None):
+                out[i] = max(out[i], score(ta if fa is None else fa, tb if fb is None else fb, stage, bool(sp)))
             if colours_differ(ca, cb):
                 out[i] = min(out[i], COLOUR_CAP)
             if places_differ(pa, pb, stage):
