@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import ROOT, MemorySampler, machine
+from bench.common import ROOT, MemorySampler, machine, planted_pairs, shuffle_planted
 
 OUT = ROOT / "out" / "audio-scale"
 DURATION = (2.0, 30.0)
@@ -180,15 +180,7 @@ def corpus(n: int, seed: int = 0, copies: float = 0.10, sections: float = 0.02, 
         clips.append(copy_of(rng, draw, clips[src], EDITS[e]))
         roles.append({"role": "copy", "edit": EDITS[e], "source": int(src)})
         roles[src] = {"role": "original"}
-    order = rng.permutation(n)
-    where = np.empty(n, np.int64)
-    where[order] = np.arange(n)
-    clips = [clips[i] for i in order]
-    roles = [dict(roles[i]) for i in order]
-    for r in roles:
-        if "source" in r:
-            r["source"] = int(where[r["source"]])
-    return clips, roles
+    return shuffle_planted(clips, roles, rng)
 
 
 def ids(n: int) -> list[str]:
@@ -197,8 +189,7 @@ def ids(n: int) -> list[str]:
 
 def truth_pairs(roles: list[dict]) -> list[tuple[str, str, str]]:
     """(original id, copy id, edit) of every planted copy."""
-    names = ids(len(roles))
-    return [(names[r["source"]], names[i], r["edit"]) for i, r in enumerate(roles) if r["role"] == "copy"]
+    return planted_pairs(roles, ids(len(roles)))
 
 
 def write_table(clips: list[dict], path: Path) -> Path:

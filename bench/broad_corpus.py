@@ -606,13 +606,19 @@ def clipart_sources(package: str, files: list[Path]) -> list[Source]:
 ICON_SIZES = (64, 96, 128, 192, 256)
 
 
+def _svg_icon(name: str, package: str, path: Path, seed: int) -> Source:
+    """An SVG icon rendered at one of ICON_SIZES, drawn per icon name from the seed."""
+    size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+    return _svg_source(name, package, "icon", path, size)
+
+
+def _svg_icons(package: str, files: list[Path], seed: int, under: str, cut: str) -> list[Source]:
+    """Every SVG under `under` as an icon (:func:`_svg_icon`), named from the part of its path after `cut`."""
+    return [_svg_icon(_name(package, p, cut), package, p, seed) for p in _real(_under(files, under), (".svg",))]
+
+
 def papirus_sources(package: str, files: list[Path], seed: int) -> list[Source]:
-    out = []
-    for p in _real(_under(files, "/Papirus/64x64/"), (".svg",)):
-        name = _name(package, p, "/64x64/")
-        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
-        out.append(_svg_source(name, package, "icon", p, size))
-    return out
+    return _svg_icons(package, files, seed, "/Papirus/64x64/", "/64x64/")
 
 
 GIMP_SCREENSHOTS = ("/images/dialogs/", "/images/menus/", "/images/preferences/", "/images/tool-options/",
@@ -782,8 +788,7 @@ def breeze_sources(package: str, files: list[Path], seed: int) -> list[Source]:
         if int(p.parent.name) != largest[p.parent.parent]:
             continue
         name = _name(package, p, "/icons/breeze/")
-        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
-        out.append(_svg_source(name, package, "icon", p, size))
+        out.append(_svg_icon(name, package, p, seed))
     return out
 
 
@@ -896,8 +901,7 @@ def elementary_sources(package: str, files: list[Path], seed: int) -> list[Sourc
     for p in _real(files, (".svg",)):
         if "/icons/elementary/" in str(p) and p.parent.name == "128":
             name = _name(package, p, "/icons/elementary/")
-            size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
-            out.append(_svg_source(name, package, "icon", p, size))
+            out.append(_svg_icon(name, package, p, seed))
     return out
 
 
@@ -1002,12 +1006,7 @@ def blind5_clipart_sources(package: str, files: list[Path]) -> list[Source]:
 
 def numix_circle_sources(package: str, files: list[Path], seed: int) -> list[Source]:
     """Numix Circle app icons (one round template, many emblems): the 48 px SVGs, rendered at 64..256 px."""
-    out = []
-    for p in _real(_under(files, "/icons/Numix-Circle/48/apps/"), (".svg",)):
-        name = _name(package, p, "/48/")
-        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
-        out.append(_svg_source(name, package, "icon", p, size))
-    return out
+    return _svg_icons(package, files, seed, "/icons/Numix-Circle/48/apps/", "/48/")
 
 
 def mate_icon_sources(package: str, files: list[Path], seed: int) -> list[Source]:
@@ -1151,12 +1150,7 @@ def warmux_sources(package: str, files: list[Path]) -> list[Source]:
 
 def tango_sources(package: str, files: list[Path], seed: int) -> list[Source]:
     """Tango icons: the scalable SVGs, rendered at 64..256 px."""
-    out = []
-    for p in _real(_under(files, "/icons/Tango/scalable/"), (".svg",)):
-        name = _name(package, p, "/scalable/")
-        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
-        out.append(_svg_source(name, package, "icon", p, size))
-    return out
+    return _svg_icons(package, files, seed, "/icons/Tango/scalable/", "/scalable/")
 
 
 def nuovext_sources(package: str, files: list[Path], seed: int) -> list[Source]:

@@ -271,3 +271,27 @@ def table(rows: list[dict], columns: list[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- synthetic corpora with planted copies
+
+def shuffle_planted(items: list, roles: list[dict], rng) -> tuple[list, list[dict]]:
+    """``items`` and their ``roles`` in one random order; a role's ``source`` (the index of the
+    item it was made from) follows its item to the new position."""
+    import numpy as np
+
+    n = len(items)
+    order = rng.permutation(n)
+    where = np.empty(n, np.int64)
+    where[order] = np.arange(n)
+    items = [items[i] for i in order]
+    roles = [dict(roles[i]) for i in order]
+    for r in roles:
+        if "source" in r:
+            r["source"] = int(where[r["source"]])
+    return items, roles
+
+
+def planted_pairs(roles: list[dict], names: list[str]) -> list[tuple[str, str, str]]:
+    """(original name, copy name, edit) of every planted copy (role ``copy``, its ``source`` and ``edit``)."""
+    return [(names[r["source"]], names[i], r["edit"]) for i, r in enumerate(roles) if r["role"] == "copy"]

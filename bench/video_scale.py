@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import ROOT, MemorySampler, machine
+from bench.common import ROOT, MemorySampler, machine, planted_pairs, shuffle_planted
 
 OUT = ROOT / "out" / "video-scale"
 FAMILIES = ("frame_hashes", "flip_hashes", "crop_hashes", "centre_hashes")
@@ -241,15 +241,7 @@ def corpus(n: int, seed: int = 0, copies: float = 0.10, reorders: float = 0.01,
     for src in sources[n_copy:]:
         videos.append(reordered(rng, videos[src]))
         roles.append({"role": "reorder", "source": int(src)})
-    order = rng.permutation(n)
-    where = np.empty(n, np.int64)
-    where[order] = np.arange(n)
-    videos = [videos[i] for i in order]
-    roles = [dict(roles[i]) for i in order]
-    for r in roles:
-        if "source" in r:
-            r["source"] = int(where[r["source"]])
-    return videos, roles
+    return shuffle_planted(videos, roles, rng)
 
 
 def ids(n: int) -> list[str]:
@@ -258,8 +250,7 @@ def ids(n: int) -> list[str]:
 
 def truth_pairs(roles: list[dict]) -> list[tuple[str, str, str]]:
     """(original id, copy id, edit) of every planted copy."""
-    names = ids(len(roles))
-    return [(names[r["source"]], names[i], r["edit"]) for i, r in enumerate(roles) if r["role"] == "copy"]
+    return planted_pairs(roles, ids(len(roles)))
 
 
 def write_table(videos: list[Video], out: Path, files: int = 1) -> list[Path]:

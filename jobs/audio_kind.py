@@ -69,12 +69,7 @@ def hash_items(items: DataFrame, input_cfg: InputConfig, fetch: FetchConfig = Fe
     (`hashes`, `times`, ...) are their own content, hashed as their JSON (no file is read)."""
     if "hashes" not in items.columns:
         return image_features.hash_items(items, input_cfg, fetch)
-    cols = [c for c in A.PRINT_TYPES if c in items.columns]
-    ok = F.col("input_error").isNull()
-    return items.select("item_id", "uri", "input_error",
-                        F.when(ok, F.sha2(F.to_json(F.struct(*cols)), 256)).alias("content_sha256"),
-                        F.lit(None).cast("long").alias("bytes"), F.lit(None).cast("string").alias("read_error"),
-                        *cols)
+    return image_features.hash_precomputed(items, [c for c in A.PRINT_TYPES if c in items.columns])
 
 
 def print_features(contents: DataFrame) -> DataFrame:

@@ -33,6 +33,17 @@ def hash_items(items: DataFrame, cfg: InputConfig, fetch: FetchConfig = FetchCon
     return items.select(*ITEMS).mapInPandas(fn, adapters.CONTENT_DDL)
 
 
+
+def hash_precomputed(items: DataFrame, columns: list[str]) -> DataFrame:
+    """Items of a table that carries precomputed features (audio fingerprints, video frame
+    signatures) -> contents: those columns are the content, hashed as their JSON (no file is read);
+    bytes and read_error null, the columns kept."""
+    ok = F.col("input_error").isNull()
+    return items.select("item_id", "uri", "input_error",
+                        F.when(ok, F.sha2(F.to_json(F.struct(*columns)), 256)).alias("content_sha256"),
+                        F.lit(None).cast("long").alias("bytes"), F.lit(None).cast("string").alias("read_error"),
+                        *columns)
+
 def vector_items(items: DataFrame, dtype: str | None = None) -> DataFrame:
     """Items carrying precomputed embeddings -> CONTENT columns + normalised `embedding`,
     packed as `dtype` bytes (the self-join's transport form) when dtype is given."""

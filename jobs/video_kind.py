@@ -63,12 +63,7 @@ def hash_items(items: DataFrame, input_cfg: InputConfig, fetch: FetchConfig = Fe
     signatures (`frame_hashes`, ...) are their own content, hashed as their JSON (no file is read)."""
     if "frame_hashes" not in items.columns:
         return features.hash_items(items, input_cfg, fetch)
-    sig = [c for c in A.SIGNATURE_TYPES if c in items.columns]
-    ok = F.col("input_error").isNull()
-    return items.select("item_id", "uri", "input_error",
-                        F.when(ok, F.sha2(F.to_json(F.struct(*sig)), 256)).alias("content_sha256"),
-                        F.lit(None).cast("long").alias("bytes"), F.lit(None).cast("string").alias("read_error"),
-                        *sig)
+    return features.hash_precomputed(items, [c for c in A.SIGNATURE_TYPES if c in items.columns])
 
 
 def signature_features(contents: DataFrame, cfg: VideoConfig) -> DataFrame:

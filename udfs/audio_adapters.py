@@ -12,6 +12,7 @@ import pandas as pd
 
 from udfs.adapters import _error, read_checked
 from udfs.errors import ItemError
+from udfs.packing import hash_partition, packed_by_partition, ragged_arange
 
 #: Per distinct content: stream facts and the fingerprint (udfs/audio.fingerprint); hashes: int64
 #: triplet hashes (< 2^26), times: the anchor time of each hash, seconds (float32), sorted.
@@ -169,37 +170,6 @@ PAIR_BIN_DDL = "part int, a array<long>, b array<long>, bins array<int>, n array
 #: A voted pair (va < vb, votes); one row per partition with va null carries the summed capped / met.
 VOTES_DDL = "va long, vb long, votes int, capped long, met long"
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-
-
-def hash_partition(keys: np.ndarray, partitions: int, salt: int = 0) -> np.ndarray:
-    """(n,) the partition (0..partitions-1) of each key: a multiplicative hash."""
-    k = np.asarray(keys, np.int64).view(np.uint64) ^ np.uint64(salt)
-    return (((k * _MIX) >> np.uint64(33)) % np.uint64(partitions)).astype(np.int64)
-
-
-def _packed(labels: tuple[int, ...], part: np.ndarray, names: list[str], arrays: list[np.ndarray],
-            scalars: dict | None = None):
-    """One record batch: a row per used partition label, each array cut by `part` into lists; `scalars`
-    (name: value) on the first row, 0 on the others."""
-    import pyarrow as pa
-
-    order = np.argsort(part, kind="stable")
-    counts = np.bincount(part, minlength=len(labels))
-    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
-    used = counts > 0
-    if scalars and not used.any():
-        used[0] = True
-    cols = [pa.array(np.asarray(labels, np.int32))] + \
-           [pa.ListArray.from_arrays(offsets, pa.array(x[order])) for x in arrays]
-    for v in (scalars or {}).values():
-        col = np.zeros(len(labels), np.int64)
-        col[np.flatnonzero(used)[0]] = v
-        cols.append(pa.array(col))
-    full = pa.RecordBatch.from_arrays(cols, ["part", *names, *(scalars or {})])
-    return full.filter(pa.array(used)) if not used.all() else full
-
-
 def print_hash_rows(batches, labels: tuple[int, ...]):
     """mapInArrow: (vid, hashes, times) -> HASH_ROW_DDL: every hash of a batch of recordings, cut by the
     partition of its value (hash_partition over len(labels)), one output row per partition."""
@@ -215,16 +185,7 @@ def print_hash_rows(batches, labels: tuple[int, ...]):
         h = batch.column("hashes").flatten().to_numpy(zero_copy_only=False).astype(np.int64)
         t = batch.column("times").flatten().to_numpy(zero_copy_only=False).astype(np.float32)
         v = np.repeat(batch.column("vid").to_numpy(zero_copy_only=False).astype(np.int64), lengths)
-        yield _packed(labels, hash_partition(h, len(labels)), ["hashes", "ids", "times"], [h, v, t])
-
-
-def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """concat(arange(s, s + n) for s, n in zip(starts, lengths))."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, np.int64)
-    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.repeat(starts, lengths) + (np.arange(total) - first)
+        yield packed_by_partition(labels, hash_partition(h, len(labels)), ["hashes", "ids", "times"], [h, v, t])
 
 
 def _count_runs(a: np.ndarray, b: np.ndarray, bins: np.ndarray, n: np.ndarray):
@@ -255,7 +216,7 @@ def bucket_bins(h: np.ndarray, vid: np.ndarray, t: np.ndarray, max_bucket: int, 
     sizes = np.diff(np.append(starts, n))
     capped = int((sizes > max_bucket).sum())
     ok = (sizes >= 2) & (sizes <= max_bucket)
-    rows = _ragged(starts[ok], sizes[ok])  # rows of the kept buckets, bucket by bucket
+    rows = ragged_arange(starts[ok], sizes[ok])  # rows of the kept buckets, bucket by bucket
     ends = np.repeat(starts[ok] + sizes[ok], sizes[ok])
     partners = ends - rows - 1  # the later rows of its bucket
     reach = np.concatenate([[0], np.cumsum(partners)])
@@ -264,7 +225,7 @@ def bucket_bins(h: np.ndarray, vid: np.ndarray, t: np.ndarray, max_bucket: int, 
     while lo < len(rows):
         hi = max(lo + 1, int(np.searchsorted(reach, reach[lo] + chunk, "right")) - 1)
         x = np.repeat(rows[lo:hi], partners[lo:hi])
-        y = _ragged(rows[lo:hi] + 1, partners[lo:hi])
+        y = ragged_arange(rows[lo:hi] + 1, partners[lo:hi])
         lo = hi
         keep = vid[x] != vid[y]
         x, y = x[keep], y[keep]
@@ -303,7 +264,7 @@ def hash_bucket_bins(batches, max_bucket: int, bin_s: float, labels: tuple[int, 
     (a, b, bins, n), capped, met = bucket_bins(cols["hashes"].astype(np.int64), cols["ids"].astype(np.int64),
                                                cols["times"].astype(np.float32), max_bucket, bin_s)
     part = hash_partition(a ^ (b * np.int64(31)), len(labels), salt=0x5BD1E995)
-    yield _packed(labels, part, ["a", "b", "bins", "n"], [a, b, bins, n.astype(np.int32)],
+    yield packed_by_partition(labels, part, ["a", "b", "bins", "n"], [a, b, bins, n.astype(np.int32)],
                   {"capped": capped, "met": met})
 
 

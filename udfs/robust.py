@@ -356,14 +356,16 @@ def content(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG, _outer: bool 
     if outer is not None and outer != frame:
         inner = content(gray.crop(outer), cfg, _outer=False)
         if inner.sparse:
-            x, y = outer[0], outer[1]
-            box = inner.box or (0, 0, outer[2] - x, outer[3] - y)
-            return Content((box[0] + x, box[1] + y, box[2] + x, box[3] + y), True,
-                           (inner.frame[0] + x, inner.frame[1] + y, inner.frame[2] + x, inner.frame[3] + y))
+            return Content(_offset(inner.box or inner.frame, outer), True, _offset(inner.frame, outer))
     obj = object_box(gray.crop(frame), cfg)
     if obj is None:
         return Content(frame, False, frame)
-    return Content((frame[0] + obj[0], frame[1] + obj[1], frame[0] + obj[2], frame[1] + obj[3]), True, frame)
+    return Content(_offset(obj, frame), True, frame)
+
+
+def _offset(box: tuple[int, int, int, int], at: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """``box``, found inside the crop ``at``, in the coordinates of the whole picture."""
+    return box[0] + at[0], box[1] + at[1], box[2] + at[0], box[3] + at[1]
 
 
 def content_box(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[tuple[int, int, int, int] | None, bool]:

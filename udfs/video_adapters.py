@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from udfs.adapters import ContentChanged, _error
+from udfs.packing import hash_partition, packed_by_partition, ragged_arange
 from udfs.video import SEGMENT_COLUMNS
 
 #: Per distinct content: container facts and the sampled frames (udfs/video.VideoFeatures);
@@ -122,7 +123,7 @@ def align_pairs(batches: Iterator[pd.DataFrame], params, min_similarity: float) 
 #: The bucket rows of a batch of videos bound for one partition (frame_bucket_rows), packed in arrays:
 #: one element per informative frame, hash variant and bucket key; `keys` the bucket (the key's
 #: index in its top byte, the band value below: BUCKET_BAND_SHIFT), `vids` the video's 64-bit id,
-#: `fvs` frame * 4 + variant (HASH_VARIANTS index); `part` the label of the partition (bucket_partition).
+#: `fvs` frame * 4 + variant (HASH_VARIANTS index); `part` the label of the partition (hash_partition).
 BUCKET_ROW_DDL = "part int, keys array<long>, vids array<long>, fvs array<int>"
 BUCKET_BAND_SHIFT = 56  # band values are < 2^48 (pairs of 16-bit bands): the key's index fits above them
 #: Per video pair met in one partition of buckets: the distinct frames of each video that met the
@@ -170,21 +171,13 @@ def bucket_rows(vid: np.ndarray, lengths: np.ndarray, informative: np.ndarray,
     return np.concatenate(keys), np.concatenate(vids), np.concatenate(fvs)
 
 
-def bucket_partition(keys: np.ndarray, partitions: int) -> np.ndarray:
-    """(n,) the partition (0..partitions-1) of each bucket key: a multiplicative hash of the key."""
-    mixed = (np.asarray(keys, np.int64).view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(33)
-    return (mixed % np.uint64(partitions)).astype(np.int64)
-
-
 def frame_bucket_rows(batches, bands: int = 4, pairs: bool = False, key: str = "vid",
                       labels: tuple[int, ...] = (0,)):
     """mapInArrow: (key, *HASH_VARIANTS, informative) -> BUCKET_ROW_DDL: a batch's bucket rows
-    (bucket_rows) cut by partition (bucket_partition over len(labels) partitions), one output row per
+    (bucket_rows) cut by partition (hash_partition over len(labels) partitions), one output row per
     partition holding its rows in arrays, labelled labels[partition] (a value the job's repartition
     sends to that partition). Shuffling a few rows of long arrays costs Spark far less than one row
     per frame and key. Uninformative frames emit nothing."""
-    import pyarrow as pa
-
     for batch in batches:
         if batch.num_rows == 0:
             continue
@@ -196,26 +189,8 @@ def frame_bucket_rows(batches, bands: int = 4, pairs: bool = False, key: str = "
         k, v, fv = bucket_rows(vid, lengths, info.astype(bool), variants, bands, pairs)
         if not len(k):
             continue
-        part = bucket_partition(k, len(labels))
-        order = np.argsort(part, kind="stable")
-        counts = np.bincount(part, minlength=len(labels))
-        offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
-        used = np.flatnonzero(counts)
-        full = pa.RecordBatch.from_arrays(
-            [pa.array(np.asarray(labels, np.int32)), pa.ListArray.from_arrays(offsets, pa.array(k[order])),
-             pa.ListArray.from_arrays(offsets, pa.array(v[order])),
-             pa.ListArray.from_arrays(offsets, pa.array(fv[order].astype(np.int32)))],
-            ["part", "keys", "vids", "fvs"])
-        yield full.filter(pa.array(counts > 0)) if len(used) < len(labels) else full
-
-
-def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """concat(arange(s, s + n) for s, n in zip(starts, lengths))."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, np.int64)
-    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.repeat(starts, lengths) + (np.arange(total) - first)
+        yield packed_by_partition(labels, hash_partition(k, len(labels)), ["keys", "vids", "fvs"],
+                                  [k, v, fv.astype(np.int32)])
 
 
 def bucket_meetings(key: np.ndarray, vid: np.ndarray, fv: np.ndarray, max_bucket: int,
@@ -267,7 +242,7 @@ def bucket_meetings(key: np.ndarray, vid: np.ndarray, fv: np.ndarray, max_bucket
     while lo < len(xs):
         hi = max(lo + 1, int(np.searchsorted(reach, reach[lo] + chunk, "right")) - 1)
         x = np.repeat(xs[lo:hi], partners[lo:hi])
-        y = _ragged(bstart[gbucket[xs[lo:hi]]], partners[lo:hi])
+        y = ragged_arange(bstart[gbucket[xs[lo:hi]]], partners[lo:hi])
         lo = hi
         vx, vy, sx, sy = gvar[x], gvar[y], gvid[x], gvid[y]
         met = ((((vx == 0) & (vy == 0)) | ((vx == 3) & (vy == 3))) & (sx < sy)) | \
@@ -278,7 +253,7 @@ def bucket_meetings(key: np.ndarray, vid: np.ndarray, fv: np.ndarray, max_bucket
         va, vb = np.minimum(sx, sy), np.maximum(sx, sy)
         side_x = (sx > sy).astype(np.int64)
         for g, side in ((x, side_x), (y, 1 - side_x)):
-            rows = _ragged(gstart[g], glen[g])
+            rows = ragged_arange(gstart[g], glen[g])
             out_a.append(np.repeat(va, glen[g]))
             out_b.append(np.repeat(vb, glen[g]))
             out_code.append((np.repeat(side, glen[g]) << np.int64(32)) | frame[rows])
