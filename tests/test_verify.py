@@ -304,6 +304,29 @@ def _planet(rgb: tuple[int, int, int], side: int = 240) -> Image.Image:
     return Image.fromarray(a, "RGB")
 
 
+def _tinted(img: Image.Image, rgb: tuple[float, float, float]) -> Image.Image:
+    """``img`` in grey, scaled per channel: a faint tint of one picture."""
+    g = np.asarray(img.convert("L"), dtype=np.float32)
+    return Image.fromarray(np.clip(g[..., None] * np.array(rgb, np.float32), 0, 255).astype(np.uint8), "RGB")
+
+
+def test_faint_tints_are_held_apart_when_aligned_exactly(photos):
+    # one texture recoloured faintly brown and faintly blue (mean colour ~5 grey levels, under CHROMA_MIN):
+    # an exactly aligned pair compares the same pixels, so the faint colours count; a crop pair does not
+    brown, blue = _tinted(photos["camera"], (1.03, 1.0, 0.97)), _tinted(photos["camera"], (0.97, 0.99, 1.03))
+    fa, fb = _features(brown), _features(blue)
+    assert verify.CHROMA_MIN_ALIGNED <= min(np.hypot(*fa.chroma), np.hypot(*fb.chroma)) < verify.CHROMA_MIN
+    for stage in ("phash", "phash_trim", "phash_flip"):
+        assert verify.colours_differ(fa.chroma, fb.chroma, stage)
+    for stage in ("phash_crop", "phash_rotate", None):
+        assert not verify.colours_differ(fa.chroma, fb.chroma, stage)
+    # copies of the faint brown one keep its colour's direction; its greyscale copy has none
+    for copy in (_jpeg(brown), _jpeg(brown.resize((brown.width // 2, brown.height // 2)), 60), brown.convert("L")):
+        assert not verify.colours_differ(fa.chroma, _features(copy.convert("RGB")).chroma, "phash")
+    scores = verify.score_pairs([fa.thumb], [fb.thumb], ["phash"], [False], [fa.chroma], [fb.chroma])
+    assert scores[0] <= verify.COLOUR_CAP
+
+
 def test_sparse_pictures_compare_the_colour_of_their_objects():
     teal, pink = _features(_planet((40, 170, 160))), _features(_planet((190, 110, 120)))
     assert teal.sparse and pink.sparse

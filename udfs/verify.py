@@ -50,7 +50,8 @@ CROP_KEEPS = tuple(CROP_KEYS.values())
 ROTATION_DEGREES = tuple(ROTATION_KEYS.values())
 BLUR_SIDE = 16           # the "coarse" image: the view reduced to this side and enlarged back
 
-CHROMA_MIN = 8.0         # grey levels of mean colour from which a picture counts as coloured
+CHROMA_MIN = 8.0         # grey levels of mean colour from which a picture counts as coloured ...
+CHROMA_MIN_ALIGNED = 3.0 # ... or, for the exactly aligned families (both means taken over the same pixels), this
 CHROMA_MIN_COS = 0.5     # two coloured pictures whose mean colours differ by more than 60 degrees ...
 COLOUR_CAP = 0.0         # ... score at most this
 
@@ -226,10 +227,17 @@ def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> f
     return max(measure(x, y) for x, y in views(a, b, family))
 
 
-def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] | None) -> bool:
+def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] | None,
+                   stage: str | None = None) -> bool:
     """True when both pictures are coloured and their mean colours point apart (udfs.robust.mean_chroma).
 
-    A greyscale copy has no colour and is never held against a coloured original.
+    A greyscale copy has no colour and is never held against a coloured original. A picture
+    counts as coloured from CHROMA_MIN grey levels of mean colour, or from CHROMA_MIN_ALIGNED
+    for a pair of an exactly aligned family (``stage`` phash, phash_trim, phash_flip): there both
+    means are taken over the same content, so a faint tint (a dim brown planet against a blue
+    one, a pale recolour of one texture) keeps its direction in every copy. A crop or a turn
+    sees another part of the picture, whose faint mean colour may point elsewhere (a crop of a
+    grey dialog with a coloured toolbar), so those pairs keep the higher bar.
     """
     if chroma_a is None or chroma_b is None:
         return False
@@ -237,7 +245,8 @@ def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] |
     if np.isnan(a).any() or np.isnan(b).any():
         return False
     na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    return min(na, nb) >= CHROMA_MIN and float(a @ b) / (na * nb) < CHROMA_MIN_COS
+    floor = CHROMA_MIN_ALIGNED if STAGE_FAMILY.get(stage or "") in EXACT_FAMILIES else CHROMA_MIN
+    return min(na, nb) >= floor and float(a @ b) / (na * nb) < CHROMA_MIN_COS
 
 
 def places_differ(place_a: Sequence[float] | None, place_b: Sequence[float] | None, stage: str) -> bool:
@@ -286,7 +295,7 @@ def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | Non
             out[i] = score(ta, tb, stage, bool(sp))
             if stage == "phash" and (fa is not None or fb is not None):
                 out[i] = max(out[i], score(ta if fa is None else fa, tb if fb is None else fb, stage, bool(sp)))
-            if colours_differ(ca, cb):
+            if colours_differ(ca, cb, stage):
                 out[i] = min(out[i], COLOUR_CAP)
             if places_differ(pa, pb, stage):
                 out[i] = min(out[i], PLACE_CAP)
