@@ -171,10 +171,10 @@ def _packed_vectors(features: DataFrame, dtype: str) -> DataFrame:
 
 def home_lists(spark: SparkSession, features: DataFrame, centroids: np.ndarray | None) -> DataFrame:
     """Index rows: content_sha256, the hashes (phash, quality, information, robust keys), the
-    pixel-check inputs (thumb, thumb_full, sparse, chroma, place), embedding and the content's home IVF list
-    (0 without embeddings)."""
-    hashes = ["phash", "quality", "information", *adapters.ROBUST_KEY_COLUMNS, "thumb", "thumb_full", "sparse", "chroma",
-              "place"]
+    pixel-check inputs (thumb, thumb_full, thumb_whole, sparse, chroma, place), embedding and the
+    content's home IVF list (0 without embeddings)."""
+    hashes = ["phash", "quality", "information", *adapters.ROBUST_KEY_COLUMNS, "thumb", "thumb_full", "thumb_whole",
+              "sparse", "chroma", "place"]
     ok = features.where(F.col("decode_error").isNull()).select("content_sha256", *hashes, "embedding")
     if centroids is None:
         return ok.withColumn("list", F.lit(0))

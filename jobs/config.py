@@ -73,7 +73,7 @@ class DecodeConfig:
         _at_least("decode.max_pixels", self.max_pixels, 1)
 
 
-PHASH_KEYS = ("trim", "flip", "crop", "rotate")
+PHASH_KEYS = ("trim", "flip", "crop", "rotate", "wcrop")
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,7 @@ class PhashConfig:
     flip_hamming: int = 6             # mirrored content box ~ content box
     crop_hamming: int = 4             # centre 90/80/60% crop ~ a copy's content box
     rotate_hamming: int = 2           # centre turned 5 degrees ~ a copy's centre 60%
+    wcrop_hamming: int = 2            # centre 90/80/60% of a framed picture, frame included ~ a copy's pHash
     # Key pairs up to <key>_hamming + this are stored for retuning. pHash distances are even
     # (a hash has 32 of 64 bits set), so 2 stores the next step, at ~2x the probes of radius-1 families.
     key_candidate_extra: int = 0

@@ -22,7 +22,7 @@ from udfs.io import TRANSIENT_REASONS as READ_TRANSIENT
 
 log = logging.getLogger("dedup")
 
-FEATURE_VERSION = "7"  # bump when decode/hash code changes what it computes
+FEATURE_VERSION = "8"  # bump when decode/hash code changes what it computes
 
 
 def hash_items(items: DataFrame, cfg: InputConfig, fetch: FetchConfig = FetchConfig()) -> DataFrame:
@@ -56,7 +56,8 @@ def vector_items(items: DataFrame, dtype: str | None = None) -> DataFrame:
 def vector_features(vector_contents: DataFrame) -> DataFrame:
     """One FEATURE row per distinct vector (no pixels, no pHash)."""
     none = {"width": "int", "height": "int", "phash": "long", "quality": "float", "information": "float",
-            **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "thumb": "binary", "thumb_full": "binary", "sparse": "boolean", "chroma": "array<float>",
+            **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "thumb": "binary", "thumb_full": "binary",
+            "thumb_whole": "binary", "sparse": "boolean", "chroma": "array<float>",
             "place": "array<float>", "decode_error": "string"}
     grouped = (vector_contents.where(F.col("content_sha256").isNotNull())
                .groupBy("content_sha256").agg(F.first("embedding").alias("embedding")))

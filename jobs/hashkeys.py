@@ -13,6 +13,9 @@ trim       content box (only images with a       content box: a framed or padded
 flip       mirrored content box                  content box: a left-right mirrored copy
 crop       centre 90 / 80 / 60% of the box       content box: a copy cropped to that centre
 rotate     centre 60% turned 5 degrees each way  centre 60%: a copy turned by about 5 degrees
+wcrop      centre 90 / 80 / 60% of the whole     full-image pHash: a copy cut out of the centre
+           picture, frame included (only         of a picture with a frame or backdrop, whose
+           pictures with a content box)          content box is not the original's
 ========== ===================================== ==========================================
 
 Pairs are found with the same multi-index hashing as the pHash stage (exact band
@@ -55,6 +58,9 @@ KEY_PAIRS: tuple[tuple[str, str, str], ...] = (
     ("phash_c60", "phash_trim", "crop"),
     ("phash_ccw5", "phash_c60", "rotate"),
     ("phash_cw5", "phash_c60", "rotate"),
+    ("phash_w90", "phash", "wcrop"),
+    ("phash_w80", "phash", "wcrop"),
+    ("phash_w60", "phash", "wcrop"),
 )
 
 # As in the pHash stage: contents sharing one key value are all paired up to this group
@@ -157,8 +163,8 @@ def key_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:
 
 
 # per content, what udfs/verify.py compares, and their types (for feature tables written before a column existed)
-PIXEL_CHECK_COLUMNS = {"thumb": "binary", "thumb_full": "binary", "sparse": "boolean", "chroma": "array<float>",
-                       "place": "array<float>"}
+PIXEL_CHECK_COLUMNS = {"thumb": "binary", "thumb_full": "binary", "thumb_whole": "binary", "sparse": "boolean",
+                       "chroma": "array<float>", "place": "array<float>"}
 
 
 def pixel_check_inputs(features: DataFrame, side: str, id_prefix: str = "") -> DataFrame:

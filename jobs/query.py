@@ -99,7 +99,7 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
         return []
     mine = keyed.hashes
     present = set(store.index_columns())
-    extra = ("quality", "information", *keys, "thumb", "thumb_full", "sparse", "chroma", "place")
+    extra = ("quality", "information", *keys, "thumb", "thumb_full", "thumb_whole", "sparse", "chroma", "place")
     rows = store.index(["content_sha256", "phash", *[c for c in extra if c in present]]) \
         .dropna(subset=["phash"]).reset_index(drop=True)
     if "quality" in rows:
@@ -155,7 +155,7 @@ def _pixels_agree(mine: robust.KeyFeatures, row: pd.Series, stage: str, cfg: Pha
     score = verify.score_pairs([mine.thumb], [row["thumb"]], [stage], [sparse], [mine.chroma],
                                [None if chroma is None else list(chroma)], [mine.place],
                                [None if place is None else list(place)], [mine.thumb_full],
-                               [row.get("thumb_full")])[0]
+                               [row.get("thumb_full")], [mine.thumb_whole], [row.get("thumb_whole")])[0]
     return bool(score >= bar)
 
 

@@ -42,7 +42,8 @@ def _features(rng, n: int = 120) -> pd.DataFrame:
     df["quality"] = np.where(np.arange(n) % 17 == 5, 0.2, 8.0).astype(np.float32)  # a few flat images
     df.loc[7, "phash_c60"] = pd.NA  # a flat centre emits no key
     df["width"], df["height"], df["embedding"], df["decode_error"] = 100, 100, None, None
-    df["thumb"], df["thumb_full"], df["sparse"], df["information"] = None, None, False, np.float32(9.0)
+    df["thumb"], df["thumb_full"], df["thumb_whole"] = None, None, None
+    df["sparse"], df["information"] = False, np.float32(9.0)
     df["chroma"], df["place"] = None, None
     return df[list(FEATURE_COLUMNS)]
 
@@ -68,7 +69,7 @@ def _brute(df: pd.DataFrame, cfg: PhashConfig) -> set[tuple[str, str, str, int]]
     return {(*k, d) for k, d in out.items()}
 
 
-@pytest.mark.parametrize("keys", [("trim", "flip", "crop", "rotate"), ("flip",), ()])
+@pytest.mark.parametrize("keys", [("trim", "flip", "crop", "rotate", "wcrop"), ("flip",), ("wcrop",), ()])
 def test_key_pairs_equal_brute_force(spark, keys):
     rng = np.random.default_rng(len(keys))
     df = _features(rng)
@@ -86,19 +87,19 @@ def test_key_pairs_equal_brute_force(spark, keys):
 
 
 def test_decide_applies_each_family_threshold(spark):
-    cfg = PhashConfig(trim_hamming=5, flip_hamming=3, crop_hamming=2, rotate_hamming=1, max_hamming=4,
+    cfg = PhashConfig(trim_hamming=5, flip_hamming=3, crop_hamming=2, rotate_hamming=1, wcrop_hamming=0, max_hamming=4,
                       min_verify=0.5, min_verify_sparse=0.3)
     rows = [("a", "b", s, 1 - h / 64, h, v, False)
-            for s in ("phash", "phash_trim", "phash_flip", "phash_crop", "phash_rotate")
+            for s in ("phash", "phash_trim", "phash_flip", "phash_crop", "phash_rotate", "phash_wcrop")
             for h in range(0, 7) for v in (0.9, 0.4, None)]
     ddl = "sha_a string, sha_b string, stage string, similarity double, hamming int, verify_score double, sparse boolean"
     pairs = spark.createDataFrame(rows, ddl)
     from jobs.config import EmbeddingConfig
     got = candidates.decide(pairs, cfg, EmbeddingConfig()).toPandas()
-    limit = {"phash": 4, "phash_trim": 5, "phash_flip": 3, "phash_crop": 2, "phash_rotate": 1}
+    limit = {"phash": 4, "phash_trim": 5, "phash_flip": 3, "phash_crop": 2, "phash_rotate": 1, "phash_wcrop": 0}
     verified = got["verify_score"].fillna(-2) >= 0.5  # a pair the pixel check could not score fails it
     assert (got["is_duplicate"] == ((got["hamming"] <= got["stage"].map(limit)) & verified)).all()
-    assert got["is_duplicate"].sum() == 5 + 6 + 4 + 3 + 2  # distances within each limit, verified at 0.9 only
+    assert got["is_duplicate"].sum() == 5 + 6 + 4 + 3 + 2 + 1  # distances within each limit, verified at 0.9 only
     unchecked = candidates.decide(pairs, dataclasses.replace(cfg, min_verify=-1), EmbeddingConfig()).toPandas()
     assert (unchecked["is_duplicate"] == (unchecked["hamming"] <= unchecked["stage"].map(limit))).all()
     # a pair with a sparse image is held to min_verify_sparse (on the detail correlation)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from jobs.config import PhashConfig
 from jobs.corpus import load_original
 from udfs import robust
 from udfs.hashing import hamming, phash64
@@ -118,6 +119,27 @@ def test_centre_crop_keys_match_centre_crops(photos):
         for keep, key in ((0.8, robust.KEY_C80), (0.6, robust.KEY_C60)):
             copy = robust.robust_hashes(_centre_crop(photos[name], keep))
             assert _dist(copy[robust.KEY_TRIM], keys[key]) <= 4, (name, keep)
+
+
+def test_whole_picture_crop_keys_match_a_centre_cut_of_a_framed_picture(photos):
+    # a photograph on a wide backdrop (a thick frame), cut at the centre of the whole picture: the
+    # content-box crop keys are taken on another region, the whole-picture ones on this one
+    near = []
+    for name in ("astronaut", "coffee", "chelsea"):
+        for share, fill in ((0.2, (255, 255, 255)), (0.3, (0, 0, 0))):
+            framed = _border(photos[name], share, fill)
+            f = robust.key_features(framed)
+            assert f.thumb_whole is not None and f.thumb_full is None  # thick: the whole thumbnail is kept
+            for keep, key in ((0.9, robust.KEY_W90), (0.8, robust.KEY_W80), (0.6, robust.KEY_W60)):
+                cut = robust.key_features(_centre_crop(framed, keep)).hashes
+                near.append(_dist(cut[robust.KEY_PHASH], f.hashes[key]) <= PhashConfig().wcrop_hamming)
+                assert _dist(cut[robust.KEY_PHASH], f.hashes[key]) <= 4, (name, share, keep)
+                box_keys = [f.hashes[k] for k in robust.CROP_KEYS if k in f.hashes]
+                if keep > 0.6:  # the cut keeps a strip of the frame: no content-box crop key is near
+                    assert min(_dist(cut[robust.KEY_TRIM], k) for k in box_keys) > 4, (name, share, keep)
+    assert np.mean(near) >= 0.8  # within the shipped threshold
+    plain = robust.key_features(photos["coffee"])  # no frame: the box is the picture, no extra keys
+    assert not set(robust.WHOLE_CROP_KEYS) & set(plain.hashes) and plain.thumb_whole is None
 
 
 def test_rotation_keys_match_a_turned_copy(photos):

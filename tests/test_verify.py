@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from jobs import corpus
 from udfs import robust, verify
@@ -366,3 +366,31 @@ def test_a_border_found_on_one_copy_only_is_checked_on_the_whole_pictures(photos
     field.paste(photos["astronaut"].resize((200, 200)), (60, 60))
     thick = _features(field)
     assert thick.hashes["phash_trim"] != thick.hashes["phash"] and thick.thumb_full is None
+
+
+def test_whole_picture_crop_pairs_are_checked_on_the_whole_pictures(photos):
+    # a photograph on a wide white backdrop and a cut from the centre of the whole picture (part of the
+    # backdrop kept): the content boxes are other regions, the whole pictures line up as a crop
+    def framed(img: Image.Image) -> Image.Image:
+        w, h = img.size
+        return ImageOps.expand(img.convert("RGB"), border=(w // 4, h // 4, w // 4, h // 4), fill=(255, 255, 255))
+
+    def cut(img: Image.Image, keep: float = 0.8) -> Image.Image:
+        w, h = img.size
+        m, n = round(w * (1 - keep) / 2), round(h * (1 - keep) / 2)
+        return img.crop((m, n, w - m, h - n))
+
+    original, other = framed(photos["astronaut"]), framed(photos["chelsea"])
+    fo, fc, fx = _features(original), _features(_jpeg(cut(original), 70)), _features(_jpeg(cut(other), 70))
+    assert fo.thumb_whole is not None
+
+    def wcrop(a, b) -> float:
+        return verify.score_pairs([a.thumb], [b.thumb], ["phash_wcrop"], [False], [a.chroma], [b.chroma],
+                                  whole_a=[a.thumb_whole], whole_b=[b.thumb_whole])[0]
+
+    assert wcrop(fo, fc) > 0.9 and wcrop(fc, fo) > 0.9
+    assert wcrop(fo, fx) < 0.6  # another picture cut from the same backdrop
+    boxes_only = verify.score_pairs([fo.thumb], [fc.thumb], ["phash_crop"], [False])[0]
+    assert boxes_only < wcrop(fo, fc)
+    r, g, b = cut(original).split()  # the same cut in other colours (red and blue swapped): held apart
+    assert wcrop(fo, _features(Image.merge("RGB", (b, g, r)))) <= verify.COLOUR_CAP

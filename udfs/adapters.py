@@ -23,23 +23,27 @@ CONTENT_DDL = "item_id string, uri string, input_error string, content_sha256 st
 #: The weight-free keys of udfs/robust.py kept per content (null when not computed or,
 #: for crop/rotation keys, when the region is flat); `quality`: how flat the content box is
 #: (robust.KeyFeatures.quality; the whole picture's robust.quality() when it has no box).
-ROBUST_KEY_COLUMNS = ("phash_trim", "phash_flip", "phash_c90", "phash_c80", "phash_c60", "phash_ccw5", "phash_cw5")
+ROBUST_KEY_COLUMNS = ("phash_trim", "phash_flip", "phash_c90", "phash_c80", "phash_c60", "phash_ccw5", "phash_cw5",
+                      "phash_w90", "phash_w80", "phash_w60")
 FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, quality float, information float, "
                + ", ".join(f"{c} long" for c in ROBUST_KEY_COLUMNS)
-               + ", thumb binary, thumb_full binary, sparse boolean, chroma array<float>, place array<float>, embedding array<float>, "
+               + ", thumb binary, thumb_full binary, thumb_whole binary, sparse boolean, chroma array<float>, place array<float>, embedding array<float>, "
                "decode_error string")
 #: `thumb`: the content box's 64x64 greyscale thumbnail (udfs/verify.py), for the pixel check of
 #: hash edges; `thumb_full`: the whole picture's, only when a thin frame was taken off
-#: (robust.is_thin_frame: a full-image pHash pair is also checked on the pixels that hash saw); `sparse`: a small object or stars on a black or white background (robust.object_box);
+#: (robust.is_thin_frame: a full-image pHash pair is also checked on the pixels that hash saw);
+#: `thumb_whole`: the whole picture's when a thicker frame or backdrop was taken off (what the
+#: whole-picture crop keys phash_w* saw; their pairs are checked on it); `sparse`: a small object or stars on a black or white background (robust.object_box);
 #: `information`: robust.information() of the content box's hash coefficients; `chroma`: its
 #: robust.mean_chroma() (2 floats); `place`: a sparse picture's robust.object_place() (2 floats,
 #: null when not sparse).
 FEATURE_COLUMNS = ("content_sha256", "width", "height", "phash", "quality", "information", *ROBUST_KEY_COLUMNS,
-                   "thumb", "thumb_full", "sparse", "chroma", "place", "embedding", "decode_error")
+                   "thumb", "thumb_full", "thumb_whole", "sparse", "chroma", "place", "embedding", "decode_error")
 #: Which robust keys each key family (config phash.keys) needs.
 FAMILY_KEYS = {"trim": ("phash_trim",), "flip": ("phash_trim", "phash_flip"),
                "crop": ("phash_trim", "phash_c90", "phash_c80", "phash_c60"),
-               "rotate": ("phash_c60", "phash_ccw5", "phash_cw5")}
+               "rotate": ("phash_c60", "phash_ccw5", "phash_cw5"),
+               "wcrop": ("phash_w90", "phash_w80", "phash_w60")}
 
 
 def robust_keys(families) -> tuple[str, ...]:
@@ -215,6 +219,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
         image = decoded.image if embedder else None  # keep pixels only for the model
         keyed = robust.key_features(decoded.image, settings)
         hashes = {**keyed.hashes, "quality": keyed.quality, "thumb": keyed.thumb, "thumb_full": keyed.thumb_full,
+                  "thumb_whole": keyed.thumb_whole,
                   "sparse": keyed.sparse, "information": keyed.information, "chroma": list(keyed.chroma),
                   "place": None if keyed.place is None else list(keyed.place)}
         return sha256_hex(data), decoded.width, decoded.height, hashes, image
@@ -223,8 +228,8 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
     for pdf in batches:
         _fault_injection_point("features")
         columns: dict[str, list] = {c: [] for c in ("content_sha256", "width", "height", "quality", "information",
-                                                    *hash_columns, "thumb", "thumb_full", "sparse", "chroma", "place",
-                                                    "decode_error")}
+                                                    *hash_columns, "thumb", "thumb_full", "thumb_whole", "sparse", "chroma",
+                                                    "place", "decode_error")}
         images = []
         results = read_many(list(pdf["uri"]), max_bytes, fetch, workers, transform=features_of)
         for sha, result in zip(pdf["content_sha256"], results):
@@ -235,7 +240,8 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             columns["content_sha256"].append(sha)
             columns["width"].append(None if failed else result[1])
             columns["height"].append(None if failed else result[2])
-            for c in ("quality", "information", *hash_columns, "thumb", "thumb_full", "sparse", "chroma", "place"):
+            for c in ("quality", "information", *hash_columns, "thumb", "thumb_full", "thumb_whole", "sparse", "chroma",
+                      "place"):
                 columns[c].append(hashes.get(c))
             columns["decode_error"].append(_error(result) if failed else None)
             images.append(None if failed else result[4])
@@ -250,6 +256,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             **{c: pd.array(columns[c], dtype="Int64") for c in hash_columns},
             "thumb": columns["thumb"],
             "thumb_full": columns["thumb_full"],
+            "thumb_whole": columns["thumb_whole"],
             "sparse": pd.array(columns["sparse"], dtype="boolean"),
             "chroma": columns["chroma"],
             "place": columns["place"],
@@ -373,8 +380,10 @@ def verify_hash_pairs(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]
         scores = verify.score_pairs(pdf["thumb_a"].tolist(), pdf["thumb_b"].tolist(), pdf["stage"].tolist(), sparse,
                                     pdf["chroma_a"].tolist(), pdf["chroma_b"].tolist(),
                                     pdf["place_a"].tolist(), pdf["place_b"].tolist(),
-                                    pdf["thumb_full_a"].tolist(), pdf["thumb_full_b"].tolist())
-        yield pdf.drop(columns=["thumb_a", "thumb_b", "thumb_full_a", "thumb_full_b", "sparse_a", "sparse_b",
+                                    pdf["thumb_full_a"].tolist(), pdf["thumb_full_b"].tolist(),
+                                    pdf["thumb_whole_a"].tolist(), pdf["thumb_whole_b"].tolist())
+        yield pdf.drop(columns=["thumb_a", "thumb_b", "thumb_full_a", "thumb_full_b", "thumb_whole_a", "thumb_whole_b",
+                                "sparse_a", "sparse_b",
                                 "chroma_a", "chroma_b", "place_a", "place_b"]).assign(
             verify_score=scores,
                                                                                      sparse=sparse)

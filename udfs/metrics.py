@@ -22,12 +22,15 @@ STAGE_EXACT = "exact"
 STAGE_PHASH = "phash"
 STAGE_EMBEDDING = "embedding"
 # Weight-free keys beyond the full-image pHash (udfs/robust.py, jobs/hashkeys.py): the content
-# box (borders trimmed), its mirror, its centre crops, its centre turned by 5 degrees.
+# box (borders trimmed), its mirror, its centre crops, its centre turned by 5 degrees, the centre
+# crops of a framed picture's whole (frame included).
 STAGE_PHASH_TRIM = "phash_trim"
 STAGE_PHASH_FLIP = "phash_flip"
 STAGE_PHASH_CROP = "phash_crop"
 STAGE_PHASH_ROTATE = "phash_rotate"
-KEY_STAGES: tuple[str, ...] = (STAGE_PHASH_TRIM, STAGE_PHASH_FLIP, STAGE_PHASH_CROP, STAGE_PHASH_ROTATE)
+STAGE_PHASH_WCROP = "phash_wcrop"
+KEY_STAGES: tuple[str, ...] = (STAGE_PHASH_TRIM, STAGE_PHASH_FLIP, STAGE_PHASH_CROP, STAGE_PHASH_ROTATE,
+                               STAGE_PHASH_WCROP)
 # Text (jobs/text_kind.py): the same normalised text; the verified Jaccard similarity of the
 # word shingles of a MinHash LSH candidate pair. Text pairs never meet image pairs.
 STAGE_TEXT_EXACT = "text_exact"

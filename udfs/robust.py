@@ -17,6 +17,10 @@ multi-index Hamming join. The keys (:func:`robust_hashes`):
 ``phash_ccw5``  pHash of the centre 60% x 60% of the content box turned 5
                 degrees counter-clockwise (``phash_cw5``: clockwise); a copy
                 turned by that angle has ``phash_c60`` close to it
+``phash_w90``   pHash of the centre 90% x 90% of the whole picture, frame included
+                (``phash_w80``, ``phash_w60``: 80%, 60%); only for a picture with a
+                frame or backdrop (a content box): a copy cut out of its centre has
+                ``phash`` close to it, whatever its content box is
 =============== ==============================================================
 
 Match on the content-box keys, not on ``phash``: a border dominates the low
@@ -63,8 +67,16 @@ KEY_C80 = "phash_c80"
 KEY_C60 = "phash_c60"
 KEY_CCW5 = "phash_ccw5"
 KEY_CW5 = "phash_cw5"
-ALL_KEYS: tuple[str, ...] = (KEY_PHASH, KEY_TRIM, KEY_FLIP, KEY_C90, KEY_C80, KEY_C60, KEY_CCW5, KEY_CW5)
+KEY_W90 = "phash_w90"
+KEY_W80 = "phash_w80"
+KEY_W60 = "phash_w60"
+ALL_KEYS: tuple[str, ...] = (KEY_PHASH, KEY_TRIM, KEY_FLIP, KEY_C90, KEY_C80, KEY_C60, KEY_CCW5, KEY_CW5,
+                             KEY_W90, KEY_W80, KEY_W60)
 CROP_KEYS: dict[str, float] = {KEY_C90: 0.9, KEY_C80: 0.8, KEY_C60: 0.6}
+# Centre crops of the whole picture (frame or backdrop included), for pictures with a content box: a
+# copy cut out of the centre of an icon on a wide backdrop, a diagram on a white page or a planet on
+# black is a crop of the whole picture, not of the content box, and its own content box is another.
+WHOLE_CROP_KEYS: dict[str, float] = {KEY_W90: 0.9, KEY_W80: 0.8, KEY_W60: 0.6}
 ROTATION_KEYS: dict[str, float] = {KEY_CCW5: 5.0, KEY_CW5: -5.0}  # degrees, counter-clockwise
 ROTATION_KEEP = 0.6  # rotation keys hash this centre share: the rotated corners stay outside
 ROTATION_SIDE = 96   # ... of the content box turned at this size (longer side, pixels)
@@ -395,6 +407,8 @@ class KeyFeatures(NamedTuple):
     quality: float | None = None  # quality_of_gray() of the content box: how flat what the keys see is
     thumb_full: bytes | None = None  # the whole picture's thumbnail when a thin frame was taken off
                                      # (is_thin_frame; the pixels the full-image pHash saw); None otherwise
+    thumb_whole: bytes | None = None  # ... when a thick frame or backdrop was taken off (what the
+                                      # whole-picture crop keys phash_w* saw); None otherwise
 
 
 def trim_borders(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> Image.Image:
@@ -482,14 +496,16 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     taken inside the content box (the image less its uniform borders), on a
     working copy of about ``cfg.work_side`` px: ``phash_trim`` the box itself
     (``phash`` when there is no border), ``phash_flip`` its mirror, the crop
-    and rotation keys its centre. Those are omitted when their region is flat.
+    and rotation keys its centre; with a content box, ``phash_w*`` the centre of the
+    whole picture. Those are omitted when their region is flat.
     Also returns the content box's thumbnail (:func:`thumbnail`), made
     from the same working copy, which the pixel check of hash edges compares, and
     whether the picture is sparse (:func:`object_box`), and then where its object sits
     (:func:`object_place`) and the colour of its object pixels (:func:`object_chroma`) rather
     than of the whole box; and how flat the content box is (:func:`quality_of_gray`): a white
     page with a small figure or a dark frame with a few stars is flat as a whole, not inside
-    the box its keys are taken on.
+    the box its keys are taken on. The whole picture's thumbnail comes too when a box was
+    found: in ``thumb_full`` for a thin frame, in ``thumb_whole`` for a thick one.
     """
     gray = _gray(img)
     out: dict[str, int] = {}
@@ -516,6 +532,13 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     for name, keep in CROP_KEYS.items():
         if name in cfg.keys and not flat(keep):
             out[name] = hash_from_dct(dct_lowfreq(work, centre_box(region, keep)))
+    if box is not None and any(name in cfg.keys for name in WHOLE_CROP_KEYS):
+        whole_thumb = np.asarray(work.resize((QUALITY_SIZE, QUALITY_SIZE), Image.Resampling.BOX), np.float32)
+        for name, keep in WHOLE_CROP_KEYS.items():
+            m = round(QUALITY_SIZE * (1 - keep) / 2)
+            if name in cfg.keys and mean_gradient(whole_thumb[m:QUALITY_SIZE - m, m:QUALITY_SIZE - m]) \
+                    >= cfg.min_region_quality:
+                out[name] = hash_from_dct(dct_lowfreq(work, centre_box((0, 0, *work.size), keep)))
     rotations = [(n, d) for n, d in ROTATION_KEYS.items() if n in cfg.keys]
     if rotations and not flat(ROTATION_KEEP):
         cw, ch = region[2] - region[0], region[3] - region[1]
@@ -529,8 +552,10 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     place = object_place(box, frame) if sparse else None
     chroma = (object_chroma(img, work, cfg) if sparse else None) or mean_chroma(img, full_box)
     flatness = quality(img) if box is None else quality_of_gray(work, box)
+    thin = is_thin_frame(box, work.size)
     return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), chroma, place, flatness,
-                       thumbnail(work) if is_thin_frame(box, work.size) else None)
+                       thumbnail(work) if thin else None,
+                       thumbnail(work) if box is not None and not thin else None)
 
 
 def is_thin_frame(box: tuple[int, int, int, int] | None, size: tuple[int, int]) -> bool:

@@ -15,6 +15,7 @@ phash, trim content box against content box
 flip        mirrored content box against content box
 crop        centre 90 / 80 / 60% of one content box against the other's box
 rotate      centre 60% of one box turned +-5 degrees against the other's centre 60%
+wcrop       as crop, on the whole pictures (frame or backdrop included)
 =========== =================================================================
 
 The score is the Pearson correlation of the two views (:func:`correlation`),
@@ -81,7 +82,9 @@ PLACE_TOLERANCE = 0.15
 PLACE_CAP = 0.0
 
 STAGE_FAMILY = {"phash": "trim", "phash_trim": "trim", "phash_flip": "flip",
-                "phash_crop": "crop", "phash_rotate": "rotate"}
+                "phash_crop": "crop", "phash_rotate": "rotate", "phash_wcrop": "crop"}
+#: stages whose keys were taken on the whole pictures: their views are cut from the whole thumbnails
+WHOLE_STAGES = ("phash_wcrop",)
 
 
 # ---------------------------------------------------------------------------- thumbnails
@@ -216,10 +219,13 @@ def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> f
 
     For the exactly aligned families (:data:`EXACT_FAMILIES`) the plain correlation is
     capped at the detail correlation + :data:`DETAIL_MARGIN`: two planets lit alike or two
-    icons of one template share their shapes and shading, not their detail.
+    icons of one template share their shapes and shading, not their detail. So are the
+    whole-picture stages (:data:`WHOLE_STAGES`): two pictures cut from one backdrop share
+    its frame, which dominates a plain correlation of the whole pictures.
     """
     family = STAGE_FAMILY[stage]
-    measure = detail_correlation if sparse else _capped_correlation if family in EXACT_FAMILIES else correlation
+    capped = family in EXACT_FAMILIES or stage in WHOLE_STAGES
+    measure = detail_correlation if sparse else _capped_correlation if capped else correlation
     a, b = load(thumb_a), load(thumb_b)
     if family in EXACT_FAMILIES:
         return max(min(measure(x, y), BLOCK_CAP) if blocks_disagree(x, y) else measure(x, y)
@@ -266,7 +272,9 @@ def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | Non
                 stages: Sequence[str], sparse: Sequence[bool],
                 chroma_a: Sequence | None = None, chroma_b: Sequence | None = None,
                 place_a: Sequence | None = None, place_b: Sequence | None = None,
-                full_a: Sequence[bytes | None] | None = None, full_b: Sequence[bytes | None] | None = None) -> np.ndarray:
+                full_a: Sequence[bytes | None] | None = None, full_b: Sequence[bytes | None] | None = None,
+                whole_a: Sequence[bytes | None] | None = None, whole_b: Sequence[bytes | None] | None = None
+                ) -> np.ndarray:
     """float64 (n,) scores; NaN where a thumbnail is missing or the stage is not a hash stage.
 
     A full-image pHash pair (stage ``phash``) is also compared on the pixels that hash saw:
@@ -275,6 +283,10 @@ def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | Non
     of the content boxes' alignment and the whole pictures'. A frame found on one copy only
     (a one-pixel frame that a resize or JPEG blurs away, light margins that brightening makes
     uniform) would otherwise compare a content box with a whole picture.
+
+    A whole-picture crop pair (stage ``phash_wcrop``) is compared on the whole pictures: the
+    thin frame's ``full``, the thick frame's ``whole`` (udfs.robust.KeyFeatures.thumb_whole), or
+    the thumbnail itself for a picture without a frame (its box is the whole picture).
 
     A pair whose two coloured pictures differ in mean colour (:func:`colours_differ`)
     scores at most COLOUR_CAP: the hashes and thumbnails are greyscale, so a red and
@@ -288,17 +300,24 @@ def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | Non
     place_b = place_b if place_b is not None else [None] * n
     full_a = full_a if full_a is not None else [None] * n
     full_b = full_b if full_b is not None else [None] * n
+    whole_a = whole_a if whole_a is not None else [None] * n
+    whole_b = whole_b if whole_b is not None else [None] * n
     out = np.full(n, np.nan)
-    for i, (ta, tb, stage, sp, ca, cb, pa, pb, fa, fb) in enumerate(
-            zip(thumbs_a, thumbs_b, stages, sparse, chroma_a, chroma_b, place_a, place_b, full_a, full_b)):
-        if ta is not None and tb is not None and stage in STAGE_FAMILY:
+    for i, (ta, tb, stage, sp, ca, cb, pa, pb, fa, fb, wa, wb) in enumerate(
+            zip(thumbs_a, thumbs_b, stages, sparse, chroma_a, chroma_b, place_a, place_b, full_a, full_b,
+                whole_a, whole_b)):
+        if ta is None or tb is None or stage not in STAGE_FAMILY:
+            continue
+        if stage in WHOLE_STAGES:
+            out[i] = score(fa or wa or ta, fb or wb or tb, stage, bool(sp))
+        else:
             out[i] = score(ta, tb, stage, bool(sp))
             if stage == "phash" and (fa is not None or fb is not None):
                 out[i] = max(out[i], score(ta if fa is None else fa, tb if fb is None else fb, stage, bool(sp)))
-            if colours_differ(ca, cb, stage):
-                out[i] = min(out[i], COLOUR_CAP)
-            if places_differ(pa, pb, stage):
-                out[i] = min(out[i], PLACE_CAP)
+        if colours_differ(ca, cb, stage):
+            out[i] = min(out[i], COLOUR_CAP)
+        if places_differ(pa, pb, stage):
+            out[i] = min(out[i], PLACE_CAP)
     return out
 
 
