@@ -2,11 +2,11 @@
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,blind6}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,blind6,blind7}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
     python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
-    python -m bench.broad_corpus --parts blind6   # the next blind part alone (the others are left as they are)
+    python -m bench.broad_corpus --parts blind7   # the next blind part alone (the others are left as they are)
 
 The packages are installed by ``bench/harness-packages.sh`` (apt). A package
 that is not installed is skipped and reported (``report.json``, stderr); the
@@ -56,7 +56,7 @@ original's (or its mirror's). The look-alike kinds (astronomy, dark, white,
 series, icon) are the hard negatives: they are only rejected at
 ``SAME_PICTURE`` = 0.995 (the same picture at another size). Each source file
 is used at most once (as an original, or as the base of one derived original).
-The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6 (a
+The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, blind7 (a
 picture found in two packages stays in the aside part; each later part goes after
 the earlier ones, so a picture that an earlier part already holds is rejected from
 it, and adding it left the earlier parts byte-identical).
@@ -189,12 +189,43 @@ blind6):
 - ``dark``, ``white``, ``series``: derived from blind6's own pictures; title frames of its own.
 
 Nobody runs the job on blind6, looks at its pictures or scores it while tuning:
-``python -m bench.broad --part blind6`` once, to quote a frozen configuration.
+``python -m bench.broad --part blind6`` once, to quote a frozen configuration. (Run once on 2026-12-07:
+seen since.)
+
+The blind7 part (the next blind one)
+------------------------------------
+``blind7/`` was added after blind6 had been seen, in the same way: only from Debian packages that give
+nothing to tune, aside, holdout, fresh, blind5 or blind6 (:data:`BLIND7_PACKAGES`, bench/harness-packages.sh
+``BLIND7``), the same kinds and makers, built last (a picture that an earlier part holds is rejected from
+blind7):
+
+- ``astronomy``: kobodeluxe-data's star field, rock and explosion sprite sheets, grub-theme-starfield's
+  background and starvoyager-data's dark pictures (on black; its brighter ones are clip art); the
+  astroquery, astroplan, scikit-image, scikit-learn and ngspice manual figures that mostly show the sky
+  (as saods9-doc's);
+- ``clipart``: freeciv-data's national flags (the large ones, not the shields; one in four, by a hash of
+  the name), buildings and wonders, brainparty-data's game pictures, glpeces-data's tangram puzzles,
+  atomix-data's atoms, kobodeluxe-data's ships (on white);
+- ``icon``: faenza-icon-theme (Faenza's scalable SVGs rendered at 64..256 px) and gnome-icon-theme (the
+  256 px PNGs, scaled to 64..256 px);
+- ``screenshot``: libgtk-4-doc widget pictures, libadwaita-1-doc screenshots (the light ones),
+  qtbase5-doc-html's Qt Widgets pictures, the sddm themes' previews, glpeces-data's help pictures;
+- ``diagram``: the other figures of the astroquery, astroplan, scikit-image, scikit-learn and ngspice
+  manuals (plots), the other Qt module pictures (qtcore, qtgui, ...), GDK/GSK 4 pictures;
+- ``wallpaper``: sddm-theme-maldives, sddm-theme-maui and sddm-theme-elarun backgrounds,
+  lbreakouthd-data backgrounds, eterm's backgrounds, kdegames-mahjongg-data-kf5 backgrounds (SVG),
+  mypaint-data-extras paper and canvas textures; ``photo``: none (no package left with photographs);
+- ``scanned_page``: the PDF manuals of lilypond-doc-pdf and the copyright texts of the blind7 packages
+  and their dependencies (:data:`PACKAGE_EXTRAS`);
+- ``dark``, ``white``, ``series``: derived from blind7's own pictures; title frames of its own.
+
+Nobody runs the job on blind7, looks at its pictures or scores it while tuning:
+``python -m bench.broad --part blind7`` once, to quote a frozen configuration.
 
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/, aside/, holdout/, fresh/, blind5/ and blind6/:
+    tune/, aside/, holdout/, fresh/, blind5/, blind6/ and blind7/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -231,14 +262,14 @@ from udfs.robust import quality
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
-PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6")
+PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7")
 HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
-#: holdout, then fresh, then blind5, then blind6 last: each one's pictures are checked against the earlier
-#: parts', and those stay as they were before it was added (a picture found in holdout and in tune/aside
-#: stays in tune/aside, not in holdout; likewise for fresh, blind5 and blind6)
-BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6")
+#: holdout, then fresh, then blind5, then blind6, then blind7 last: each one's pictures are checked against
+#: the earlier parts', and those stay as they were before it was added (a picture found in holdout and in
+#: tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, blind6 and blind7)
+BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7")
 #: the parts built only from their own Debian packages (and the documents those installed)
-OWN_PARTS = ("holdout", "fresh", "blind5", "blind6")
+OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -318,9 +349,22 @@ BLIND6_PACKAGES: tuple[str, ...] = (
     "scribus-template",                                                        # photographs
     "gap-doc",                                                                 # PDF manuals
 )
+#: The Debian packages of the blind7 part (bench/harness-packages.sh BLIND7 installs exactly these), added
+#: after blind6 had been seen: none of them gives a picture to tune, aside, holdout, fresh, blind5 or blind6.
+BLIND7_PACKAGES: tuple[str, ...] = (
+    "kobodeluxe-data", "grub-theme-starfield", "starvoyager-data",             # astronomy (+ clip art)
+    "python-astroquery-doc", "python-astroplan-doc",                           # astronomy, diagrams (plots)
+    "freeciv-data", "brainparty-data", "glpeces-data", "atomix-data",          # clip art (+ screenshots)
+    "faenza-icon-theme", "gnome-icon-theme",                                   # icons
+    "libgtk-4-doc", "libadwaita-1-doc", "qtbase5-doc-html",                    # screenshots (+ diagrams)
+    "python-skimage-doc", "python-sklearn-doc", "ngspice-doc",                 # diagrams (plots)
+    "sddm-theme-maldives", "sddm-theme-maui", "sddm-theme-elarun",             # wallpapers (+ screenshots)
+    "lbreakouthd-data", "eterm", "kdegames-mahjongg-data-kf5", "mypaint-data-extras",  # wallpapers
+    "lilypond-doc-pdf",                                                        # PDF manuals
+)
 #: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
 PACKAGES: tuple[str, ...] = (TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES + BLIND5_PACKAGES
-                             + BLIND6_PACKAGES)
+                             + BLIND6_PACKAGES + BLIND7_PACKAGES)
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -335,6 +379,7 @@ PACKAGE_PART: dict[str, str] = {
     **{p: "fresh" for p in FRESH_PACKAGES},
     **{p: "blind5" for p in BLIND5_PACKAGES},
     **{p: "blind6" for p in BLIND6_PACKAGES},
+    **{p: "blind7" for p in BLIND7_PACKAGES},
 }
 #: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
 #: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
@@ -360,6 +405,11 @@ PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "tuxmath-data": ("fonts-sil-andika",),
     "warmux-data": ("fonts-vlgothic", "fonts-wqy-microhei"),
     "sdl-ball-data": ("fonts-alee",),
+    # blind7 (apt --no-install-recommends on Debian 12, 2026-12-07)
+    "eterm": ("libast2", "libimlib2", "libid3tag0", "libspectre1"),
+    "grub-theme-starfield": ("grub-common", "libefiboot1", "libefivar1", "libfuse2"),
+    "python-skimage-doc": ("libjs-bootstrap", "fonts-glyphicons-halflings"),
+    "python-sklearn-doc": ("libjs-bootstrap4", "libjs-popper.js"),
 }
 
 #: Packages installed on the recording machine by other work in the same tree (video and audio
@@ -369,6 +419,28 @@ FOREIGN_PACKAGES: tuple[str, ...] = (
     "ffmpeg", "libavdevice59", "libcdio-cdda2", "libcdio-paranoia2", "libcdio19", "libchromaprint-tools",
     "lincity-ng-data", "oxygen-sounds", "pocketsphinx-testdata", "sound-theme-freedesktop",
     "warzone2100-music", "wesnoth-1.16-music",
+    # installed on 2026-12-07 at 04:50 by other work (chromium, printer setup and what apt pulled in with
+    # them), after the parts were recorded (04:00-04:08). Found while adding blind7: their copyright texts
+    # reshuffled the tune/aside pages and, through the distinctness check, holdout, fresh and blind6; left
+    # out, the six recorded parts select the same originals, byte-identical, again
+    "avahi-utils", "chromium", "chromium-common", "cups-pk-helper", "fonts-liberation", "gir1.2-atk-1.0",
+    "gir1.2-freedesktop", "gir1.2-gdkpixbuf-2.0", "gir1.2-gtk-3.0", "gir1.2-handy-1", "gir1.2-harfbuzz-0.0",
+    "gir1.2-notify-0.7", "gir1.2-pango-1.0", "gir1.2-polkit-1.0", "gir1.2-secret-1", "libauthen-sasl-perl",
+    "libclone-perl", "libdata-dump-perl", "libencode-locale-perl", "libfile-basedir-perl",
+    "libfile-desktopentry-perl", "libfile-listing-perl", "libfile-mimeinfo-perl", "libfont-afm-perl",
+    "libharfbuzz-subset0", "libhtml-form-perl", "libhtml-format-perl", "libhtml-parser-perl",
+    "libhtml-tagset-perl", "libhtml-tree-perl", "libhttp-cookies-perl", "libhttp-daemon-perl",
+    "libhttp-date-perl", "libhttp-message-perl", "libhttp-negotiate-perl", "libio-html-perl",
+    "libio-socket-ssl-perl", "libio-stringy-perl", "libipc-system-simple-perl", "libldb2", "liblmdb0",
+    "liblwp-mediatypes-perl", "liblwp-protocol-https-perl", "libmailtools-perl", "libminizip1",
+    "libnet-dbus-perl", "libnet-http-perl", "libnet-smtp-ssl-perl", "libnet-ssleay-perl", "libpangoxft-1.0-0",
+    "libpopt0", "libregexp-ipv6-perl", "libsmbclient", "libtalloc2", "libtdb1", "libtevent0",
+    "libtie-ixhash-perl", "libtimedate-perl", "libtry-tiny-perl", "libupower-glib3", "liburi-perl",
+    "libwbclient0", "libwww-perl", "libwww-robotrules-perl", "libx11-protocol-perl", "libxml-parser-perl",
+    "libxml-twig-perl", "libxml-xpathengine-perl", "libxnvctrl0", "notification-daemon",
+    "perl-openssl-defaults", "python3-cairo", "python3-cups", "python3-cupshelpers", "python3-smbc",
+    "samba-libs", "system-config-printer", "system-config-printer-common", "system-config-printer-udev",
+    "upower", "x11-xserver-utils", "xdg-utils", "zutty",
 )
 
 RASTER = (".png", ".jpg", ".jpeg", ".webp")
@@ -1221,6 +1293,162 @@ def blind6_photo_sources(package: str, files: list[Path]) -> list[Source]:
     return out
 
 
+# ---------------------------------------------------------------------------- blind7 sources
+
+#: kobodeluxe sprite sheets of the sky (the star field, rocks, explosions) and of its ships
+KOBO_SKY = ("flatstars", "rock", "explo", "screen")
+KOBO_SHIPS = ("bigship", "fighter", "player", "bmr-", "missile", "bomb", "ring")
+
+
+def blind7_astronomy_sources(package: str, files: list[Path]) -> list[Source]:
+    """grub's starfield theme background (not its menu frame pieces); kobodeluxe's star field, rocks and
+    explosions (astronomy, on black) and its ships (clip art, on white)."""
+    black = (0, 0, 0)
+    if package == "grub-theme-starfield":
+        return [_raster_source(_name(package, p, "/themes/"), package, "astronomy", p, black)
+                for p in _real(_under(files, "/grub/themes/starfield/")) if p.stem == "starfield"]
+    out = []
+    for p in _real(_under(files, "/kobo-deluxe/gfx/")):
+        if p.stem.startswith(KOBO_SKY):
+            out.append(_raster_source(_name(package, p, "/gfx/"), package, "astronomy", p, black))
+        elif p.stem.startswith(KOBO_SHIPS):
+            out.append(_raster_source(_name(package, p, "/gfx/"), package, "clipart", p))
+    return out
+
+
+def blind7_doc_figure_sources(package: str, files: list[Path]) -> list[Source]:
+    """Figures of the astroquery, astroplan, scikit-image, scikit-learn and ngspice manuals: the ones that
+    mostly show the sky are astronomy (as saods9-doc's), the others plots (diagram); not the theme's
+    pictures (_static), the gallery thumbnails or the copies of a plot (.hires, plot_directive)."""
+    out = []
+    for p in _real(_under(files, f"/doc/{package}/html/")):
+        if "/_static/" in str(p) or "/plot_directive/" in str(p) or p.stem.endswith(("_thumb", ".hires")):
+            continue
+        try:
+            sky = sky_view(read_raster(p, (255, 255, 255), 256))
+        except Exception:
+            continue
+        out.append(_raster_source(_name(package, p, "/html/"), package, "astronomy" if sky else "diagram", p))
+    return out
+
+
+#: freeciv flags: one in FREECIV_FLAG_SHARE of the large ones (by crc32 of the name), so that they do not
+#: crowd out the other clip art
+FREECIV_FLAG_SHARE = 4
+
+
+def blind7_clipart_sources(package: str, files: list[Path]) -> list[Source]:
+    """freeciv's national flags (large, not the shields; a share), buildings and wonders; brainparty's game
+    pictures (not its backgrounds); glpeces' tangram puzzles (its help pictures: screenshots); atomix's
+    atoms. All on white."""
+    out = []
+    if package == "freeciv-data":
+        root = "/games/freeciv/"
+        for p in _real(_under(files, root), (".png",)):
+            folder = p.parent.name
+            if folder == "flags":
+                if not p.stem.endswith("-large") or p.stem.endswith("-shield-large"):
+                    continue
+                if zlib.crc32(p.stem.encode()) % FREECIV_FLAG_SHARE:
+                    continue
+            elif folder not in ("buildings", "wonders"):
+                continue
+            out.append(_raster_source(_name(package, p, root), package, "clipart", p))
+    elif package == "brainparty-data":
+        out = [_raster_source(_name(package, p, "/brainparty/"), package, "clipart", p)
+               for p in _real(_under(files, "/games/brainparty/"), (".png",)) if not p.stem.startswith("bg_")]
+    elif package == "glpeces-data":
+        root = "/games/glpeces/"
+        for p in _real(_under(files, root)):
+            if p.parent.name == "images" and p.stem.startswith("peces"):
+                out.append(_raster_source(_name(package, p, root), package, "clipart", p))
+            elif p.parent.name == "imatges":
+                out.append(_raster_source(_name(package, p, root), package, "screenshot", p))
+    else:                                   # atomix-data
+        out = [_raster_source(_name(package, p, "/themes/"), package, "clipart", p)
+               for p in _real(_under(files, "/atomix/themes/"), (".png",)) if p.stem.startswith("atom-")]
+    return out
+
+
+def faenza_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Faenza icons (not its Dark, Darker, Darkest, Ambiance, Radiance variants): the scalable SVGs,
+    rendered at 64..256 px."""
+    return [_svg_icon(_name(package, p, "/icons/"), package, p, seed)
+            for p in _real(_under(files, "/icons/Faenza/", "/scalable/"), (".svg",))]
+
+
+def gnome_icon_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """GNOME's icons: the 256 px PNGs, scaled to one of 64..256 px."""
+    out = []
+    for p in _real(_under(files, "/icons/gnome/256x256/"), (".png",)):
+        name = _name(package, p, "/256x256/")
+        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+        out.append(_raster_source(name, package, "icon", p, side=size))
+    return out
+
+
+def blind7_screenshot_sources(package: str, files: list[Path]) -> list[Source]:
+    """GTK 4's widget pictures (GDK and GSK's: diagram), libadwaita's screenshots (the light ones; the dark
+    ones are the same windows), Qt's widget pictures (its other modules' pictures: diagram)."""
+    out = []
+    if package == "libgtk-4-doc":
+        root = "/libgtk-4-doc/"
+        for p in _real(_under(files, root)):
+            pool = "screenshot" if p.parent.name == "gtk4" else "diagram"
+            out.append(_raster_source(_name(package, p, root), package, pool, p))
+    elif package == "libadwaita-1-doc":
+        out = [_raster_source(_name(package, p, "/libadwaita-1/"), package, "screenshot", p)
+               for p in _real(_under(files, "/doc/libadwaita-1/")) if not p.stem.endswith("-dark")]
+    else:                                   # qtbase5-doc-html
+        for p in _real(_under(files, "/qt5/doc/")):
+            if p.parent.name != "images":
+                continue
+            pool = "screenshot" if p.parent.parent.name == "qtwidgets" else "diagram"
+            out.append(_raster_source(_name(package, p, "/doc/"), package, pool, p))
+    return out
+
+
+def blind7_wallpaper_sources(package: str, files: list[Path]) -> list[Source]:
+    """The sddm themes' backgrounds (their previews: screenshots), lbreakouthd's backgrounds, eterm's
+    background pictures, the kmahjongg backgrounds (SVG, rendered at 1600 px), mypaint's paper and canvas
+    textures."""
+    if package.startswith("sddm-theme-"):
+        out = []
+        for p in _real(_under(files, "/sddm/themes/")):
+            if p.stem == "background":
+                out.append(_raster_source(_name(package, p, "/themes/"), package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+            elif p.stem == package.removeprefix("sddm-theme-"):
+                out.append(_raster_source(_name(package, p, "/themes/"), package, "screenshot", p))
+        return out
+    if package == "kdegames-mahjongg-data-kf5":
+        return [_svg_source(_name(package, p, "/kmahjongglib/"), package, "wallpaper", p, MAX_SIDE)
+                for p in _real(_under(files, "/kmahjongglib/backgrounds/"), (".svgz",))]
+    if package == "lbreakouthd-data":
+        picked, root = [p for p in _real(_under(files, "/lbreakouthd/themes/"), (".jpg",))
+                        if p.stem.startswith(("back", "menuback"))], "/themes/"
+    elif package == "eterm":
+        picked, root = _real(_under(files, "/Eterm/pix/"), (".jpg",)), "/pix/"
+    else:                                   # mypaint-data-extras
+        picked, root = _real(_under(files, "/mypaint/backgrounds/")), "/backgrounds/"
+    return [_raster_source(_name(package, p, root), package, "wallpaper", p, side=MAX_SOURCE_SIDE) for p in picked]
+
+
+def starvoyager_sources(package: str, files: list[Path]) -> list[Source]:
+    """starvoyager's numbered pictures (BMP) of at least 4 kB (not the small interface pieces): dark ones
+    (mean grey < 60 on black: planets, stars, space) astronomy, the others clip art (on white)."""
+    out = []
+    for p in _real(_under(files, "/starvoyager/gfx/"), (".bmp",)):
+        if p.stat().st_size < 4000:
+            continue
+        try:
+            dark = luminance(read_raster(p, (0, 0, 0), 256)) < 60
+        except Exception:
+            continue
+        pool, background = ("astronomy", (0, 0, 0)) if dark else ("clipart", (255, 255, 255))
+        out.append(_raster_source(_name(package, p, "/starvoyager/"), package, pool, p, background))
+    return out
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -1315,15 +1543,41 @@ LISTERS: dict[str, PackageLister] = {
     "palapeli-data": lambda p, f, s: blind6_photo_sources(p, f),
     "scribus-template": lambda p, f, s: blind6_photo_sources(p, f),
     "gap-doc": lambda p, f, s: [],             # PDF manuals only (pdf_sources)
+    # blind7
+    "kobodeluxe-data": lambda p, f, s: blind7_astronomy_sources(p, f),
+    "grub-theme-starfield": lambda p, f, s: blind7_astronomy_sources(p, f),
+    "starvoyager-data": lambda p, f, s: starvoyager_sources(p, f),
+    "python-astroquery-doc": lambda p, f, s: blind7_doc_figure_sources(p, f),
+    "python-astroplan-doc": lambda p, f, s: blind7_doc_figure_sources(p, f),
+    "python-skimage-doc": lambda p, f, s: blind7_doc_figure_sources(p, f),
+    "python-sklearn-doc": lambda p, f, s: blind7_doc_figure_sources(p, f),
+    "ngspice-doc": lambda p, f, s: blind7_doc_figure_sources(p, f),
+    "freeciv-data": lambda p, f, s: blind7_clipart_sources(p, f),
+    "brainparty-data": lambda p, f, s: blind7_clipart_sources(p, f),
+    "glpeces-data": lambda p, f, s: blind7_clipart_sources(p, f),
+    "atomix-data": lambda p, f, s: blind7_clipart_sources(p, f),
+    "faenza-icon-theme": faenza_sources,
+    "gnome-icon-theme": gnome_icon_sources,
+    "libgtk-4-doc": lambda p, f, s: blind7_screenshot_sources(p, f),
+    "libadwaita-1-doc": lambda p, f, s: blind7_screenshot_sources(p, f),
+    "qtbase5-doc-html": lambda p, f, s: blind7_screenshot_sources(p, f),
+    "sddm-theme-maldives": lambda p, f, s: blind7_wallpaper_sources(p, f),
+    "sddm-theme-maui": lambda p, f, s: blind7_wallpaper_sources(p, f),
+    "sddm-theme-elarun": lambda p, f, s: blind7_wallpaper_sources(p, f),
+    "lbreakouthd-data": lambda p, f, s: blind7_wallpaper_sources(p, f),
+    "eterm": lambda p, f, s: blind7_wallpaper_sources(p, f),
+    "kdegames-mahjongg-data-kf5": lambda p, f, s: blind7_wallpaper_sources(p, f),
+    "mypaint-data-extras": lambda p, f, s: blind7_wallpaper_sources(p, f),
+    "lilypond-doc-pdf": lambda p, f, s: [],    # PDF manuals only (pdf_sources)
 }
 
 
 def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     """Every source picture found, and the harness packages that are not installed.
 
-    The documents found on the system (PDF pages, copyright texts) that a holdout (fresh, blind5, blind6)
-    package or one of its extras installed go to holdout (fresh, blind5, blind6) (``part``); tune and aside
-    split the others as before, so installing the packages of a later part leaves the earlier parts
+    The documents found on the system (PDF pages, copyright texts) that a holdout (fresh, blind5, blind6,
+    blind7) package or one of its extras installed go to holdout (fresh, blind5, blind6, blind7) (``part``);
+    tune and aside split the others as before, so installing the packages of a later part leaves the earlier parts
     byte-identical."""
     sources: list[Source] = []
     missing: list[str] = []
@@ -1352,7 +1606,8 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 break
     sources += pip_sources() + documents
     # names are ids: make them unique (tune/aside sources among themselves exactly as before holdout
-    # was added, then holdout's among themselves and apart from those, then fresh's, blind5's, blind6's)
+    # was added, then holdout's among themselves and apart from those, then fresh's, blind5's, blind6's,
+    # blind7's)
 
     def part_of(s: Source) -> str | None:
         own = s.part or PACKAGE_PART.get(s.package)
@@ -1367,7 +1622,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
     taken = {s.name for s in kept}
     for part, group in zip(OWN_PARTS, groups[1:]):
-        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6: not "b" again
+        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6, blind7: not "b" again
         for s in group:
             if s.name in taken:
                 s.name = f"{s.name}-{tag}"
@@ -1522,7 +1777,7 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
                 name = f"title-{state['tried']:04d}"
                 if hash_part(name) != part:
                     continue
-            else:                               # holdout ... blind6: frames of their own (other names, draws)
+            else:                               # holdout ... blind7: frames of their own (other names, draws)
                 name = f"title-{part}-{state['tried']:04d}"
             if state["n"] >= limit:
                 return None
@@ -1891,6 +2146,10 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
                                  "tuning; score it once, to quote a frozen configuration. (Run once on "
                                  "2026-12-07: seen since.)"),
         "blind6_is_kept_aside": ("blind6/ is the next blind part after blind5 was seen, from its own Debian "
+                                 "packages: never run the job on it, score it or look at its pictures while "
+                                 "tuning; score it once, to quote a frozen configuration. (Run once on "
+                                 "2026-12-07: seen since.)"),
+        "blind7_is_kept_aside": ("blind7/ is the next blind part after blind6 was seen, from its own Debian "
                                  "packages: never run the job on it, score it or look at its pictures while "
                                  "tuning; score it once, to quote a frozen configuration."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},

@@ -47,6 +47,16 @@ BLIND6="gravit-data moon-lander-data python-imexam-doc tuxmath-data kgeography-d
 tango-icon-theme lxde-icon-theme libgtk-3-doc kicad-doc-en extremetuxracer-data python-astropy-doc
 sdl-ball-data palapeli-data scribus-template gap-doc"
 
+# the picture sources of blind7/, the next blind part (exactly bench/broad_corpus.py BLIND7_PACKAGES),
+# added after blind6 had been seen: none of them gives a picture to tune, aside, holdout, fresh, blind5 or
+# blind6. Without recommends; apt pulls in libast2, libimlib2, libid3tag0, libspectre1, grub-common,
+# libefiboot1, libefivar1, libfuse2, libjs-bootstrap, fonts-glyphicons-halflings, libjs-bootstrap4 and
+# libjs-popper.js (PACKAGE_EXTRAS), whose documents go to blind7.
+BLIND7="kobodeluxe-data grub-theme-starfield starvoyager-data python-astroquery-doc python-astroplan-doc freeciv-data
+brainparty-data glpeces-data atomix-data faenza-icon-theme gnome-icon-theme libgtk-4-doc libadwaita-1-doc
+qtbase5-doc-html python-skimage-doc python-sklearn-doc ngspice-doc sddm-theme-maldives sddm-theme-maui
+sddm-theme-elarun lbreakouthd-data eterm kdegames-mahjongg-data-kf5 mypaint-data-extras lilypond-doc-pdf"
+
 # renderers: gdk-pixbuf-thumbnailer + librsvg's loader (SVG icons, figures, wallpapers), pdftoppm (pages)
 TOOLS="libgdk-pixbuf2.0-bin librsvg2-common poppler-utils"
 
@@ -62,3 +72,5 @@ apt-get install -y --no-install-recommends $FRESH
 apt-get install -y --no-install-recommends $BLIND5
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $BLIND6
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $BLIND7
