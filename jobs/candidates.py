@@ -17,6 +17,7 @@ Output of each stage: (sha_a < sha_b, similarity, hamming).
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 from typing import Iterator
 
@@ -105,6 +106,7 @@ def _near_hashes(distinct: DataFrame, cfg: PhashConfig) -> DataFrame:
 # ---------------------------------------------------------------------------- embeddings
 
 ASSIGNED_DDL = "content_sha256 string, embedding binary, lists array<int>"
+ASSIGN_BATCH_ROWS = 4096  # vectors per list assignment (4 MiB of fp16 rows; 4096 x nlist float32 scores)
 
 
 def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConfig,
@@ -119,15 +121,18 @@ def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConf
     the candidate threshold, so pairs down to that are stored too.
     """
     dtype = cfg.transport_dtype
+    clock = _Clock(stats)
     vectors = _packed_vectors(features, dtype).cache()
     try:
         n = vectors.count()
+        clock("vectors")
         stats["embedded_contents"] = n
         if n < 2:
             return _empty_pairs(spark)
         dim = len(vectors.select("embedding").first()["embedding"]) // np.dtype(dtype).itemsize
         if centroids is None or centroids.shape[1] != dim:
             centroids = _train(vectors, n, cfg, stats)
+            clock("train")
         stats["_centroids"] = centroids
         nlist = len(centroids)
         nprobe = min(cfg.nprobe, nlist)
@@ -139,6 +144,7 @@ def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConf
                     use_gpu=cfg.use_gpu), ASSIGNED_DDL).cache()
         try:
             groups = _plan_groups(assigned, cfg.max_list_size, stats)  # materialises `assigned`
+            clock("assign_plan")
             vectors.unpersist()
             threshold = emb.candidate_threshold - ivf.transport_slack(dtype)
 
@@ -149,12 +155,28 @@ def embedding_pairs(spark: SparkSession, features: DataFrame, emb: EmbeddingConf
             pairs = (found.groupBy("sha_a", "sha_b").agg(F.max("similarity").alias("similarity"))
                           .withColumn("hamming", F.lit(None).cast("int"))
                           .withColumn("stage", F.lit(STAGE_EMBEDDING)))
-            return pairs.localCheckpoint(eager=True)
+            pairs = pairs.localCheckpoint(eager=True)
+            clock("search")
+            return pairs
         finally:
             assigned.unpersist()
             bc.unpersist()
     finally:
         vectors.unpersist()
+
+
+class _Clock:
+    """Seconds per self-join step, left in stats["selfjoin_steps_s"] (summary.json)."""
+
+    def __init__(self, stats: dict) -> None:
+        self.steps = stats.setdefault("selfjoin_steps_s", {})
+        self.last = time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        self.steps[step] = round(now - self.last, 2)
+        self.last = now
+        log.info("[candidates] self-join %s: %.1f s", step, self.steps[step])
 
 
 def _packed_vectors(features: DataFrame, dtype: str) -> DataFrame:
@@ -209,15 +231,31 @@ def _train(vectors: DataFrame, n: int, cfg: SelfJoinConfig, stats: dict) -> np.n
 
 def _assign_batches(batches: Iterator[pd.DataFrame], centroids, nprobe: int, margin: float,
                     dtype: str, use_gpu: bool) -> Iterator[pd.DataFrame]:
-    """Packed vectors -> + lists: the home list, then the probe lists kept by ivf.probe_mask."""
+    """Packed vectors -> + lists: the home list, then the probe lists kept by ivf.probe_mask.
+
+    Arrow batches (spark.arrow_batch_rows, 256 by default) are gathered to
+    ASSIGN_BATCH_ROWS rows first: one centroid index and one larger GEMM per
+    gathered batch instead of per Arrow batch.
+    """
     cents = centroids.value
-    for pdf in batches:
-        if pdf.empty:
-            continue
+
+    def assign(pdf: pd.DataFrame) -> pd.DataFrame:
         x = ivf.unpack_rows(pdf["embedding"], dtype)
         lists, sims = ivf.assign_lists(x, cents, nprobe, use_gpu=use_gpu, return_sims=True)
         keep = ivf.probe_mask(sims, margin)
-        yield pdf.assign(lists=[row[k] for row, k in zip(lists, keep)])
+        return pdf.assign(lists=[row[k] for row, k in zip(lists, keep)])
+
+    pending, rows = [], 0
+    for pdf in batches:
+        if pdf.empty:
+            continue
+        pending.append(pdf)
+        rows += len(pdf)
+        if rows >= ASSIGN_BATCH_ROWS:
+            yield assign(pd.concat(pending, ignore_index=True))
+            pending, rows = [], 0
+    if pending:
+        yield assign(pd.concat(pending, ignore_index=True))
 
 
 def _plan_groups(assigned: DataFrame, max_list_size: int, stats: dict) -> DataFrame:

@@ -29,6 +29,13 @@ log = logging.getLogger("dedup")
 _PACKAGES = ("jobs", "udfs")
 _SHIPPED: set[str] = set()
 
+# Native thread pools of the Python workers (OpenBLAS under numpy, OpenMP under faiss, MKL,
+# torch): one thread per task. Spark already runs one task per core, so the libraries'
+# default of one thread per core oversubscribes the machine (2 workers x 2 threads on 2
+# cores ran the self-join's GEMMs 2x slower, bench/RESULTS.md "cli_scale"). Only set
+# where the user did not set spark.executorEnv.<VAR>; the driver's own pools are untouched.
+WORKER_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
 DRIVER_MEMORY_FRACTION = 0.5      # of physical memory (or the cgroup limit), for the local JVM heap
 DRIVER_MEMORY_MIN_MIB = 1024
 DRIVER_MEMORY_MAX_MIB = 31 * 1024  # above ~32g the JVM loses compressed pointers
@@ -84,6 +91,8 @@ def get_session(cfg: SparkConfig) -> SparkSession:
         "spark.ui.showConsoleProgress": "false",
         "spark.pyspark.python": os.environ.get("PYSPARK_PYTHON", sys.executable),
     }
+    task_cpus = submitted.get("spark.task.cpus", cfg.conf.get("spark.task.cpus", "1"))
+    settings.update({f"spark.executorEnv.{var}": str(task_cpus) for var in WORKER_THREAD_VARS})
     memory, origin = _driver_memory(cfg, submitted, jvm_running)
     if not jvm_running and origin in ("auto", "spark.driver_memory"):
         settings["spark.driver.memory"] = memory  # read by the launcher: sets the JVM's -Xmx

@@ -139,6 +139,49 @@ VECTOR_DDL = CONTENT_DDL + ", embedding array<float>"
 VECTOR_PACKED_DDL = CONTENT_DDL + ", embedding binary"
 
 
+def _vector_rows(embeddings: list, input_errors: list, dim: int) -> tuple[list, list, list]:
+    """vector_contents' per-row work: (sha, error, unit float32 vector) for each row.
+
+    Rows without an input error whose embedding has `dim` finite components are
+    done together (one stack, one division); the result is bit for bit what the
+    per-row rule gives (norm = sqrt of the float32 dot product, then v / norm),
+    so content ids do not depend on the batch. Other rows take the per-row rule.
+    """
+    import hashlib
+
+    n = len(embeddings)
+    shas, errors, vectors = [None] * n, [None] * n, [None] * n
+    fast, slow = [], []
+    for i, (vec, input_error) in enumerate(zip(embeddings, input_errors)):
+        if input_error is not None and not pd.isna(input_error):
+            continue
+        (fast if isinstance(vec, np.ndarray) and vec.shape == (dim,) else slow).append(i)
+    if fast:
+        x = np.stack([embeddings[i] for i in fast]).astype(np.float32, copy=False)
+        finite = np.isfinite(x).all(axis=1)
+        # np.linalg.norm of a 1-D float32 row is sqrt(row.dot(row)) in float32
+        norms = np.sqrt(np.array([row.dot(row) for row in x], dtype=np.float32))
+        ok = finite & np.isfinite(norms) & (norms != 0)
+        units = x / np.where(ok, norms, np.float32(1))[:, None]
+        for j, i in enumerate(fast):
+            if ok[j]:
+                vectors[i] = units[j]
+                shas[i] = hashlib.sha256(units[j].tobytes()).hexdigest()
+            else:
+                errors[i] = "bad_embedding: contains NaN/inf or is all zeros"
+    for i in slow:
+        v = np.asarray(embeddings[i], dtype=np.float32)
+        norm = float(np.linalg.norm(v)) if v.ndim == 1 and np.isfinite(v).all() else float("nan")
+        if v.shape != (dim,):
+            errors[i] = f"bad_embedding: length {v.size}, expected {dim}"
+        elif not np.isfinite(norm) or norm == 0.0:
+            errors[i] = "bad_embedding: contains NaN/inf or is all zeros"
+        else:
+            vectors[i] = v / norm
+            shas[i] = hashlib.sha256(vectors[i].tobytes()).hexdigest()
+    return shas, errors, vectors
+
+
 def vector_contents(batches: Iterator[pd.DataFrame], dim: int, dtype: str | None = None) -> Iterator[pd.DataFrame]:
     """(item_id, uri, input_error, embedding) -> CONTENT_DDL + the L2-normalised embedding.
 
@@ -153,22 +196,7 @@ def vector_contents(batches: Iterator[pd.DataFrame], dim: int, dtype: str | None
     from udfs.ivf import pack_rows
 
     for pdf in batches:
-        shas, errors, vectors = [], [], []
-        for vec, input_error in zip(pdf["embedding"], pdf["input_error"]):
-            sha = err = out = None
-            if input_error is None or pd.isna(input_error):
-                v = np.asarray(vec, dtype=np.float32)
-                norm = float(np.linalg.norm(v)) if v.ndim == 1 and np.isfinite(v).all() else float("nan")
-                if v.shape != (dim,):
-                    err = f"bad_embedding: length {v.size}, expected {dim}"
-                elif not np.isfinite(norm) or norm == 0.0:
-                    err = "bad_embedding: contains NaN/inf or is all zeros"
-                else:
-                    out = v / norm
-                    sha = hashlib.sha256(out.tobytes()).hexdigest()
-            shas.append(sha)
-            errors.append(err)
-            vectors.append(out)
+        shas, errors, vectors = _vector_rows(pdf["embedding"].tolist(), pdf["input_error"].tolist(), dim)
         if dtype:
             ok = [i for i, v in enumerate(vectors) if v is not None]
             packed = pack_rows(np.stack([vectors[i] for i in ok]), dtype) if ok else []
