@@ -489,6 +489,17 @@ def robust_hashes(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> dict[
     return key_features(img, cfg).hashes
 
 
+def _quality_thumb(work: Image.Image, box: tuple[float, float, float, float] | None) -> np.ndarray:
+    """QUALITY_SIZE x QUALITY_SIZE float32 box-filtered thumbnail of ``work`` (or of its ``box``)."""
+    return np.asarray(work.resize((QUALITY_SIZE, QUALITY_SIZE), Image.Resampling.BOX, box=box), np.float32)
+
+
+def _flat_centre(small: np.ndarray, keep: float, cfg: RobustConfig) -> bool:
+    """True when the centre ``keep`` share of a quality thumbnail is flatter than cfg.min_region_quality."""
+    m = round(QUALITY_SIZE * (1 - keep) / 2)
+    return mean_gradient(small[m:QUALITY_SIZE - m, m:QUALITY_SIZE - m]) < cfg.min_region_quality
+
+
 def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFeatures:
     """The configured keys of ``img`` as ``{name: signed int64}``; see the module docstring.
 
@@ -522,25 +533,18 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
         out[KEY_TRIM] = hash_from_dct(coeffs)
     if KEY_FLIP in cfg.keys:
         out[KEY_FLIP] = flip_hash_from_dct(coeffs)
-    # flatness of the centre regions, from one 64x64 thumbnail of the content box
-    thumb = np.asarray(work.resize((QUALITY_SIZE, QUALITY_SIZE), Image.Resampling.BOX, box=region), np.float32)
-
-    def flat(keep: float) -> bool:
-        m = round(QUALITY_SIZE * (1 - keep) / 2)
-        return mean_gradient(thumb[m:QUALITY_SIZE - m, m:QUALITY_SIZE - m]) < cfg.min_region_quality
-
+    # flatness of the centre regions, from one 64x64 thumbnail of the content box (of the whole picture)
+    box_small = _quality_thumb(work, region)
     for name, keep in CROP_KEYS.items():
-        if name in cfg.keys and not flat(keep):
+        if name in cfg.keys and not _flat_centre(box_small, keep, cfg):
             out[name] = hash_from_dct(dct_lowfreq(work, centre_box(region, keep)))
     if box is not None and any(name in cfg.keys for name in WHOLE_CROP_KEYS):
-        whole_thumb = np.asarray(work.resize((QUALITY_SIZE, QUALITY_SIZE), Image.Resampling.BOX), np.float32)
+        whole, whole_small = (0, 0, *work.size), _quality_thumb(work, None)
         for name, keep in WHOLE_CROP_KEYS.items():
-            m = round(QUALITY_SIZE * (1 - keep) / 2)
-            if name in cfg.keys and mean_gradient(whole_thumb[m:QUALITY_SIZE - m, m:QUALITY_SIZE - m]) \
-                    >= cfg.min_region_quality:
-                out[name] = hash_from_dct(dct_lowfreq(work, centre_box((0, 0, *work.size), keep)))
+            if name in cfg.keys and not _flat_centre(whole_small, keep, cfg):
+                out[name] = hash_from_dct(dct_lowfreq(work, centre_box(whole, keep)))
     rotations = [(n, d) for n, d in ROTATION_KEYS.items() if n in cfg.keys]
-    if rotations and not flat(ROTATION_KEEP):
+    if rotations and not _flat_centre(box_small, ROTATION_KEEP, cfg):
         cw, ch = region[2] - region[0], region[3] - region[1]
         s = ROTATION_SIDE / max(cw, ch)
         small = work.resize((max(8, round(cw * s)), max(8, round(ch * s))), Image.Resampling.BILINEAR, box=region)
