@@ -1225,14 +1225,20 @@ def tango_sources(package: str, files: list[Path], seed: int) -> list[Source]:
     return _svg_icons(package, files, seed, "/icons/Tango/scalable/", "/scalable/")
 
 
-def nuovext_sources(package: str, files: list[Path], seed: int) -> list[Source]:
-    """LXDE's nuoveXT2 icons: the 96 px PNGs (the largest), scaled to one of 64..256 px (never up: 64 or 96)."""
+def _raster_icons(package: str, files: list[Path], seed: int, under: str, cut: str) -> list[Source]:
+    """The PNG icons under ``under``, named from ``cut`` on, each scaled to one of ICON_SIZES
+    (drawn per name)."""
     out = []
-    for p in _real(_under(files, "/icons/nuoveXT2/96x96/"), (".png",)):
-        name = _name(package, p, "/96x96/")
+    for p in _real(_under(files, under), (".png",)):
+        name = _name(package, p, cut)
         size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
         out.append(_raster_source(name, package, "icon", p, side=size))
     return out
+
+
+def nuovext_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """LXDE's nuoveXT2 icons: the 96 px PNGs (the largest), scaled to one of 64..256 px (never up: 64 or 96)."""
+    return _raster_icons(package, files, seed, "/icons/nuoveXT2/96x96/", "/96x96/")
 
 
 def blind6_screenshot_sources(package: str, files: list[Path]) -> list[Source]:
@@ -1379,12 +1385,7 @@ def faenza_sources(package: str, files: list[Path], seed: int) -> list[Source]:
 
 def gnome_icon_sources(package: str, files: list[Path], seed: int) -> list[Source]:
     """GNOME's icons: the 256 px PNGs, scaled to one of 64..256 px."""
-    out = []
-    for p in _real(_under(files, "/icons/gnome/256x256/"), (".png",)):
-        name = _name(package, p, "/256x256/")
-        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
-        out.append(_raster_source(name, package, "icon", p, side=size))
-    return out
+    return _raster_icons(package, files, seed, "/icons/gnome/256x256/", "/256x256/")
 
 
 def blind7_screenshot_sources(package: str, files: list[Path]) -> list[Source]:
