@@ -14,7 +14,9 @@ that the job, the offline probe and Chromaprint are counted alike:
 
 - **pairs**: the job's ``is_duplicate`` rows of ``pairs/`` (every stage) as predicted pairs (an edge
   stands for every byte-identical copy of its two ends: pairs/ lists it on representatives); a true
-  pair is two files of one group (copy-copy pairs included); precision, recall, F1, recall of
+  pair is two files of one recording (truth.csv's `recording`: one original and its copies, or
+  originals sharing material with all their copies; `--truth group` scores by original as before that
+  column; copy-copy pairs included); precision, recall, F1, recall of
   (original, copy) per edit and per kind of original, clusters (union-find over the predicted
   pairs) mixing groups, pairs with a negative;
 - **clusters**: the same over the manifest's clusters (every two files in one cluster predicted),
@@ -29,7 +31,8 @@ that the job, the offline probe and Chromaprint are counted alike:
   (udfs/audio decode + fingerprint, one core), (b) the whole job (its process tree's CPU seconds
   sampled from /proc: Spark's JVM, ingest, the join and alignment included).
 
-Output: ``out/audio/<part>[-<label>].json`` (every number) and ``.md`` (the tables).
+Output: ``out/audio/<part>[-<label>].json`` (every number) and ``.md`` (the tables); the job's output
+and log stay in ``out/audio/runs/<part>-XXXX/`` (``result/``, ``job.log``) for rescoring with --result.
 """
 from __future__ import annotations
 
@@ -151,6 +154,27 @@ def score_job(rows: list[dict], result: Path) -> dict:
             "thresholds": summary.get("thresholds", {})}
 
 
+def sweep_similarity(rows: list[dict], result: Path, floors: list[float]) -> dict:
+    """Rescore one run's duplicate edges under similarity floors (pairs/ stores every aligned pair from
+    audio.candidate_min_score, with its similarity, so a floor applied late is exact for the edges; the
+    manifest's clusters would need a new run). Per floor: the pair scores, and the similarity of the
+    duplicate edges it drops, true and false. For the tune part only."""
+    truth = P.truth_pairs(rows)
+    manifest, pairs = read_output(result, rows)
+    out = {}
+    for floor in floors:
+        kept = pairs.assign(is_duplicate=pairs["is_duplicate"] & (pairs["similarity"].fillna(1.0) >= floor))
+        edges = edge_pairs(kept, manifest)
+        out[floor] = {**P.score(rows, edges, truth), "by_kind": P.recall_by_kind(rows, edges)}
+    dup = pairs[pairs["is_duplicate"]]
+    same = [P.identity(rows[int(a)]) == P.identity(rows[int(b)]) for a, b in zip(dup["ia"], dup["ib"])]
+    sims = dup["similarity"].to_numpy()
+    out["similarity_of_duplicate_edges"] = {
+        "true": np.round(np.percentile(sims[np.array(same, bool)], [0, 1, 5, 10, 50]), 3).tolist(),
+        "false": sorted(np.round(sims[~np.array(same, bool)], 3).tolist())}
+    return out
+
+
 # ---------------------------------------------------------------------------- report
 
 def _line(name: str, s: dict, rule: str) -> dict:
@@ -213,17 +237,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-fpcalc", action="store_true", help="skip Chromaprint")
     ap.add_argument("--no-kernel-loop", action="store_true", help="skip the bare kernel loop")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--truth", choices=("recording", "group"), default="recording",
+                    help="true sets: truth.csv's recording (default) or group (one original and its copies)")
+    ap.add_argument("--sweep-similarity", default=None, metavar="F,F,...",
+                    help="with --result on tune: rescore the duplicate edges under these similarity floors")
     args = ap.parse_args(argv)
+    P.TRUTH_KEY = args.truth
     part_dir = args.corpus / args.part
     if not (part_dir / "truth.csv").exists():
         raise SystemExit(f"no corpus at {part_dir}: build it with python -m bench.audio_corpus")
     if args.part == "aside":
         _log("[audio] aside: the kept-aside part; quote it once with frozen defaults, never tune on it")
     rows = P.load_truth(part_dir)
+    if args.sweep_similarity:
+        if args.part != "tune" or args.result is None:
+            raise SystemExit("--sweep-similarity rescores an existing run (--result) of the tune part only")
+        sweep = sweep_similarity(rows, args.result, [float(x) for x in args.sweep_similarity.split(",")])
+        text = json.dumps(sweep, indent=1, default=str)
+        print(text)
+        (args.out / "tune-similarity-sweep.json").write_text(text + "\n")
+        return 0
     audio_s = sum(float(r["duration_s"]) for r in rows)
     res: dict = {"files": len(rows), "audio_s": round(audio_s, 1)}
     thr: dict = {"audio_s": round(audio_s, 1)}
-    work = Path(tempfile.mkdtemp(prefix=f"audio-{args.part}-"))
+    (args.out / "runs").mkdir(parents=True, exist_ok=True)  # kept: a run can be rescored later (--result)
+    work = Path(tempfile.mkdtemp(prefix=f"{args.part}-", dir=args.out / "runs"))
     if args.result is not None:
         res["dedup"] = score_job(rows, args.result) | {"result": str(args.result)}
     else:
@@ -267,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{stem}.md").write_text(md + "\n")
     (args.out / f"{stem}.json").write_text(json.dumps({"label": label, "part": args.part, "machine": machine(),
-                                                       "sets": args.set, **res}, indent=1, default=str) + "\n")
+                                                       "sets": args.set, "truth": args.truth, **res},
+                                                      indent=1, default=str) + "\n")
     return 1 if "failed" in res.get("dedup", {}) else 0
 
 

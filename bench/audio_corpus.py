@@ -8,9 +8,9 @@ hard negatives, and a part kept aside (split by source package).
     python -m bench.audio_corpus --part tune --music 4 --speech 6 --effects 3   # smaller
 
 Nothing is downloaded. Layout: out/audio/PART/files/ID.EXT and out/audio/PART/truth.csv with
-columns id, path, group, kind, edit, package, source, offset_s, time_scale, duration_s.
+columns id, path, group, kind, edit, package, source, offset_s, time_scale, duration_s, recording.
 `group` is the original's id for the original and every copy of it; a hard negative is its own
-group. Truth: t_original = time_scale * t_copy + offset_s (an excerpt starting 12 s into the
+group; `recording` joins the groups of originals that share material (below), and is the truth. Truth: t_original = time_scale * t_copy + offset_s (an excerpt starting 12 s into the
 original has offset_s 12; a copy played 3% faster has time_scale 1.03; padding 2 s of silence
 gives offset_s -2). split.json names the packages of each part; no package gives to both.
 
@@ -27,6 +27,23 @@ Hard negatives (`edit` = neg_*): another section of the same track (neg_other_se
 overlap with the original; not checked for repeats: a looping track repeats its material there), quiet and near-silent clips (neg_near_silent: noise at -60 dBFS;
 neg_silence: digital silence), tones (neg_tone: sines, neg_beeps: a beep train), and the
 other originals of the same package (every original is a negative of every other group).
+
+Same recording in two originals (`recording` column): a package can ship one sound twice, cut to
+other lengths or continued differently (oxygen-sounds' `Sys-Log-In`, `-Log-In-Long`, `-Log-In-Short`
+and `-Log-Out-Long` open with the same 3-4.5 s of waveform). Under the product's policy a recording
+whose material lies in a longer one is its duplicate, so such originals are one recording in the
+truth. Found by content after the files are written (same_recordings; file names are not read):
+every two originals of a part, mono at SHARED_RATE, are compared sample by sample at the best few
+time offsets of their cross-correlation; they share material when at one offset at least
+SHARED_MIN_S of consecutive SHARED_WINDOW_S windows, loud in both, correlate >= SHARED_CORR
+(unrelated recordings of both parts share no single window). Sharing originals are joined
+transitively; `recording` is the id of the longest original of the set (ties: the smaller id) for
+each of them, every copy and its other-section negative keeping `group` (its own original: per-edit
+recall and offsets are counted against it) and taking its original's `recording`; every other row
+has recording == group. Scoring (bench/audio_probe.truth_pairs) pairs files of one `recording`.
+Nothing else of the build depends on it (no random draw, no file). Hard negatives are not re-checked:
+an other-section negative that repeats its track's material stays a negative (see the module's
+other notes). `python -m bench.audio_corpus --retruth` recomputes the column for a part already built.
 """
 from __future__ import annotations
 
@@ -46,6 +63,11 @@ ORIGINAL_S = 90.0
 OTHER_SECTION_AT = 120.0
 MIN_EFFECT_S = 2.5
 AUDIO_EXT = (".ogg", ".oga", ".wav", ".flac", ".mp3", ".opus", ".raw")
+SHARED_RATE = 8000        # same_recordings: waveforms compared at this rate, mono
+SHARED_WINDOW_S = 0.5     # ... in windows of this length
+SHARED_CORR = 0.8         # ... a window is shared when it correlates >= this at the offset
+SHARED_MIN_S = 2.0        # ... two originals share material with this many seconds of consecutive shared windows
+SHARED_LAGS = 8           # ... offsets tried: the highest peaks of the cross-correlation, >= half a window apart
 
 
 @dataclass(frozen=True)
@@ -295,6 +317,109 @@ def emit(files: Path, fid: str, x: np.ndarray, rate: int, meta: dict, ext: str =
                 duration_s=round(x.shape[1] / rate, 3))
 
 
+# ---------------------------------------------------------------------------- same recording
+
+def mono_at(x: np.ndarray, rate: int, out_rate: int = SHARED_RATE) -> np.ndarray:
+    """(channels, n) -> mono float64 at out_rate, band-limited by cutting the spectrum (no aliasing)."""
+    m = np.asarray(x, np.float64).mean(0)
+    if rate == out_rate:
+        return m
+    n_out = int(round(m.size * out_rate / rate))
+    spec = np.fft.rfft(m)
+    keep = np.zeros(n_out // 2 + 1, complex)
+    k = min(keep.size, spec.size)
+    keep[:k] = spec[:k]
+    return np.fft.irfft(keep, n_out) * (n_out / max(m.size, 1))
+
+
+def shared_seconds(a: np.ndarray, b: np.ndarray, rate: int = SHARED_RATE) -> tuple[float, float]:
+    """Two mono waveforms at `rate` -> (the longest run of shared material in seconds, its offset of the
+    shorter in the longer, s). At each of the SHARED_LAGS best offsets of the full cross-correlation, the
+    shorter is cut in SHARED_WINDOW_S windows; a window is shared when both are louder than -60 dBFS
+    there and its Pearson correlation with the longer at that offset is >= SHARED_CORR; a run is
+    consecutive shared windows. A transcode or gain change of the same samples correlates ~1, a
+    re-mix of the same take 0.8-0.99, unrelated audio stays far below in any 0.5 s window."""
+    if a.size > b.size:
+        a, b = b, a
+    w = int(SHARED_WINDOW_S * rate)
+    if a.size < w:
+        return 0.0, 0.0
+    n = 1 << int(np.ceil(np.log2(a.size + b.size)))
+    corr = np.abs(np.fft.irfft(np.fft.rfft(b, n) * np.conj(np.fft.rfft(a, n)), n))
+    lags = np.r_[np.arange(b.size), np.arange(-(a.size - 1), 0)]
+    corr = np.r_[corr[: b.size], corr[n - (a.size - 1):]]
+    picked: list[int] = []
+    for k in np.argsort(corr)[::-1]:
+        if len(picked) >= SHARED_LAGS:
+            break
+        if all(abs(int(lags[k]) - p) >= w // 2 for p in picked):
+            picked.append(int(lags[k]))
+    best = (0.0, 0.0)
+    for lag in picked:
+        run = top = 0
+        for s in range(0, a.size - w + 1, w):
+            if s + lag < 0 or s + lag + w > b.size:
+                run = 0
+                continue
+            x, y = a[s: s + w] - a[s: s + w].mean(), b[s + lag: s + lag + w] - b[s + lag: s + lag + w].mean()
+            xx, yy = float(np.dot(x, x)), float(np.dot(y, y))
+            loud = min(xx, yy) / w > 1e-6  # both above -60 dBFS (rms)
+            run = run + 1 if loud and np.dot(x, y) >= SHARED_CORR * np.sqrt(xx * yy) else 0
+            top = max(top, run)
+        if top * SHARED_WINDOW_S > best[0]:
+            best = (top * SHARED_WINDOW_S, lag / rate)
+    return best
+
+
+def same_recordings(rows: list[dict], part_dir: Path) -> tuple[list[dict], list[dict]]:
+    """-> (rows with `recording` set, the sharing original pairs found). See the module docstring."""
+    originals = [r for r in rows if r["edit"] == "original"]
+    waves = {}
+    for r in originals:
+        x, rate = read_audio(part_dir / r["path"])
+        waves[r["id"]] = mono_at(x, rate)
+    parent = {r["id"]: r["id"] for r in originals}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    found = []
+    for i, ra in enumerate(originals):
+        for rb in originals[i + 1:]:
+            secs, lag = shared_seconds(waves[ra["id"]], waves[rb["id"]])
+            if secs >= SHARED_MIN_S:
+                found.append(dict(a=ra["id"], b=rb["id"], shared_s=secs, offset_s=round(lag, 3)))
+                parent[find(ra["id"])] = find(rb["id"])
+    members: dict = {}
+    for r in originals:
+        members.setdefault(find(r["id"]), []).append(r)
+    name = {}
+    for group in members.values():  # the longest original names the recording (ties: the smaller id)
+        head = min(group, key=lambda r: (-float(r["duration_s"]), r["id"]))["id"]
+        name.update({r["group"]: head for r in group})
+    # negatives (an other section is its own group) are not re-checked: recording == group
+    return [dict(r, recording=name.get(r["group"], r["group"])) for r in rows], found
+
+
+def write_truth(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def retruth(part_dir: Path) -> list[dict]:
+    """Recompute `recording` of an already built part in place (its files and other columns unchanged)."""
+    with open(part_dir / "truth.csv") as fh:
+        rows = [{k: v for k, v in r.items() if k != "recording"} for r in csv.DictReader(fh)]
+    rows, found = same_recordings(rows, part_dir)
+    write_truth(part_dir / "truth.csv", rows)
+    (part_dir / "same_recordings.json").write_text(json.dumps(found, indent=1) + "\n")
+    return found
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", choices=["tune", "aside", "all"], default="all")
@@ -302,7 +427,14 @@ def main(argv=None) -> int:
     ap.add_argument("--speech", type=int, default=10, help="originals per speech source")
     ap.add_argument("--effects", type=int, default=5, help="originals per effects source")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--retruth", action="store_true",
+                    help="only recompute the `recording` column of the built part(s) (no file written)")
     args = ap.parse_args(argv)
+    if args.retruth:
+        for part in (["tune", "aside"] if args.part == "all" else [args.part]):
+            found = retruth(args.out / part)
+            print(part, "originals sharing material:", found)
+        return 0
     counts = {"music": args.music, "speech": args.speech, "effects": args.effects}
     parts = ["tune", "aside"] if args.part == "all" else [args.part]
     split = {p: sorted({s.package for s in PARTS[p]}) for p in PARTS}
@@ -312,11 +444,10 @@ def main(argv=None) -> int:
         {"split": split, "versions": {pkg: package_version(pkg) for p in split.values() for pkg in p},
          "counts": counts}, indent=1))
     for part in parts:
-        rows = build_part(part, counts, args.out)
-        with open(args.out / part / "truth.csv", "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+        rows, found = same_recordings(build_part(part, counts, args.out), args.out / part)
+        write_truth(args.out / part / "truth.csv", rows)
+        (args.out / part / "same_recordings.json").write_text(json.dumps(found, indent=1) + "\n")
+        print(part, "originals sharing material:", found)
         by_edit: dict = {}
         for r in rows:
             by_edit[r["edit"]] = by_edit.get(r["edit"], 0) + 1

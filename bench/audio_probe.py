@@ -122,10 +122,20 @@ def align_candidates(fps: list, votes: np.ndarray, min_votes: int) -> list[tuple
 
 # ---------------------------------------------------------------------------- scoring
 
+#: what one true duplicate set is: `recording` (bench/audio_corpus: originals sharing material are one
+#: recording, with all their copies), or `group` (one original and its copies: the truth before that column)
+TRUTH_KEY = "recording"
+
+
+def identity(r: dict) -> str:
+    """The truth set of a row; `group` for a truth.csv built before the `recording` column."""
+    return r.get(TRUTH_KEY) or r["group"]
+
+
 def truth_pairs(rows: list[dict]) -> set:
     groups = defaultdict(list)
     for i, r in enumerate(rows):
-        groups[r["group"]].append(i)
+        groups[identity(r)].append(i)
     return {(a, b) for m in groups.values() for x, a in enumerate(m) for b in m[x + 1:]}
 
 
@@ -157,7 +167,7 @@ def score(rows: list[dict], predicted: set, truth: set) -> dict:
     comp = components(len(rows), predicted)
     mixed = defaultdict(set)
     for i, r in enumerate(rows):
-        mixed[comp[i]].add(r["group"])
+        mixed[comp[i]].add(identity(r))
     neg_pairs = sum(1 for a, b in predicted if rows[a]["edit"].startswith("neg_") or rows[b]["edit"].startswith("neg_"))
     return dict(predicted=len(predicted), true_pairs=len(truth), tp=tp,
                 precision=round(tp / max(1, len(predicted)), 4), recall=round(tp / max(1, len(truth)), 4),
