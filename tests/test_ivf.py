@@ -210,6 +210,20 @@ def test_pack_unpack_round_trip(small):
         ivf.pack_rows(x[:3], "int8")
 
 
+def test_unpack_float16_is_the_float16_cast_bit_for_bit():
+    """The lookup-table conversion equals numpy's float16 -> float32 cast, subnormals and signed zeros included."""
+    rng = np.random.default_rng(5)
+    h = (rng.standard_normal((64, 96)) * 0.05).astype(np.float16)
+    h[0, :8] = np.array([0.0, -0.0, 6e-8, -6e-8, 3e-5, 65504.0, -65504.0, 1.0], dtype=np.float16)
+    blobs = [row.tobytes() for row in h]
+    expected = l2_normalize(h.astype(np.float32))
+    np.testing.assert_array_equal(ivf.unpack_rows(blobs, "float16").view(np.uint32), expected.view(np.uint32))
+    bad = h.copy()
+    bad[3, 2] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf"):
+        ivf.unpack_rows([row.tobytes() for row in bad], "float16")
+
+
 def test_fp16_transport_finds_pairs_at_the_threshold():
     # 400 pairs planted at cosine threshold + 1e-5: fp16 rounding alone pushes
     # some below the threshold; the join's slack must bring every one back

@@ -57,6 +57,19 @@ def test_l2_normalize_rows_zero_rows_and_dtype():
         M.l2_normalize(np.array([[np.nan, 1.0]]))
 
 
+def test_l2_normalize_matches_float64_norm_rule_bit_for_bit():
+    """The einsum norms are the float64 norms: same float32 rows as dividing by np.linalg.norm in float64."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((300, 512)) * rng.uniform(1e-6, 1e6, (300, 1))).astype(np.float32)
+    x[7] = 0.0
+    ref = x.copy()
+    norms = np.linalg.norm(x.astype(np.float64), axis=1, keepdims=True)
+    np.divide(ref, norms, out=ref, where=norms > 0, casting="unsafe")
+    y = M.l2_normalize(x)
+    np.testing.assert_array_equal(y.view(np.uint32), ref.view(np.uint32))
+    assert np.all(y[7] == 0.0)
+
+
 def test_threshold_validation():
     assert M.check_cosine_threshold(-1) == -1.0 and M.check_cosine_threshold(0.95) == 0.95
     for bad in (1.01, -1.5, math.nan, math.inf):

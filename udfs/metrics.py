@@ -109,8 +109,11 @@ def l2_normalize(x: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError("l2_normalize: input contains NaN or inf")
     rows = arr.reshape(1, -1) if arr.ndim == 1 else arr
-    norms = np.linalg.norm(rows.astype(np.float64), axis=1, keepdims=True)
-    np.divide(rows, norms, out=rows, where=norms > 0, casting="unsafe")
+    # float64 sums of squares without a float64 copy of the rows (einsum casts as it goes):
+    # the same norms as np.linalg.norm in float64, at a fraction of the memory traffic
+    norms = np.sqrt(np.einsum("ij,ij->i", rows, rows, dtype=np.float64))[:, None]
+    norms[norms == 0] = 1.0  # zero rows stay zero
+    np.divide(rows, norms, out=rows, casting="unsafe")
     return arr
 
 
