@@ -14,9 +14,10 @@ that the job, the offline probe and Chromaprint are counted alike:
 
 - **pairs**: the job's ``is_duplicate`` rows of ``pairs/`` (every stage) as predicted pairs (an edge
   stands for every byte-identical copy of its two ends: pairs/ lists it on representatives); a true
-  pair is two files of one recording (truth.csv's `recording`: one original and its copies, or
-  originals sharing material with all their copies; `--truth group` scores by original as before that
-  column; copy-copy pairs included); precision, recall, F1, recall of
+  pair is two files of one original (copy-copy pairs included), a false one two files of different
+  recordings; a pair of files of two originals that share material (truth.csv's `recording`,
+  bench/audio_corpus) is ignored (`--truth recording-all`: true; `--truth group`: false, as before that
+  column); mixed clusters hold two recordings; precision, recall, F1, recall of
   (original, copy) per edit and per kind of original, clusters (union-find over the predicted
   pairs) mixing groups, pairs with a negative;
 - **clusters**: the same over the manifest's clusters (every two files in one cluster predicted),
@@ -167,11 +168,13 @@ def sweep_similarity(rows: list[dict], result: Path, floors: list[float]) -> dic
         edges = edge_pairs(kept, manifest)
         out[floor] = {**P.score(rows, edges, truth), "by_kind": P.recall_by_kind(rows, edges)}
     dup = pairs[pairs["is_duplicate"]]
-    same = [P.identity(rows[int(a)]) == P.identity(rows[int(b)]) for a, b in zip(dup["ia"], dup["ib"])]
+    ends = [(min(int(a), int(b)), max(int(a), int(b))) for a, b in zip(dup["ia"], dup["ib"])]
+    same = np.array([e in truth for e in ends], bool)
+    false = np.array([not P.ignored(rows, *e) and e not in truth for e in ends], bool)
     sims = dup["similarity"].to_numpy()
     out["similarity_of_duplicate_edges"] = {
-        "true": np.round(np.percentile(sims[np.array(same, bool)], [0, 1, 5, 10, 50]), 3).tolist(),
-        "false": sorted(np.round(sims[~np.array(same, bool)], 3).tolist())}
+        "true": np.round(np.percentile(sims[same], [0, 1, 5, 10, 50]), 3).tolist(),
+        "false": sorted(np.round(sims[false], 3).tolist())}
     return out
 
 
@@ -237,8 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-fpcalc", action="store_true", help="skip Chromaprint")
     ap.add_argument("--no-kernel-loop", action="store_true", help="skip the bare kernel loop")
     ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--truth", choices=("recording", "group"), default="recording",
-                    help="true sets: truth.csv's recording (default) or group (one original and its copies)")
+    ap.add_argument("--truth", choices=("recording", "recording-all", "group"), default="recording",
+                    help="pairs of two originals sharing material: ignored (recording, default), true "
+                         "(recording-all) or false (group: the truth before the recording column)")
     ap.add_argument("--sweep-similarity", default=None, metavar="F,F,...",
                     help="with --result on tune: rescore the duplicate edges under these similarity floors")
     args = ap.parse_args(argv)

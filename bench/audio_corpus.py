@@ -10,7 +10,7 @@ hard negatives, and a part kept aside (split by source package).
 Nothing is downloaded. Layout: out/audio/PART/files/ID.EXT and out/audio/PART/truth.csv with
 columns id, path, group, kind, edit, package, source, offset_s, time_scale, duration_s, recording.
 `group` is the original's id for the original and every copy of it; a hard negative is its own
-group; `recording` joins the groups of originals that share material (below), and is the truth. Truth: t_original = time_scale * t_copy + offset_s (an excerpt starting 12 s into the
+group; `recording` joins the groups of originals that share material (below). Truth: t_original = time_scale * t_copy + offset_s (an excerpt starting 12 s into the
 original has offset_s 12; a copy played 3% faster has time_scale 1.03; padding 2 s of silence
 gives offset_s -2). split.json names the packages of each part; no package gives to both.
 
@@ -28,19 +28,21 @@ overlap with the original; not checked for repeats: a looping track repeats its 
 neg_silence: digital silence), tones (neg_tone: sines, neg_beeps: a beep train), and the
 other originals of the same package (every original is a negative of every other group).
 
-Same recording in two originals (`recording` column): a package can ship one sound twice, cut to
-other lengths or continued differently (oxygen-sounds' `Sys-Log-In`, `-Log-In-Long`, `-Log-In-Short`
-and `-Log-Out-Long` open with the same 3-4.5 s of waveform). Under the product's policy a recording
-whose material lies in a longer one is its duplicate, so such originals are one recording in the
-truth. Found by content after the files are written (same_recordings; file names are not read):
-every two originals of a part, mono at SHARED_RATE, are compared sample by sample at the best few
-time offsets of their cross-correlation; they share material when at one offset at least
-SHARED_MIN_S of consecutive SHARED_WINDOW_S windows, loud in both, correlate >= SHARED_CORR
-(unrelated recordings of both parts share no single window). Sharing originals are joined
-transitively; `recording` is the id of the longest original of the set (ties: the smaller id) for
-each of them, every copy and its other-section negative keeping `group` (its own original: per-edit
+Same recording in two originals (`recording` column): a package can ship one sound several times, cut
+to other lengths or continued differently (oxygen-sounds' `Sys-Log-In`, `-Log-In-Long`, `-Log-In-Short`
+and `-Log-Out-Long` open with the same 2-4.5 s of waveform, then go on as different mixes). Under the
+product's policy a recording whose material lies in another is its duplicate (`audio.excerpts:
+duplicate`), so pairs of such originals must not count as false. Found by content after the files
+are written (same_recordings; file names are not read): every two originals of a part, mono at
+SHARED_RATE, are compared sample by sample at the best few time offsets of their cross-correlation;
+they share material when at one offset at least SHARED_MIN_S of consecutive SHARED_WINDOW_S windows,
+loud in both, correlate >= SHARED_CORR (none of the 861 pairs of tune originals reaches SHARED_MIN_S;
+of aside's 325, the 5 of those four sounds do, and no other pair shares a single window). Sharing originals are joined transitively; `recording` is the id of the longest original of
+the set (ties: the smaller id) for each of them, every copy keeping `group` (its own original: per-edit
 recall and offsets are counted against it) and taking its original's `recording`; every other row
-has recording == group. Scoring (bench/audio_probe.truth_pairs) pairs files of one `recording`.
+has recording == group. Scoring (bench/audio_probe.TRUTH_KEY): a pair of files of two originals of one
+recording is ignored by default (they share a part, not all: a duplicate call is no error, a miss no
+miss), or counted true (`recording-all`) or false (`group`, the truth before this column).
 Nothing else of the build depends on it (no random draw, no file). Hard negatives are not re-checked:
 an other-section negative that repeats its track's material stays a negative (see the module's
 other notes). `python -m bench.audio_corpus --retruth` recomputes the column for a part already built.

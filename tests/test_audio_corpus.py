@@ -52,6 +52,15 @@ def test_same_recordings_joins_variants_and_keeps_groups(tmp_path):
         back = list(csv.DictReader(fh))
     from bench import audio_probe as P
 
-    truth = P.truth_pairs(back)
     index = {r["id"]: i for i, r in enumerate(back)}
-    assert (index["a-trim"], index["b-trim"]) in truth and (index["a"], index["c"]) not in truth
+    cross, own, other = (index["a-trim"], index["b-trim"]), (index["a"], index["a-trim"]), (index["a"], index["c"])
+    try:
+        truth = P.truth_pairs(back)  # default: a pair of two sharing originals is neither true nor false
+        assert own in truth and cross not in truth and other not in truth and P.ignored(back, *cross)
+        assert P.score(back, {cross, own}, truth)["precision"] == 1.0
+        P.TRUTH_KEY = "recording-all"
+        assert cross in P.truth_pairs(back) and not P.ignored(back, *cross)
+        P.TRUTH_KEY = "group"  # the truth before the column: a false pair
+        assert cross not in P.truth_pairs(back) and P.score(back, {cross, own}, P.truth_pairs(back))["precision"] == 0.5
+    finally:
+        P.TRUTH_KEY = "recording"
