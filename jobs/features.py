@@ -22,7 +22,7 @@ from udfs.io import TRANSIENT_REASONS as READ_TRANSIENT
 
 log = logging.getLogger("dedup")
 
-FEATURE_VERSION = "8"  # bump when decode/hash code changes what it computes
+FEATURE_VERSION = "9"  # bump when decode/hash code changes what it computes
 
 
 def hash_items(items: DataFrame, cfg: InputConfig, fetch: FetchConfig = FetchConfig()) -> DataFrame:

@@ -213,3 +213,69 @@ def test_verify_features_rejects_a_collapsed_fit():
     a = robust.OrbFeatures(rng.uniform(0, 384, (40, 2)).astype(np.float32), desc)
     b = robust.OrbFeatures((200 + rng.uniform(0, 2, (40, 2))).astype(np.float32), desc)
     assert robust.verify_features(a, b) == 0
+
+
+# ---------------------------------------------------------------------------- rotation fill
+
+def _page(seed: int, lines: int = 2) -> Image.Image:
+    """A near-blank white page (850 x 1100) with a few dark text-like bars at random places."""
+    rng = np.random.default_rng(seed)
+    a = np.full((1100, 850), 250, dtype=np.uint8)
+    for _ in range(lines):
+        x, y, n = int(rng.integers(60, 300)), int(rng.integers(60, 1000)), int(rng.integers(200, 500))
+        for k in range(0, n, 9):  # "words": short bars with gaps
+            a[y:y + 10, x + k:x + k + int(rng.integers(3, 8))] = 30
+    return Image.fromarray(a).convert("RGB")
+
+
+def _turn(img: Image.Image, degrees: float = 5.0) -> Image.Image:
+    """As jobs.corpus.rotate_5: same canvas, black corners."""
+    return img.convert("RGB").rotate(degrees, resample=Image.Resampling.BICUBIC, expand=False)
+
+
+@pytest.mark.parametrize("degrees", [5.0, -5.0, 8.0])
+def test_the_filled_corners_of_a_turned_page_are_found_and_painted(degrees):
+    turned = _turn(_page(1), degrees)
+    work, _ = robust.working_image(turned.convert("L"), 256)
+    found = robust.rotation_fill(work)
+    assert found is not None and abs(abs(found[0]) - abs(degrees)) <= 1.0 and found[1] < 10
+    painted = np.asarray(robust.paint_rotation_fill(work))
+    assert painted[:3, :3].min() > 200 and painted[-3:, -3:].min() > 200  # corners now page-coloured
+
+
+def test_two_near_blank_pages_turned_alike_no_longer_look_alike():
+    from udfs import verify
+
+    a, b = _turn(_page(3, lines=1)), _turn(_page(4, lines=1))
+    fa, fb = robust.key_features(a), robust.key_features(b)
+    # unpainted, the black corners are most of what the thumbnails see: their detail correlates 0.98
+    wa, wb = (verify.load(robust.thumbnail(robust.working_image(x.convert("L"), 256)[0])) for x in (a, b))
+    assert verify.detail_correlation(wa, wb) > 0.9
+    assert verify.score(fa.thumb, fb.thumb, "phash", fa.sparse or fb.sparse) < 0.4
+    assert _dist(fa.hashes[robust.KEY_TRIM], fb.hashes[robust.KEY_TRIM]) > 6
+    # the content box of the turned page closes around its line of text, as the unturned page's does
+    work, _ = robust.working_image(a.convert("L"), 256)
+    box = robust.content(robust.paint_rotation_fill(work)).box
+    assert box is not None and (box[3] - box[1]) < 0.2 * work.size[1]
+    assert robust.content(work).box is None  # unpainted, the corners span the whole picture
+
+
+def test_backdrop_corners_of_discs_and_rounded_icons_are_not_rotation_fill(photos):
+    side = 200
+    y, x = np.mgrid[0:side, 0:side]
+    disc = np.where((x - 99.5) ** 2 + (y - 99.5) ** 2 <= 100 ** 2, 90, 255).astype(np.uint8)  # touches every edge
+    rounded = np.full((side, side), 255, np.uint8)
+    r = 30
+    inside = ((np.minimum(x, side - 1 - x) >= r) | (np.minimum(y, side - 1 - y) >= r)
+              | ((np.minimum(x, side - 1 - x) - r) ** 2 + (np.minimum(y, side - 1 - y) - r) ** 2 <= r * r))
+    rounded[inside] = 120
+    octagon = np.where(np.abs(x - 99.5) + np.abs(y - 99.5) <= 150, 60, 255).astype(np.uint8)
+    for name, a in (("disc", disc), ("rounded", rounded), ("octagon", octagon)):
+        assert robust.rotation_fill(Image.fromarray(a)) is None, name
+    for name, img in photos.items():  # unturned pictures, with or without a backdrop
+        work, _ = robust.working_image(img.convert("L"), 256)
+        assert robust.paint_rotation_fill(work) is work, name
+    # a picture on black turned on its black canvas: the corners are its own backdrop, nothing to paint
+    sparse = _turn(Image.fromarray(np.where(disc < 128, 200, 0).astype(np.uint8)).resize((100, 100)))
+    work, _ = robust.working_image(sparse.convert("L"), 256)
+    assert robust.paint_rotation_fill(work) is work

@@ -124,6 +124,24 @@ def test_one_icon_template_with_another_emblem_differs_block_by_block():
         assert verify.score(disc.thumb, fc.thumb, "phash") >= 0.9
 
 
+def _centre_cut(img: Image.Image, keep: float) -> Image.Image:
+    w, h = img.size
+    m = (1 - keep) / 2
+    return img.crop((round(w * m), round(h * m), round(w * (1 - m)), round(h * (1 - m))))
+
+
+@pytest.mark.parametrize("keep", [0.9, 0.8])
+def test_a_cut_of_one_template_with_another_emblem_differs_block_by_block(keep):
+    plain = _features(_icon(None))
+    other = _features(_centre_cut(_icon("bars"), keep))   # a look-alike cut the way a crop copy is
+    copy = _features(_jpeg(_centre_cut(_icon(None), keep), 50))
+    a, b = verify.load(plain.thumb), verify.load(other.thumb)
+    assert max(verify.correlation(x, y) for x, y in verify.views(a, b, "crop")) > 0.6  # passes on correlation ...
+    assert verify.score(plain.thumb, other.thumb, "phash_crop") <= verify.BLOCK_CAP      # ... not block by block
+    assert verify.score(plain.thumb, copy.thumb, "phash_crop") >= 0.9                   # the copy's cut does
+    assert verify.score(copy.thumb, plain.thumb, "phash_crop") >= 0.9
+
+
 def test_object_box_frames_the_object_of_a_sparse_picture(photos):
     img = Image.new("L", (400, 300), 0)
     img.paste(255, (180, 120, 240, 200))  # a 60 x 80 object
@@ -325,6 +343,20 @@ def test_faint_tints_are_held_apart_when_aligned_exactly(photos):
         assert not verify.colours_differ(fa.chroma, _features(copy.convert("RGB")).chroma, "phash")
     scores = verify.score_pairs([fa.thumb], [fb.thumb], ["phash"], [False], [fa.chroma], [fb.chroma])
     assert scores[0] <= verify.COLOUR_CAP
+
+
+def test_two_hues_40_degrees_apart_are_held_apart_when_aligned_exactly(photos):
+    # one picture tinted orange and tinted red (mean colours ~23 grey levels, 40 degrees apart): the same
+    # pixels in two colours are two pictures for an exactly aligned pair; a crop pair keeps the wider 60
+    orange, red = _tinted(photos["camera"], (1.10, 1.03, 0.90)), _tinted(photos["camera"], (1.12, 0.96, 0.96))
+    fo, fr = _features(orange), _features(red)
+    for stage in ("phash", "phash_trim", "phash_flip"):
+        assert verify.colours_differ(fo.chroma, fr.chroma, stage)
+    assert not verify.colours_differ(fo.chroma, fr.chroma, "phash_crop")
+    # copies keep the hue: compressed, halved, brightened with its highlights clipped
+    for copy in (_jpeg(orange), _jpeg(orange.resize((orange.width // 2, orange.height // 2)), 60),
+                 orange.point(lambda v: min(255, int(v * 1.3)))):
+        assert not verify.colours_differ(fo.chroma, _features(copy).chroma, "phash")
 
 
 def test_sparse_pictures_compare_the_colour_of_their_objects():

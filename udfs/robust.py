@@ -23,6 +23,11 @@ multi-index Hamming join. The keys (:func:`robust_hashes`):
                 ``phash`` close to it, whatever its content box is
 =============== ==============================================================
 
+A picture turned on its own canvas (four corner triangles of one fill colour, black after a
+5-degree turn of a white page) is seen without them: :func:`paint_rotation_fill` paints the
+triangles in the colour just inside them before any key but ``phash`` is taken, so that two
+near-blank pages turned alike are not "four black triangles" to their keys and thumbnails.
+
 Match on the content-box keys, not on ``phash``: a border dominates the low
 frequencies, so two unrelated photographs with the same frame get close
 ``phash`` values (measured in bench/quality.py).
@@ -50,6 +55,7 @@ per-image and a per-pair part.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -84,6 +90,19 @@ ROTATION_SIDE = 96   # ... of the content box turned at this size (longer side, 
 # 1/16 a side): the whole picture is then mostly content, and its thumbnail is kept (KeyFeatures.thumb_full)
 # so that a full-image pHash pair can be checked on the pixels that hash saw.
 THIN_FRAME_SHARE = 0.75
+# A picture turned on its own canvas (expand off) has four corner triangles of one fill colour. Turns of
+# ROTATION_FILL_DEGREES are searched (every FILL_STEP degrees, both ways) on a copy of FILL_SEARCH_SIDE px;
+# the largest turn whose corners are fill (FILL_SHARE of their pixels within trim_tolerance of the corner
+# colour), refined to FILL_FINE degrees on the working copy, is painted in the colour just inside them
+# (paint_rotation_fill). Smaller turns leave slivers too small to matter.
+ROTATION_FILL_DEGREES = (3.0, 12.0)
+FILL_STEP = 0.5
+FILL_SEARCH_SIDE = 128
+FILL_SHARE = 0.98
+FILL_FINE = 0.1
+FILL_EDGE = (2.0, 4.0)   # px band just inside the triangles and along the canvas edges (working copy) ...
+FILL_EDGE_SHARE = 0.25   # ... of which at most this share may be fill-coloured (_fill_edges)
+FILL_RING = 3            # px of the working copy just inside the corners whose median is the paint
 
 # Odd horizontal frequencies change sign under a left-right mirror (DCT-II of a reversed row).
 _FLIP_SIGNS = np.where(np.arange(HASH_SIZE) % 2 == 1, -1.0, 1.0)[np.newaxis, :]
@@ -424,6 +443,129 @@ def centre_box(box: tuple[int, int, int, int], keep: float) -> tuple[float, floa
     return (left + dw, top + dh, right - dw, bottom - dh)
 
 
+# ---------------------------------------------------------------------------- rotation fill
+
+def fill_mask(size: tuple[int, int], degrees: float, grow: float = 0.0) -> np.ndarray:
+    """bool (h, w): the pixels of a ``size`` (w, h) canvas that a turn of its picture by ``degrees``
+    about the centre (same canvas, as ``Image.rotate(expand=False)``) leaves uncovered: the four
+    corner triangles; widened by ``grow`` px into the picture (negative: narrowed)."""
+    w, h = size
+    dx, dy = _centred_grid(w, h)
+    t = np.deg2rad(degrees)
+    u = np.cos(t) * dx + np.sin(t) * dy
+    v = -np.sin(t) * dx + np.cos(t) * dy
+    return (np.abs(u) > w / 2 - grow) | (np.abs(v) > h / 2 - grow)
+
+
+@lru_cache(maxsize=64)
+def _centred_grid(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel-centre coordinates (x, y) relative to the centre of a w x h canvas, float32 (h, w) each."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    return x + 0.5 - w / 2, y + 0.5 - h / 2
+
+
+def rotation_fill(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tuple[float, float] | None:
+    """(degrees, fill colour) of a picture turned on its own canvas, or None.
+
+    A turn of the picture (expand off) fills four corner triangles with one colour; on a
+    page or a drawing on white, those black triangles are most of what the hashes and the
+    thumbnail see, so two pages turned alike look alike. Found when the four corner pixels
+    share one colour and, for some turn of ROTATION_FILL_DEGREES either way, FILL_SHARE of the
+    triangles' pixels lie within ``cfg.trim_tolerance`` of it (searched on a FILL_SEARCH_SIDE copy;
+    the largest such turn). Turns below the range leave slivers too small to matter.
+    """
+    a = np.asarray(_gray(gray), dtype=np.float32)
+    h, w = a.shape
+    if min(h, w) < 16:
+        return None
+    corners = np.concatenate([a[:2, :2].ravel(), a[:2, -2:].ravel(), a[-2:, :2].ravel(), a[-2:, -2:].ravel()])
+    colour = float(np.median(corners))
+    if np.abs(corners - colour).max() > cfg.trim_tolerance:
+        return None
+    k, m = int(FILL_EDGE[1]), (round(0.3 * w), round(0.3 * h))  # the middle of each side, clear of any triangle
+    sides = np.concatenate([a[:k, m[0]:w - m[0]].ravel(), a[-k:, m[0]:w - m[0]].ravel(),
+                            a[m[1]:h - m[1], :k].ravel(), a[m[1]:h - m[1], -k:].ravel()])
+    if (np.abs(sides - colour) <= cfg.trim_tolerance).mean() > 2 * FILL_EDGE_SHARE:
+        return None  # the picture's own backdrop reaches the canvas's edges: nothing to tell apart
+    s = min(1.0, FILL_SEARCH_SIDE / max(w, h))
+    size = (max(8, round(w * s)), max(8, round(h * s)))
+    small = _gray(gray).resize(size, Image.Resampling.BOX)
+    lo, hi = ROTATION_FILL_DEGREES
+    best = None
+    for sign in (1.0, -1.0):
+        for degrees in np.arange(lo, hi + 1e-9, FILL_STEP):
+            if not _is_fill(small, sign * degrees, colour, cfg):
+                break
+            if best is None or degrees > abs(best):
+                best = sign * degrees
+    if best is None:
+        return None
+    # refine on the working copy: the largest turn within a coarse step that is still all fill
+    for degrees in np.arange(abs(best) + FILL_STEP - FILL_FINE, abs(best) - FILL_STEP, -FILL_FINE):
+        turn = float(np.sign(best) * round(degrees, 3))
+        if degrees >= lo and _is_fill(gray, turn, colour, cfg):
+            return (turn, colour) if _fill_edges(gray, turn, colour, cfg) else None
+    return None
+
+
+def _fill_edges(gray: Image.Image, degrees: float, colour: float, cfg: RobustConfig) -> bool:
+    """True when the picture begins where a turn's corner triangles end: in the band of FILL_EDGE px
+    just inside each triangle's straight edge, at most FILL_EDGE_SHARE of the pixels are within
+    cfg.trim_tolerance of the fill ``colour`` (in three corners of four: the picture itself may be
+    dark in one), and along the canvas's outer FILL_EDGE[1] px between the triangles at most twice that. The corners of a disc, a polygon or a rounded icon on
+    a backdrop are backdrop beyond any straight line, and so is most of the canvas's edge."""
+    inner, outer = FILL_EDGE
+    near = fill_mask(gray.size, degrees, grow=inner)
+    band = fill_mask(gray.size, degrees, grow=outer) & ~near
+    rim = np.zeros_like(near)
+    k = int(outer)
+    rim[:k, :] = rim[-k:, :] = rim[:, :k] = rim[:, -k:] = True
+    rim &= ~fill_mask(gray.size, degrees, grow=outer)
+    a = np.asarray(_gray(gray), dtype=np.float32)
+    filled = np.abs(a - colour) <= cfg.trim_tolerance
+    dx, dy = _centred_grid(*gray.size)
+    clean = 0
+    for quarter in ((dx < 0) & (dy < 0), (dx >= 0) & (dy < 0), (dx < 0) & (dy >= 0), (dx >= 0) & (dy >= 0)):
+        part = band & quarter
+        clean += bool(part.any()) and float(filled[part].mean()) <= FILL_EDGE_SHARE
+    return clean >= 3 and bool(rim.any()) and float(filled[rim].mean()) <= 2 * FILL_EDGE_SHARE
+
+
+def _is_fill(gray: Image.Image, degrees: float, colour: float, cfg: RobustConfig) -> bool:
+    """True when the corner triangles of a turn by ``degrees`` (less a pixel along their edge) have
+    FILL_SHARE of their pixels within cfg.trim_tolerance of ``colour``."""
+    m = fill_mask(gray.size, degrees, grow=-1.0)
+    if m.sum() < 8:
+        return False
+    a = np.asarray(_gray(gray), dtype=np.float32)
+    return bool((np.abs(a[m] - colour) <= cfg.trim_tolerance).mean() >= FILL_SHARE)
+
+
+def paint_rotation_fill(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> Image.Image:
+    """``gray`` with the corner triangles of a turn on its own canvas (:func:`rotation_fill`) painted
+    in the colour just inside them (the median of a FILL_RING px band); ``gray`` itself when it has
+    none, or when that colour is the fill's (a picture on a backdrop of the fill colour).
+
+    The keys, the content box, the thumbnail and the information of a turned picture are then those
+    of what was turned: a near-blank page turned 5 degrees is a near-blank page again, not four black
+    triangles, and a copy turned 5 degrees keys its content box as the original does.
+    """
+    found = rotation_fill(gray, cfg)
+    if found is None:
+        return gray
+    degrees, colour = found
+    g = _gray(gray)
+    fill = fill_mask(g.size, degrees, grow=1.0)
+    ring = fill_mask(g.size, degrees, grow=1.0 + FILL_RING) & ~fill
+    a = np.asarray(g, dtype=np.float32)
+    paint = float(np.median(a[ring])) if ring.any() else colour
+    if abs(paint - colour) <= cfg.trim_tolerance:
+        return gray
+    out = np.asarray(g).copy()
+    out[fill] = int(round(paint))
+    return Image.fromarray(out, mode="L")
+
+
 # ---------------------------------------------------------------------------- thumbnail
 
 THUMB_SIDE = 64  # the pixel check's thumbnail (udfs/verify.py), pixels
@@ -517,6 +659,11 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     page with a small figure or a dark frame with a few stars is flat as a whole, not inside
     the box its keys are taken on. The whole picture's thumbnail comes too when a box was
     found: in ``thumb_full`` for a thin frame, in ``thumb_whole`` for a thick one.
+
+    A picture turned on its own canvas has its filled corner triangles painted in the colour
+    just inside them first (:func:`paint_rotation_fill`): every key but ``phash``, the box,
+    the thumbnails, the information and the flatness are then of what was turned. Its
+    ``phash_trim`` then differs from ``phash``, so it counts as framed (jobs/hashkeys.is_framed).
     """
     gray = _gray(img)
     out: dict[str, int] = {}
@@ -526,9 +673,12 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     work, factor = working_image(gray, cfg.work_side)
     if set(cfg.keys) <= {KEY_PHASH}:
         return KeyFeatures(out, thumbnail(work), False, information(full), mean_chroma(img), None, quality(img))
+    turned = paint_rotation_fill(work, cfg)
+    painted = turned is not work
+    work = turned
     box, sparse, frame = content(work, cfg)
     region = box or (0, 0, *work.size)
-    coeffs = full if box is None else dct_lowfreq(work, box)
+    coeffs = dct_lowfreq(work, box) if box is not None or painted else full
     if KEY_TRIM in cfg.keys:
         out[KEY_TRIM] = hash_from_dct(coeffs)
     if KEY_FLIP in cfg.keys:
@@ -555,7 +705,7 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
                                          min(box[2] * factor, img.width), min(box[3] * factor, img.height))
     place = object_place(box, frame) if sparse else None
     chroma = (object_chroma(img, work, cfg) if sparse else None) or mean_chroma(img, full_box)
-    flatness = quality(img) if box is None else quality_of_gray(work, box)
+    flatness = quality(img) if box is None and not painted else quality_of_gray(work, box)
     thin = is_thin_frame(box, work.size)
     return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), chroma, place, flatness,
                        thumbnail(work) if thin else None,

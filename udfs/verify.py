@@ -54,6 +54,7 @@ BLUR_SIDE = 16           # the "coarse" image: the view reduced to this side and
 CHROMA_MIN = 8.0         # grey levels of mean colour from which a picture counts as coloured ...
 CHROMA_MIN_ALIGNED = 3.0 # ... or, for the exactly aligned families (both means taken over the same pixels), this
 CHROMA_MIN_COS = 0.5     # two coloured pictures whose mean colours differ by more than 60 degrees ...
+CHROMA_MIN_COS_ALIGNED = 0.819  # ... or, for the exactly aligned families, by more than 35 degrees
 COLOUR_CAP = 0.0         # ... score at most this
 
 # Exactly aligned families: their views line up pixel for pixel, so the detail (each view less
@@ -67,6 +68,14 @@ DETAIL_MARGIN = 0.1      # with phash.min_verify 0.6: exactly aligned pairs need
 # content boxes of a copy and its original may differ by a pixel).
 BLOCKS = 8
 BLOCK_SHIFT = 1
+# The block check also runs on the crop family's alignments (phash_crop, phash_wcrop): a copy cut out of
+# a picture agrees with the matching cut of the original block by block as an exact copy does, once the
+# cut is found to within CROP_BLOCK_SHIFT px (its content box and the key's centre cut may differ by
+# ~2% of a side); a look-alike (another puzzle patch in one frame, another planet on one disc, one
+# paper texture for another) disagrees in some. The rotate family is not checked: its turned views
+# of squashed thumbnails line up only roughly.
+CROP_BLOCK_SHIFT = 2
+BLOCK_SHIFTS = {"trim": BLOCK_SHIFT, "flip": BLOCK_SHIFT, "crop": CROP_BLOCK_SHIFT}
 BLOCK_MEAN_DIFF = 0.4    # one block whose means differ by more than this many standard deviations ...
 BLOCK_WHITE = 250        # (not counting blocks clipped to white, >= this grey level over half the block,
                          # in either view: a brightened copy's highlights) ...
@@ -163,7 +172,7 @@ def _standard(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / (sd if sd > 1e-6 else 1.0)
 
 
-def blocks_disagree(x: np.ndarray, y: np.ndarray) -> bool:
+def blocks_disagree(x: np.ndarray, y: np.ndarray, shift: int = BLOCK_SHIFT) -> bool:
     """True when two exactly aligned views differ somewhere, block by block.
 
     A global correlation is high when two pictures share their layout: two planets on
@@ -171,7 +180,7 @@ def blocks_disagree(x: np.ndarray, y: np.ndarray) -> bool:
     (re-encoded, resized, brightened, noisy, greyscale) agrees in every block; such
     look-alikes disagree in a few blocks strongly or in many blocks' detail. Each view in
     units of its global standard deviation; each block of ``x`` against the best of the
-    blocks of ``y`` shifted by up to BLOCK_SHIFT px:
+    blocks of ``y`` shifted by up to ``shift`` px (:data:`BLOCK_SHIFTS`):
 
     - a block whose mean differs by more than BLOCK_MEAN_DIFF: another emblem, a lit
       against an unlit disc (blocks clipped to white in either view, BLOCK_WHITE, are not
@@ -184,15 +193,15 @@ def blocks_disagree(x: np.ndarray, y: np.ndarray) -> bool:
     mx = bx.mean(axis=1)
     cx = bx - mx[:, None]
     ex = (cx * cx).mean(axis=1)
-    padded = np.pad(zy, BLOCK_SHIFT, mode="edge")
+    padded = np.pad(zy, shift, mode="edge")
     side = zy.shape[0]
     mean_diff = np.full(len(bx), np.inf)
     detail_diff = np.full(len(bx), np.inf)
     energy = np.zeros(len(bx))
-    span = range(-BLOCK_SHIFT, BLOCK_SHIFT + 1)
+    span = range(-shift, shift + 1)
     for dy in span:
         for dx in span:
-            by = _blocks(padded[BLOCK_SHIFT + dy:BLOCK_SHIFT + dy + side, BLOCK_SHIFT + dx:BLOCK_SHIFT + dx + side])
+            by = _blocks(padded[shift + dy:shift + dy + side, shift + dx:shift + dx + side])
             my = by.mean(axis=1)
             cy = by - my[:, None]
             e = ex + (cy * cy).mean(axis=1)
@@ -217,6 +226,8 @@ def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> f
     """Best similarity over the alignments of ``stage``'s family (see :data:`STAGE_FAMILY`):
     the plain correlation, or the detail correlation when either picture is ``sparse``.
 
+    Every alignment of the families in :data:`BLOCK_SHIFTS` (trim, flip, crop) must also pass
+    the block check (:func:`blocks_disagree`), else it scores at most :data:`BLOCK_CAP`.
     For the exactly aligned families (:data:`EXACT_FAMILIES`) the plain correlation is
     capped at the detail correlation + :data:`DETAIL_MARGIN`: two planets lit alike or two
     icons of one template share their shapes and shading, not their detail. So are the
@@ -227,8 +238,9 @@ def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> f
     capped = family in EXACT_FAMILIES or stage in WHOLE_STAGES
     measure = detail_correlation if sparse else _capped_correlation if capped else correlation
     a, b = load(thumb_a), load(thumb_b)
-    if family in EXACT_FAMILIES:
-        return max(min(measure(x, y), BLOCK_CAP) if blocks_disagree(x, y) else measure(x, y)
+    shift = BLOCK_SHIFTS.get(family)
+    if shift is not None:
+        return max(min(measure(x, y), BLOCK_CAP) if blocks_disagree(x, y, shift) else measure(x, y)
                    for x, y in views(a, b, family))
     return max(measure(x, y) for x, y in views(a, b, family))
 
@@ -244,6 +256,11 @@ def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] |
     one, a pale recolour of one texture) keeps its direction in every copy. A crop or a turn
     sees another part of the picture, whose faint mean colour may point elsewhere (a crop of a
     grey dialog with a coloured toolbar), so those pairs keep the higher bar.
+
+    For the same reason the exactly aligned pairs' hues must agree within 35 degrees
+    (CHROMA_MIN_COS_ALIGNED), the others' within 60: an edited copy keeps its hue within ~10
+    degrees (95% of the true pairs of the broad harness's seen parts), brightening that clips
+    the highlights within ~33; a recoloured texture or a planet of the next hue does not.
     """
     if chroma_a is None or chroma_b is None:
         return False
@@ -251,8 +268,9 @@ def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] |
     if np.isnan(a).any() or np.isnan(b).any():
         return False
     na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    floor = CHROMA_MIN_ALIGNED if STAGE_FAMILY.get(stage or "") in EXACT_FAMILIES else CHROMA_MIN
-    return min(na, nb) >= floor and float(a @ b) / (na * nb) < CHROMA_MIN_COS
+    aligned = STAGE_FAMILY.get(stage or "") in EXACT_FAMILIES
+    floor, cos = (CHROMA_MIN_ALIGNED, CHROMA_MIN_COS_ALIGNED) if aligned else (CHROMA_MIN, CHROMA_MIN_COS)
+    return min(na, nb) >= floor and float(a @ b) / (na * nb) < cos
 
 
 def places_differ(place_a: Sequence[float] | None, place_b: Sequence[float] | None, stage: str) -> bool:
