@@ -127,17 +127,20 @@ def stored_features(features: DataFrame) -> DataFrame:
     return features.where(F.col("decode_error").isNull()).select(*A.FEATURE_COLUMNS)
 
 
-def is_duplicate(aligned_anchors: int, coverage_a: float, coverage_b: float, cfg: AudioConfig) -> bool:
+def is_duplicate(aligned_anchors: int, coverage_a: float, coverage_b: float, cfg: AudioConfig,
+                 similarity: float = 1.0) -> bool:
     """The decision on one aligned pair (jobs/candidates.decide applies the same rule in Spark)."""
+    if similarity < cfg.min_similarity or aligned_anchors < cfg.min_score:
+        return False
     if cfg.excerpts == "duplicate":
-        return bool(aligned_anchors >= cfg.min_score and max(coverage_a, coverage_b) >= cfg.min_coverage)
-    return bool(aligned_anchors >= cfg.min_score and min(coverage_a, coverage_b) >= cfg.full_coverage)
+        return bool(max(coverage_a, coverage_b) >= cfg.min_coverage)
+    return bool(min(coverage_a, coverage_b) >= cfg.full_coverage)
 
 
 def thresholds(cfg: AudioConfig) -> dict:
     """The audio settings summary.json lists under `thresholds`."""
     return {f"audio_{k}": getattr(cfg, k) for k in (
-        "min_score", "min_coverage", "full_coverage", "candidate_min_score", "excerpts", "min_votes", "max_bucket")}
+        "min_score", "min_coverage", "min_similarity", "full_coverage", "candidate_min_score", "excerpts", "min_votes", "max_bucket")}
 
 
 # ---------------------------------------------------------------------------- candidate stage

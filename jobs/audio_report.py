@@ -113,7 +113,8 @@ def audio_section(pairs: pd.DataFrame, manifest: pd.DataFrame, summary: dict, n:
            f'<p class="muted">Each pair: up to {CLIP_S:.0f} s from the middle of item_a\'s matched span (upper row) '
            "and the same stretch of item_b at the aligned offset (lower row), as spectrograms (0-4 kHz) with a "
            f"player. Decision: aligned anchors >= {t.get('audio_min_score')} and coverage >= "
-           f"{t.get('audio_min_coverage')} (excerpts: {t.get('audio_excerpts')}).</p>"]
+           f"{t.get('audio_min_coverage')}, similarity >= {t.get('audio_min_similarity')} "
+           f"(excerpts: {t.get('audio_excerpts')}).</p>"]
     for what, rows in (("called duplicates, fewest aligned anchors first", above),
                        ("not duplicates, most aligned anchors first", below)):
         out.append(f"<h3>{len(rows)} pairs {html.escape(what)}</h3>")

@@ -107,7 +107,7 @@ def query_audio(index: AudioIndex, path: str, cfg: JobConfig, top: int = 5) -> d
                         "similarity": float(found["similarity"]), "aligned_anchors": found["aligned_anchors"],
                         **{c: float(found[c]) for c in SEGMENT},
                         "_dup": audio_kind.is_duplicate(found["aligned_anchors"], found["coverage_a"],
-                                                        found["coverage_b"], ac)})
+                                                        found["coverage_b"], ac, found["similarity"])})
     return {"audio": path, "content_sha256": sha, "duration_s": f.duration_s,
             "duplicate": any(m["_dup"] for m in matches), "matches": _to_items(index.items, matches, top)}
 

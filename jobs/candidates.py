@@ -308,9 +308,10 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
            video: VideoConfig = VideoConfig(), audio: AudioConfig = AudioConfig()) -> DataFrame:
     """Add `is_duplicate`: each stage's own decision threshold, applied to stored scores.
 
-    Audio: an aligned pair is a duplicate when its aligned anchors >= audio.min_score and
-    either recording's share inside the matched span >= audio.min_coverage (`audio.excerpts:
-    duplicate`), or both recordings' >= audio.full_coverage (`report`).
+    Audio: an aligned pair is a duplicate when its aligned anchors >= audio.min_score, its
+    similarity >= audio.min_similarity and either recording's share inside the matched span >=
+    audio.min_coverage (`audio.excerpts: duplicate`), or both recordings' >= audio.full_coverage
+    (`report`).
 
     Video: an aligned pair is a duplicate when its similarity (the segment's share of
     matching frames) >= video.threshold and the covered video's share inside the
@@ -341,7 +342,8 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
         covered = (F.greatest("coverage_a", "coverage_b") >= audio.min_coverage if audio.excerpts == "duplicate"
                    else F.least("coverage_a", "coverage_b") >= audio.full_coverage)
         rule = rule.when(F.col("stage") == STAGE_AUDIO_PEAKS,
-                         (F.col("aligned_anchors") >= audio.min_score) & F.coalesce(covered, F.lit(False)))
+                         (F.col("aligned_anchors") >= audio.min_score)
+                         & F.coalesce((F.col("similarity") >= audio.min_similarity) & covered, F.lit(False)))
     rule = rule.otherwise(F.lit(True))
     return pairs.withColumn("is_duplicate", rule)
 

@@ -387,7 +387,10 @@ class AudioConfig:
     share of each file's fingerprinted span. A pair is a duplicate when aligned_anchors >=
     `min_score` and either file is covered >= `min_coverage` (`excerpts: duplicate`: an excerpt,
     or a copy inside a longer file, is a duplicate), or, with `excerpts: report`, when both files
-    are covered >= `full_coverage` (excerpts stay non-duplicate pairs with their span).
+    are covered >= `full_coverage` (excerpts stay non-duplicate pairs with their span); in both
+    cases its `similarity` (the share of item_b's anchors inside its matched span that align) must
+    be >= `min_similarity`: a few chance anchors strung over a long span (two sections of one
+    track) align a small share of it, a copy most of it.
     """
 
     extensions: tuple[str, ...] = AUDIO_EXTENSIONS  # files of a directory read as audio
@@ -398,6 +401,9 @@ class AudioConfig:
     min_votes: int = 4                # equal-hash pairs of two files in one offset bin (2 s, neighbours summed)
     min_score: int = 6                # decision: distinct anchor times aligned on the line >= this ...
     min_coverage: float = 0.3         # ... and one file's share inside the matched span >= this
+    # ... and the share of item_b's anchors inside its span that align >= this: chance anchors over a long span
+    # (two sections of one track) align few of them (bench/RESULTS.md `## audio`, chosen on the tune part)
+    min_similarity: float = 0.1
     full_coverage: float = 0.8        # excerpts=report: both files covered >= this
     candidate_min_score: int = 3      # aligned pairs from this score are stored for retuning
     excerpts: str = "duplicate"       # duplicate: a copy covered by its partner is a duplicate; report: both covered
@@ -418,6 +424,7 @@ class AudioConfig:
         _at_least("audio.min_votes", self.min_votes, 1)
         _at_least("audio.min_score", self.min_score, 1)
         _between("audio.min_coverage", self.min_coverage, 0.0, 1.0)
+        _between("audio.min_similarity", self.min_similarity, 0.0, 1.0)
         _between("audio.full_coverage", self.full_coverage, 0.0, 1.0)
         _between("audio.candidate_min_score", self.candidate_min_score, 1, self.min_score,
                  hint="it must be <= audio.min_score")

@@ -109,7 +109,8 @@ def test_pairs_carry_the_aligned_span_and_the_late_decision(audio_run):
     assert audio[["start_a", "end_a", "start_b", "end_b", "coverage_a", "coverage_b", "time_scale",
                   "aligned_anchors", "similarity"]].notna().all().all()
     for p in audio.itertuples():
-        assert p.is_duplicate == (p.aligned_anchors >= 6 and max(p.coverage_a, p.coverage_b) >= 0.3)
+        assert p.is_duplicate == (p.aligned_anchors >= 6 and max(p.coverage_a, p.coverage_b) >= 0.3
+                                  and p.similarity >= AudioConfig().min_similarity)
         assert 0 < p.similarity <= 1 and p.start_a <= p.end_a and p.start_b <= p.end_b
     pair = lambda x, y: audio[(audio["item_a"] == x) & (audio["item_b"] == y)].iloc[0]  # noqa: E731
     excerpt = pair("a.flac", "copies/excerpt.flac")
