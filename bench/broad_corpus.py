@@ -2,11 +2,11 @@
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,blind6,blind7}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind8}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
     python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
-    python -m bench.broad_corpus --parts blind7   # the next blind part alone (the others are left as they are)
+    python -m bench.broad_corpus --parts blind8   # the next blind part alone (the others are left as they are)
 
 The packages are installed by ``bench/harness-packages.sh`` (apt). A package
 that is not installed is skipped and reported (``report.json``, stderr); the
@@ -56,7 +56,7 @@ original's (or its mirror's). The look-alike kinds (astronomy, dark, white,
 series, icon) are the hard negatives: they are only rejected at
 ``SAME_PICTURE`` = 0.995 (the same picture at another size). Each source file
 is used at most once (as an original, or as the base of one derived original).
-The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, blind7 (a
+The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, blind7, blind8 (a
 picture found in two packages stays in the aside part; each later part goes after
 the earlier ones, so a picture that an earlier part already holds is rejected from
 it, and adding it left the earlier parts byte-identical).
@@ -220,12 +220,45 @@ blind7):
 - ``dark``, ``white``, ``series``: derived from blind7's own pictures; title frames of its own.
 
 Nobody runs the job on blind7, looks at its pictures or scores it while tuning:
-``python -m bench.broad --part blind7`` once, to quote a frozen configuration.
+``python -m bench.broad --part blind7`` once, to quote a frozen configuration. (Run once on 2026-12-07:
+seen since.)
+
+The blind8 part (the next blind one)
+------------------------------------
+``blind8/`` was added after blind7 had been seen, in the same way: only from Debian packages that give
+nothing to tune, aside, holdout, fresh, blind5, blind6 or blind7 (:data:`BLIND8_PACKAGES`,
+bench/harness-packages.sh ``BLIND8``), the same kinds and makers, built last (a picture that an earlier
+part holds is rejected from blind8):
+
+- ``astronomy``: the munipack and stilts manual figures and spacezero's manual pictures that mostly show
+  the sky (as saods9-doc's), hdate-applet's moon phases, bumprace-data's dark backgrounds, teeworlds-data's
+  stars and moon, the games-thumbnails screenshots of space games that mostly show the sky (all on black);
+- ``clipart``: pioneers-data's board tiles and resource pictures (Nouvellia's SVGs at 480..800 px),
+  teeworlds-data's skins, tile sheets and a share of its country flags (one in four, by a hash of the
+  name), gnome-cards-data's card decks (SVGZ at 480..800 px), caveexpress-data's sprite sheets (on white);
+- ``icon``: deepin-icon-theme (bloom's application SVGs rendered at 64..256 px) and moka-icon-theme (the
+  256 px PNGs, scaled to 64..256 px);
+- ``screenshot``: the Qt tools' manuals (qttools5-doc-html: Designer, Linguist, Assistant, ...), geany's
+  manual, games-thumbnails' game screenshots, fotoxx's manual pictures, CImg's demo screenshots,
+  munipack's windows, pioneers' help figures;
+- ``diagram``: the other munipack and stilts figures (plots, charts), statsmodels' manual and notebook
+  plots (not the ones shipped as PDFs too), CImg's reference pictures;
+- ``wallpaper``: zaz-data's level backgrounds, berusky-data's backgrounds, teeworlds-data's map backdrops,
+  fotoxx's pattern textures, bumprace-data's bright backgrounds; ``photo``: gnome-control-center-data's
+  user pictures, labelme-examples' photographs, pioneers' ccFlickr tiles; CImg's postcards are ``art``
+  (only a base for dark, white and series);
+- ``scanned_page``: the PDF manuals of therion-doc (and its cave-map samples), nut-doc and
+  python-statsmodels-doc's PDF plots, and the copyright texts of the blind8 packages and their
+  dependencies (:data:`PACKAGE_EXTRAS`);
+- ``dark``, ``white``, ``series``: derived from blind8's own pictures; title frames of its own.
+
+Nobody runs the job on blind8, looks at its pictures or scores it while tuning:
+``python -m bench.broad --part blind8`` once, to quote a frozen configuration.
 
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/, aside/, holdout/, fresh/, blind5/, blind6/ and blind7/:
+    tune/, aside/, holdout/, fresh/, blind5/, blind6/, blind7/ and blind8/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -262,14 +295,14 @@ from udfs.robust import quality
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
-PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7")
+PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8")
 HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
-#: holdout, then fresh, then blind5, then blind6, then blind7 last: each one's pictures are checked against
-#: the earlier parts', and those stay as they were before it was added (a picture found in holdout and in
-#: tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, blind6 and blind7)
-BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7")
+#: holdout, then fresh, then blind5, blind6, blind7, then blind8 last: each one's pictures are checked
+#: against the earlier parts', and those stay as they were before it was added (a picture found in holdout
+#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind8)
+BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8")
 #: the parts built only from their own Debian packages (and the documents those installed)
-OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7")
+OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -362,9 +395,22 @@ BLIND7_PACKAGES: tuple[str, ...] = (
     "lbreakouthd-data", "eterm", "kdegames-mahjongg-data-kf5", "mypaint-data-extras",  # wallpapers
     "lilypond-doc-pdf",                                                        # PDF manuals
 )
+#: The Debian packages of the blind8 part (bench/harness-packages.sh BLIND8 installs exactly these), added
+#: after blind7 had been seen: none of them gives a picture to tune, aside, holdout, fresh, blind5, blind6
+#: or blind7.
+BLIND8_PACKAGES: tuple[str, ...] = (
+    "munipack-doc", "spacezero", "hdate-applet", "bumprace-data",              # astronomy (+ screenshots, plots)
+    "pioneers-data", "teeworlds-data", "gnome-cards-data", "caveexpress-data",  # clip art (+ backdrops, tiles)
+    "deepin-icon-theme", "moka-icon-theme",                                    # icons
+    "qttools5-doc-html", "geany-common", "games-thumbnails", "fotoxx-common", "cimg-doc",  # screenshots
+    "stilts-doc", "python-statsmodels-doc",                                    # diagrams (plots)
+    "zaz-data", "berusky-data",                                                # wallpapers
+    "gnome-control-center-data", "labelme-examples",                           # photographs
+    "therion-doc", "nut-doc",                                                  # PDF manuals
+)
 #: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
 PACKAGES: tuple[str, ...] = (TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES + BLIND5_PACKAGES
-                             + BLIND6_PACKAGES + BLIND7_PACKAGES)
+                             + BLIND6_PACKAGES + BLIND7_PACKAGES + BLIND8_PACKAGES)
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -380,6 +426,7 @@ PACKAGE_PART: dict[str, str] = {
     **{p: "blind5" for p in BLIND5_PACKAGES},
     **{p: "blind6" for p in BLIND6_PACKAGES},
     **{p: "blind7" for p in BLIND7_PACKAGES},
+    **{p: "blind8" for p in BLIND8_PACKAGES},
 }
 #: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
 #: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
@@ -410,6 +457,11 @@ PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "grub-theme-starfield": ("grub-common", "libefiboot1", "libefivar1", "libfuse2"),
     "python-skimage-doc": ("libjs-bootstrap", "fonts-glyphicons-halflings"),
     "python-sklearn-doc": ("libjs-bootstrap4", "libjs-popper.js"),
+    # blind8 (apt --no-install-recommends on Debian 12, 2026-12-07)
+    "spacezero": ("libalut0",),
+    "hdate-applet": ("libhdate1",),
+    "moka-icon-theme": ("faba-icon-theme",),
+    "python-statsmodels-doc": ("libjs-requirejs",),
 }
 
 #: Packages installed on the recording machine by other work in the same tree (video and audio
@@ -441,6 +493,8 @@ FOREIGN_PACKAGES: tuple[str, ...] = (
     "perl-openssl-defaults", "python3-cairo", "python3-cups", "python3-cupshelpers", "python3-smbc",
     "samba-libs", "system-config-printer", "system-config-printer-common", "system-config-printer-udev",
     "upower", "x11-xserver-utils", "xdg-utils", "zutty",
+    # installed on 2026-12-07 at 09:26 to look for blind8's packages (apt-file and what apt pulled in with it)
+    "apt-file", "libapt-pkg-perl", "libregexp-assemble-perl",
 )
 
 RASTER = (".png", ".jpg", ".jpeg", ".webp")
@@ -1450,6 +1504,230 @@ def starvoyager_sources(package: str, files: list[Path]) -> list[Source]:
     return out
 
 
+# ---------------------------------------------------------------------------- blind8 sources
+
+def _min_side(p: Path) -> int:
+    """The shorter side of a raster file in pixels (0: unreadable)."""
+    try:
+        with Image.open(p) as im:
+            return min(im.size)
+    except Exception:
+        return 0
+
+
+def _sky_or(package: str, p: Path, root: str, other: str, dark: bool = False) -> Source | None:
+    """A figure that mostly shows the sky (:func:`sky_view`; with ``dark`` also one of mean grey < 60, an
+    exposure of the sky) is astronomy (flattened on black), any other one goes to ``other``; None:
+    unreadable."""
+    try:
+        img = read_raster(p, (255, 255, 255), 256)
+        sky = sky_view(img) or (dark and luminance(img) < 60)
+    except Exception:
+        return None
+    if sky:
+        return _raster_source(_name(package, p, root), package, "astronomy", p, (0, 0, 0))
+    return _raster_source(_name(package, p, root), package, other, p)
+
+
+def _svg_figure(package: str, p: Path, root: str, pool: str, seed: int) -> Source:
+    """An SVG (or SVGZ) figure rendered at one of FIGURE_SIZES (480..800 px, drawn per name)."""
+    name = _name(package, p, root)
+    size = FIGURE_SIZES[int(_rng(seed, "figure-size", name).integers(len(FIGURE_SIZES)))]
+    return _svg_source(name, package, pool, p, size)
+
+
+def _share(name: str, n: int) -> bool:
+    """One name in ``n`` (by crc32), so that a large uniform set (flags) does not crowd out the rest."""
+    return zlib.crc32(name.encode()) % n == 0
+
+
+#: munipack's series of one frame shown with other tone curves or colour mappings (tone1.png, colorB.png):
+#: one frame many times, so none of them is an original
+MUNIPACK_SERIES = ("tone", "color")
+
+
+def blind8_sky_doc_sources(package: str, files: list[Path]) -> list[Source]:
+    """Figures of the munipack and stilts manuals and spacezero's manual pictures: the ones that mostly
+    show the sky are astronomy (as saods9-doc's; munipack's dark exposures too), munipack's windows and
+    spacezero's other pictures screenshots, the others (plots, charts) diagrams. munipack: not its
+    tone/colour series of one frame, nor pictures under 100 px (icons, logos, badges); stilts: the sun256
+    copy of its figures (examples/ holds the same files)."""
+    if package == "munipack-doc":
+        root = "/doc/munipack/"
+        picked = [p for p in _real(_under(files, root)) if not p.stem.startswith(MUNIPACK_SERIES)
+                  and _min_side(p) >= 100]
+        out = []
+        for p in picked:
+            if p.stem.startswith("Screenshot"):
+                out.append(_raster_source(_name(package, p, root), package, "screenshot", p))
+            else:
+                out.append(_sky_or(package, p, root, "diagram", dark=True))
+        return [s for s in out if s is not None]
+    if package == "stilts-doc":
+        root, other = "/doc/stilts/sun256/", "diagram"
+        picked = _real(_under(files, root))
+    else:                                   # spacezero
+        root, other = "/html/manual_files/", "screenshot"
+        picked = _real(_under(files, root), (".png",))
+    return [s for s in (_sky_or(package, p, root, other) for p in picked) if s is not None]
+
+
+def blind8_astronomy_sources(package: str, files: list[Path]) -> list[Source]:
+    """hdate-applet's moon phases (the yellow set; the grey one is the same moons in grey), bumprace's
+    backgrounds (dark: astronomy, else wallpaper); on black."""
+    black = (0, 0, 0)
+    if package == "hdate-applet":
+        return [_raster_source(_name(package, p, "/pixmaps/"), package, "astronomy", p, black)
+                for p in _real(_under(files, "/pixmaps/hdate-applet/"), (".png",)) if p.stem.startswith("yellow-")]
+    out = []
+    for p in _real(_under(files, "/games/bumprace/gfx/"), (".jpg",)):
+        if not p.stem.startswith("back"):
+            continue                        # menu buttons, cannon sprites
+        try:
+            dark = luminance(read_raster(p, black, 256)) < 60
+        except Exception:
+            continue
+        out.append(_raster_source(_name(package, p, "/gfx/"), package, "astronomy" if dark else "wallpaper", p,
+                                  black, MAX_SOURCE_SIDE))
+    return out
+
+
+#: teeworlds map layers: backdrops (wallpaper) and sky bodies (astronomy); its other map pictures are
+#: tile sheets (clip art)
+TEEWORLDS_BACKDROPS = ("bg_cloud", "mountains", "desert_mountains", "winter_mountains", "jungle_background",
+                       "jungle_midground")
+TEEWORLDS_SKY = ("stars", "moon")
+
+
+def blind8_clipart_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Game pictures as clip art (on white): pioneers' board tiles of each theme (ccFlickr's photographs:
+    photo; Nouvellia's SVGs at 480..800 px) and resource pictures (its help figures: screenshots),
+    teeworlds' skins, tile sheets and a share of its country flags (its map backdrops: wallpaper; stars
+    and moon: astronomy), aisleriot's card decks (SVGZ at 480..800 px), caveexpress' sprite sheets (the
+    large copy of each)."""
+    out = []
+    if package == "pioneers-data":
+        for p in _real(_under(files, "/games/pioneers/themes/")):
+            pool = "photo" if p.parent.name == "ccFlickr" else "clipart"
+            out.append(_raster_source(_name(package, p, "/themes/"), package, pool, p))
+        out += [_svg_figure(package, p, "/themes/", "clipart", seed)
+                for p in _real(_under(files, "/games/pioneers/themes/"), (".svg",))]
+        out += [_raster_source(_name(package, p, "/pixmaps/"), package, "clipart", p)
+                for p in _real(_under(files, "/pixmaps/pioneers/"))]
+        out += [_raster_source(_name(package, p, "/help/C/"), package, "screenshot", p)
+                for p in _real(_under(files, "/help/C/pioneers/"))]
+    elif package == "teeworlds-data":
+        root = "/teeworlds/data/"
+        for p in _real(_under(files, root), (".png",)):
+            folder, stem = p.parent.name, p.stem
+            if folder == "mapres" and stem.startswith(TEEWORLDS_BACKDROPS):
+                out.append(_raster_source(_name(package, p, root), package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+            elif folder == "mapres" and stem in TEEWORLDS_SKY:
+                out.append(_raster_source(_name(package, p, root), package, "astronomy", p, (0, 0, 0)))
+            elif folder == "countryflags" and not _share(stem, FREECIV_FLAG_SHARE):
+                continue
+            elif folder in ("mapres", "countryflags", "data") or "/skins/" in str(p):
+                out.append(_raster_source(_name(package, p, root), package, "clipart", p))
+    elif package == "gnome-cards-data":
+        out = [_svg_figure(package, p, "/cards/", "clipart", seed)
+               for p in _real(_under(files, "/aisleriot/cards/"), (".svgz",))]
+    else:                                   # caveexpress-data
+        out = [_raster_source(_name(package, p, "/pics/"), package, "clipart", p)
+               for p in _real(_under(files, "/caveexpress/pics/"), (".png",)) if p.stem.endswith("-big")]
+    return out
+
+
+def deepin_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """deepin's bloom icons: the application SVGs of its 96 px folder, rendered at 64..256 px."""
+    return _svg_icons(package, files, seed, "/icons/bloom/apps/96/", "/96/")
+
+
+def moka_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Moka's icons: the 256 px PNGs (not the @2x copies), scaled to one of 64..256 px."""
+    return _raster_icons(package, files, seed, "/icons/Moka/256x256/", "/256x256/")
+
+
+#: the games of games-thumbnails set in space: their screenshots that mostly show the sky are astronomy
+SPACE_GAMES = frozenset("""
+    chromium-bsu glunarclock gravitywars gunroar kobodeluxe konquest koules kraptor kspaceduel lightspeed
+    moon-buggy moon-buggy-esd moon-lander mu-cade ninvaders noiz2sa oolite open-invaders orbital-eunuchs-sniper
+    overgod parsec47 planets powermanga qonk rockdodger rrootage slingshot solarwolf space-orbit spacearyarya
+    spacezero starplot starvoyager titanion torus-trooper torus-trooper-pure transcend tumiki-fighters uqm
+    vectoroids xasteroids xgalaga xgalaga++ xoids xphoon xsoldier
+""".split())
+
+
+def blind8_screenshot_sources(package: str, files: list[Path]) -> list[Source]:
+    """Qt's tool manuals (Designer, Linguist, Assistant, ...), geany's manual, the games-thumbnails game
+    screenshots (a space game's that mostly shows the sky: astronomy), fotoxx's manual pictures (its pattern
+    textures: wallpaper), CImg's demo screenshots (not their small copies; its reference pictures:
+    diagram; its postcards: art, only a base for dark, white and series)."""
+    if package == "qttools5-doc-html":
+        return [_raster_source(_name(package, p, "/doc/"), package, "screenshot", p)
+                for p in _real(_under(files, "/qt5/doc/")) if p.parent.name == "images"]
+    if package == "geany-common":
+        return [_raster_source(_name(package, p, "/html/"), package, "screenshot", p)
+                for p in _real(_under(files, "/doc/geany/html/images/"))]
+    if package == "games-thumbnails":
+        root = "/games/thumbnails/"
+        out = []
+        for p in _real(_under(files, root)):
+            if p.stem in SPACE_GAMES:
+                out.append(_sky_or(package, p, root, "screenshot"))
+            else:
+                out.append(_raster_source(_name(package, p, root), package, "screenshot", p))
+        return [s for s in out if s is not None]
+    if package == "fotoxx-common":
+        out = [_raster_source(_name(package, p, "/fotoxx/"), package, "screenshot", p)
+               for p in _real(_under(files, "/fotoxx/images/"), (".jpg",)) if p.parent.name == "images"]
+        out += [_raster_source(_name(package, p, "/fotoxx/"), package, "wallpaper", p)
+                for p in _real(_under(files, "/fotoxx/data/patterns/"), (".jpg",))]
+        return out
+    root = "/cimg-dev/html/"                # cimg-doc
+    out = []
+    for p in _real(_under(files, root), (".jpg",)):
+        if p.parent.name == "img" and p.stem.startswith("ss_") and not p.stem.startswith("ss_mini"):
+            out.append(_raster_source(_name(package, p, root), package, "screenshot", p))
+        elif p.parent.name == "img" and p.stem.startswith("postcard"):
+            out.append(_raster_source(_name(package, p, root), package, "art", p, side=MAX_SOURCE_SIDE))
+        elif p.parent.name == "reference":  # html/ref_*.jpg: the same files
+            out.append(_raster_source(_name(package, p, root), package, "diagram", p))
+    return out
+
+
+def statsmodels_sources(package: str, files: list[Path]) -> list[Source]:
+    """statsmodels' manual figures and notebook plots (diagram); not the plots that are also PDFs (those
+    are pages), nor the theme's pictures."""
+    as_pdf = {p.stem for p in _real(_under(files, "/html/plots/"), (".pdf",))}
+    return [_raster_source(_name(package, p, "/_images/"), package, "diagram", p)
+            for p in _real(_under(files, "/html/_images/")) if p.stem not in as_pdf]
+
+
+def blind8_wallpaper_sources(package: str, files: list[Path]) -> list[Source]:
+    """zaz's level backgrounds (not their thumbnails or overlays), berusky's backgrounds and menu
+    backgrounds."""
+    if package == "zaz-data":
+        picked = [p for p in _real(_under(files, "/games/zaz/"), (".jpg",))
+                  if p.stem.startswith("level") and p.stem[5:].isdigit()]
+        root = "/games/"
+    else:                                   # berusky-data
+        picked = [p for p in _real(_under(files, "/berusky/Graphics/"), (".png",))
+                  if p.stem.rstrip("0123456789") in ("background", "menu_back")]
+        root = "/Graphics/"
+    return [_raster_source(_name(package, p, root), package, "wallpaper", p, side=MAX_SOURCE_SIDE) for p in picked]
+
+
+def blind8_photo_sources(package: str, files: list[Path]) -> list[Source]:
+    """GNOME's user pictures (photographs; the new ones and the legacy ones), labelme's example photographs
+    (the bounding-box example's; the other examples hold the same photographs, or video frames of one
+    scene)."""
+    if package == "gnome-control-center-data":
+        picked, root = _real(_under(files, "/pixmaps/faces/")), "/pixmaps/"
+    else:                                   # labelme-examples
+        picked, root = _real(_under(files, "/bbox_detection/data_annotated/")), "/examples/"
+    return [_raster_source(_name(package, p, root), package, "photo", p, side=MAX_SOURCE_SIDE) for p in picked]
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -1570,14 +1848,38 @@ LISTERS: dict[str, PackageLister] = {
     "kdegames-mahjongg-data-kf5": lambda p, f, s: blind7_wallpaper_sources(p, f),
     "mypaint-data-extras": lambda p, f, s: blind7_wallpaper_sources(p, f),
     "lilypond-doc-pdf": lambda p, f, s: [],    # PDF manuals only (pdf_sources)
+    # blind8
+    "munipack-doc": lambda p, f, s: blind8_sky_doc_sources(p, f),
+    "spacezero": lambda p, f, s: blind8_sky_doc_sources(p, f),
+    "stilts-doc": lambda p, f, s: blind8_sky_doc_sources(p, f),
+    "hdate-applet": lambda p, f, s: blind8_astronomy_sources(p, f),
+    "bumprace-data": lambda p, f, s: blind8_astronomy_sources(p, f),
+    "pioneers-data": blind8_clipart_sources,
+    "teeworlds-data": blind8_clipart_sources,
+    "gnome-cards-data": blind8_clipart_sources,
+    "caveexpress-data": blind8_clipart_sources,
+    "deepin-icon-theme": deepin_sources,
+    "moka-icon-theme": moka_sources,
+    "qttools5-doc-html": lambda p, f, s: blind8_screenshot_sources(p, f),
+    "geany-common": lambda p, f, s: blind8_screenshot_sources(p, f),
+    "games-thumbnails": lambda p, f, s: blind8_screenshot_sources(p, f),
+    "fotoxx-common": lambda p, f, s: blind8_screenshot_sources(p, f),
+    "cimg-doc": lambda p, f, s: blind8_screenshot_sources(p, f),
+    "python-statsmodels-doc": lambda p, f, s: statsmodels_sources(p, f),
+    "zaz-data": lambda p, f, s: blind8_wallpaper_sources(p, f),
+    "berusky-data": lambda p, f, s: blind8_wallpaper_sources(p, f),
+    "gnome-control-center-data": lambda p, f, s: blind8_photo_sources(p, f),
+    "labelme-examples": lambda p, f, s: blind8_photo_sources(p, f),
+    "therion-doc": lambda p, f, s: [],         # PDF manuals and cave-map samples only (pdf_sources)
+    "nut-doc": lambda p, f, s: [],             # PDF manuals only (pdf_sources)
 }
 
 
 def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     """Every source picture found, and the harness packages that are not installed.
 
-    The documents found on the system (PDF pages, copyright texts) that a holdout (fresh, blind5, blind6,
-    blind7) package or one of its extras installed go to holdout (fresh, blind5, blind6, blind7) (``part``);
+    The documents found on the system (PDF pages, copyright texts) that a holdout (fresh, blind5, ...,
+    blind8) package or one of its extras installed go to holdout (fresh, blind5, ..., blind8) (``part``);
     tune and aside split the others as before, so installing the packages of a later part leaves the earlier parts
     byte-identical."""
     sources: list[Source] = []
@@ -1608,7 +1910,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     sources += pip_sources() + documents
     # names are ids: make them unique (tune/aside sources among themselves exactly as before holdout
     # was added, then holdout's among themselves and apart from those, then fresh's, blind5's, blind6's,
-    # blind7's)
+    # blind7's, blind8's)
 
     def part_of(s: Source) -> str | None:
         own = s.part or PACKAGE_PART.get(s.package)
@@ -1623,7 +1925,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
     taken = {s.name for s in kept}
     for part, group in zip(OWN_PARTS, groups[1:]):
-        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6, blind7: not "b" again
+        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind8: not "b" again
         for s in group:
             if s.name in taken:
                 s.name = f"{s.name}-{tag}"
@@ -1778,7 +2080,7 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
                 name = f"title-{state['tried']:04d}"
                 if hash_part(name) != part:
                     continue
-            else:                               # holdout ... blind7: frames of their own (other names, draws)
+            else:                               # holdout ... blind8: frames of their own (other names, draws)
                 name = f"title-{part}-{state['tried']:04d}"
             if state["n"] >= limit:
                 return None
@@ -2151,6 +2453,10 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
                                  "tuning; score it once, to quote a frozen configuration. (Run once on "
                                  "2026-12-07: seen since.)"),
         "blind7_is_kept_aside": ("blind7/ is the next blind part after blind6 was seen, from its own Debian "
+                                 "packages: never run the job on it, score it or look at its pictures while "
+                                 "tuning; score it once, to quote a frozen configuration. (Run once on "
+                                 "2026-12-07: seen since.)"),
+        "blind8_is_kept_aside": ("blind8/ is the next blind part after blind7 was seen, from its own Debian "
                                  "packages: never run the job on it, score it or look at its pictures while "
                                  "tuning; score it once, to quote a frozen configuration."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},

@@ -57,6 +57,15 @@ brainparty-data glpeces-data atomix-data faenza-icon-theme gnome-icon-theme libg
 qtbase5-doc-html python-skimage-doc python-sklearn-doc ngspice-doc sddm-theme-maldives sddm-theme-maui
 sddm-theme-elarun lbreakouthd-data eterm kdegames-mahjongg-data-kf5 mypaint-data-extras lilypond-doc-pdf"
 
+# the picture sources of blind8/, the next blind part (exactly bench/broad_corpus.py BLIND8_PACKAGES),
+# added after blind7 had been seen: none of them gives a picture to tune, aside, holdout, fresh, blind5,
+# blind6 or blind7. Without recommends; apt pulls in libalut0, libhdate1, faba-icon-theme and
+# libjs-requirejs (PACKAGE_EXTRAS), whose documents go to blind8.
+BLIND8="munipack-doc spacezero hdate-applet bumprace-data pioneers-data teeworlds-data gnome-cards-data
+caveexpress-data deepin-icon-theme moka-icon-theme qttools5-doc-html geany-common games-thumbnails fotoxx-common
+cimg-doc stilts-doc python-statsmodels-doc zaz-data berusky-data gnome-control-center-data labelme-examples
+therion-doc nut-doc"
+
 # renderers: gdk-pixbuf-thumbnailer + librsvg's loader (SVG icons, figures, wallpapers), pdftoppm (pages)
 TOOLS="libgdk-pixbuf2.0-bin librsvg2-common poppler-utils"
 
@@ -74,3 +83,5 @@ apt-get install -y --no-install-recommends $BLIND5
 apt-get install -y --no-install-recommends $BLIND6
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $BLIND7
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $BLIND8
