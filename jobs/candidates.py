@@ -226,7 +226,10 @@ def _train(vectors: DataFrame, n: int, cfg: SelfJoinConfig, stats: dict) -> np.n
         keep = np.random.default_rng(cfg.seed).choice(len(sample), size=take, replace=False)
         sample = sample[np.sort(keep)]
     stats["ivf_train_sample"] = int(len(sample))
-    return ivf.train_centroids(sample, nlist, niter=cfg.niter, seed=cfg.seed, use_gpu=cfg.use_gpu)
+    centroids = ivf.train_centroids(sample, nlist, niter=cfg.niter, seed=cfg.seed, use_gpu=cfg.use_gpu,
+                                    split_factor=cfg.split_factor)
+    stats["ivf_centroids"] = {"k_means": int(nlist), "after_split": int(len(centroids))}
+    return centroids
 
 
 def _assign_batches(batches: Iterator[pd.DataFrame], centroids, nprobe: int, margin: float,

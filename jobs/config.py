@@ -170,6 +170,8 @@ class SelfJoinConfig:
     train_sample: int = 200_000       # at most this many vectors sampled to train the centroids on the driver
     train_per_list: int = 40          # k-means sample = min(train_sample, train_per_list * nlist)
     niter: int = 10                   # k-means iterations
+    split_factor: float = 4.0         # lists holding > this x the mean share of the k-means sample are split by
+                                      # k-means of their own points (udfs.ivf.split_large_lists); 0 = off
     transport_dtype: str = "float16"  # float16 | float32: vectors packed for shuffles and caches (fp16: cosines
                                       # move by <= 2e-3, so the search runs that far below the candidate threshold)
     max_list_size: int = 20_000       # members per group; larger lists are split into parts
@@ -185,6 +187,7 @@ class SelfJoinConfig:
         _at_least("selfjoin.train_sample", self.train_sample, 1)
         _at_least("selfjoin.train_per_list", self.train_per_list, 1)
         _at_least("selfjoin.niter", self.niter, 1)
+        _at_least("selfjoin.split_factor", self.split_factor, 0.0)
         _choice("selfjoin.transport_dtype", self.transport_dtype, ("float16", "float32"))
         _at_least("selfjoin.max_list_size", self.max_list_size, 1)
         _at_least("selfjoin.block_rows", self.block_rows, 1)
