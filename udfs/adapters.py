@@ -373,16 +373,16 @@ def search_group(pdf: pd.DataFrame, threshold: float, max_neighbors: int, block_
     """
     from udfs.ivf import search_block, unpack_rows
 
-    members = pdf[pdf["role"] != "q"]
-    queries = pdf[pdf["role"] != "m"]
-    if members.empty or queries.empty:
+    role = pdf["role"].to_numpy()
+    is_member, is_query = role != "q", role != "m"
+    if not is_member.any() or not is_query.any():
         return pd.DataFrame({"sha_a": pd.Series(dtype=str), "sha_b": pd.Series(dtype=str),
                              "similarity": pd.Series(dtype=np.float64)})
-    q = unpack_rows(queries["embedding"], dtype)
-    m = unpack_rows(members["embedding"], dtype)
-    qi, mi, sim = search_block(q, m, threshold, max_neighbors, block_rows)  # self counts, as in ivf
-    q_ids = queries["content_sha256"].to_numpy()[qi]
-    m_ids = members["content_sha256"].to_numpy()[mi]
+    x = unpack_rows(pdf["embedding"], dtype)  # once: 'b' rows are members and queries
+    qi, mi, sim = search_block(x[is_query], x[is_member], threshold, max_neighbors, block_rows)  # self counts
+    ids = pdf["content_sha256"].to_numpy()
+    q_ids = ids[is_query][qi]
+    m_ids = ids[is_member][mi]
     keep = q_ids != m_ids
     a = np.where(q_ids < m_ids, q_ids, m_ids)[keep]
     b = np.where(q_ids < m_ids, m_ids, q_ids)[keep]
