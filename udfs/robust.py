@@ -24,9 +24,9 @@ multi-index Hamming join. The keys (:func:`robust_hashes`):
 =============== ==============================================================
 
 A picture turned on its own canvas (four corner triangles of one fill colour, black after a
-5-degree turn of a white page) is seen without them: :func:`paint_rotation_fill` paints the
-triangles in the colour just inside them before any key but ``phash`` is taken, so that two
-near-blank pages turned alike are not "four black triangles" to their keys and thumbnails.
+5-degree turn of a white page) is seen by the pixel check without them: :func:`paint_rotation_fill`
+paints the triangles in the colour just inside them before its thumbnails and information are
+taken, so that two near-blank pages turned alike are not "four black triangles" to the check.
 
 Match on the content-box keys, not on ``phash``: a border dominates the low
 frequencies, so two unrelated photographs with the same frame get close
@@ -660,10 +660,11 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     the box its keys are taken on. The whole picture's thumbnail comes too when a box was
     found: in ``thumb_full`` for a thin frame, in ``thumb_whole`` for a thick one.
 
-    A picture turned on its own canvas has its filled corner triangles painted in the colour
-    just inside them first (:func:`paint_rotation_fill`): every key but ``phash``, the box,
-    the thumbnails, the information and the flatness are then of what was turned. Its
-    ``phash_trim`` then differs from ``phash``, so it counts as framed (jobs/hashkeys.is_framed).
+    A picture turned on its own canvas is seen by the pixel check without its filled corner
+    triangles (:func:`paint_rotation_fill`: painted in the colour just inside them): its
+    thumbnails, information and flatness are of what was turned. Its keys and content box stay
+    those of the picture as it is, so that its copies, its rotation keys and whether it counts
+    as framed (jobs/hashkeys.is_framed, which orders keepers) do not change.
     """
     gray = _gray(img)
     out: dict[str, int] = {}
@@ -673,12 +674,11 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     work, factor = working_image(gray, cfg.work_side)
     if set(cfg.keys) <= {KEY_PHASH}:
         return KeyFeatures(out, thumbnail(work), False, information(full), mean_chroma(img), None, quality(img))
-    turned = paint_rotation_fill(work, cfg)
-    painted = turned is not work
-    work = turned
+    seen = paint_rotation_fill(work, cfg)  # what the pixel check and the information measure see
+    painted = seen is not work
     box, sparse, frame = content(work, cfg)
     region = box or (0, 0, *work.size)
-    coeffs = dct_lowfreq(work, box) if box is not None or painted else full
+    coeffs = full if box is None else dct_lowfreq(work, box)
     if KEY_TRIM in cfg.keys:
         out[KEY_TRIM] = hash_from_dct(coeffs)
     if KEY_FLIP in cfg.keys:
@@ -704,12 +704,15 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     full_box = None if box is None else (min(box[0] * factor, img.width), min(box[1] * factor, img.height),
                                          min(box[2] * factor, img.width), min(box[3] * factor, img.height))
     place = object_place(box, frame) if sparse else None
-    chroma = (object_chroma(img, work, cfg) if sparse else None) or mean_chroma(img, full_box)
-    flatness = quality(img) if box is None and not painted else quality_of_gray(work, box)
+    chroma = (object_chroma(img, seen, cfg) if sparse else None) or mean_chroma(img, full_box)
+    if painted:  # a turned picture: how much its content box carries, without the filled corners
+        info, flatness = information(dct_lowfreq(seen, box)), quality_of_gray(seen, box)
+    else:
+        info, flatness = information(coeffs), quality(img) if box is None else quality_of_gray(work, box)
     thin = is_thin_frame(box, work.size)
-    return KeyFeatures(out, thumbnail(work, box), sparse, information(coeffs), chroma, place, flatness,
-                       thumbnail(work) if thin else None,
-                       thumbnail(work) if box is not None and not thin else None)
+    return KeyFeatures(out, thumbnail(seen, box), sparse, info, chroma, place, flatness,
+                       thumbnail(seen) if thin else None,
+                       thumbnail(seen) if box is not None and not thin else None)
 
 
 def is_thin_frame(box: tuple[int, int, int, int] | None, size: tuple[int, int]) -> bool:
