@@ -3,7 +3,10 @@
 The distributed job runs this algorithm (``blocked_self_join`` runs the very
 same steps in one process, as the reference and the local path):
 
-1. ``train_centroids`` on the driver from a sample (spherical k-means).
+1. ``train_centroids`` on the driver from a sample (spherical k-means);
+   ``split_large_lists`` then re-clusters the few lists that hold far more
+   than their share of the sample (diffuse regions), since a list's cost is
+   its members times the queries probing it.
 2. Broadcast the centroids; ``assign_lists`` gives every vector its home list
    (column 0) and up to ``nprobe - 1`` further probe lists; ``probe_mask``
    keeps a further list only when its centroid is within ``probe_margin``
