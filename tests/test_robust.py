@@ -281,3 +281,12 @@ def test_backdrop_corners_of_discs_and_rounded_icons_are_not_rotation_fill(photo
     sparse = _turn(Image.fromarray(np.where(disc < 128, 200, 0).astype(np.uint8)).resize((100, 100)))
     work, _ = robust.working_image(sparse.convert("L"), 256)
     assert robust.paint_rotation_fill(work) is work
+
+
+def test_small_pictures_are_not_searched_for_rotation_fill():
+    # a 64-px icon's rounded or brightened corners look like a turn's slivers; from 128 px on it is found
+    icon = Image.new("RGB", (64, 64), (250, 250, 250))
+    icon.paste((40, 90, 200), (16, 16, 48, 48))
+    assert robust.rotation_fill(_turn(icon).convert("L")) is None
+    found = robust.rotation_fill(_turn(icon.resize((256, 256))).convert("L"))
+    assert found is not None and abs(abs(found[0]) - 5.0) <= 1.0

@@ -426,3 +426,29 @@ def test_whole_picture_crop_pairs_are_checked_on_the_whole_pictures(photos):
     assert boxes_only < wcrop(fo, fc)
     r, g, b = cut(original).split()  # the same cut in other colours (red and blue swapped): held apart
     assert wcrop(fo, _features(Image.merge("RGB", (b, g, r)))) <= verify.COLOUR_CAP
+
+
+def test_the_pixel_check_does_not_depend_on_which_picture_comes_first():
+    # textures and their copies shifted by up to 3 px: the block check searches each block of one view
+    # in the other, edge-padded, view; one direction alone made some pairs pass one way and fail the other
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        base = Image.fromarray((rng.random((80, 80)) * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(3))
+        dx, dy = (int(v) for v in rng.integers(-3, 4, 2))
+        a = np.asarray(base.crop((8, 8, 72, 72)), np.float32)
+        b = np.asarray(base.crop((8 + dx, 8 + dy, 72 + dx, 72 + dy)), np.float32) + rng.normal(0, 3, (64, 64))
+        ta, tb = (np.clip(v, 0, 255).astype(np.uint8).tobytes() for v in (a, b))
+        for stage in ("phash", "phash_crop", "phash_wcrop"):
+            assert verify.score(ta, tb, stage) == pytest.approx(verify.score(tb, ta, stage)), (dx, dy, stage)
+
+
+def test_faint_colours_of_strokes_on_black_keep_the_wider_hue_bar():
+    # object colours of a few grey levels (thin coloured strokes on black) move when brightening moves
+    # pixels in or out of the object: 35-60 degrees apart at under CHROMA_MIN is not "another colour"
+    faint_a, faint_b = (6.0, 1.0), (4.5, -3.0)        # 43 degrees apart, 5.4-6.1 grey levels
+    angle = np.degrees(np.arccos(np.dot(faint_a, faint_b) / np.hypot(*faint_a) / np.hypot(*faint_b)))
+    assert 35 < angle < 60 and max(np.hypot(*faint_a), np.hypot(*faint_b)) < verify.CHROMA_MIN
+    assert not verify.colours_differ(faint_a, faint_b, "phash")
+    strong_a, strong_b = tuple(4 * v for v in faint_a), tuple(4 * v for v in faint_b)
+    assert verify.colours_differ(strong_a, strong_b, "phash")
+    assert not verify.colours_differ(strong_a, strong_b, "phash_crop")

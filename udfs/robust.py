@@ -103,6 +103,8 @@ FILL_FINE = 0.1
 FILL_EDGE = (2.0, 4.0)   # px band just inside the triangles and along the canvas edges (working copy) ...
 FILL_EDGE_SHARE = 0.25   # ... of which at most this share may be fill-coloured (_fill_edges)
 FILL_RING = 3            # px of the working copy just inside the corners whose median is the paint
+FILL_MIN_SIDE = 128      # working copies with a shorter side are not searched (a turn's corners are slivers,
+                         # and a small icon's rounded corners look like them)
 
 # Odd horizontal frequencies change sign under a left-right mirror (DCT-II of a reversed row).
 _FLIP_SIGNS = np.where(np.arange(HASH_SIZE) % 2 == 1, -1.0, 1.0)[np.newaxis, :]
@@ -476,7 +478,7 @@ def rotation_fill(gray: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> tupl
     """
     a = np.asarray(_gray(gray), dtype=np.float32)
     h, w = a.shape
-    if min(h, w) < 16:
+    if min(h, w) < FILL_MIN_SIDE:
         return None
     corners = np.concatenate([a[:2, :2].ravel(), a[:2, -2:].ravel(), a[-2:, :2].ravel(), a[-2:, -2:].ravel()])
     colour = float(np.median(corners))

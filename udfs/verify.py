@@ -54,7 +54,7 @@ BLUR_SIDE = 16           # the "coarse" image: the view reduced to this side and
 CHROMA_MIN = 8.0         # grey levels of mean colour from which a picture counts as coloured ...
 CHROMA_MIN_ALIGNED = 3.0 # ... or, for the exactly aligned families (both means taken over the same pixels), this
 CHROMA_MIN_COS = 0.5     # two coloured pictures whose mean colours differ by more than 60 degrees ...
-CHROMA_MIN_COS_ALIGNED = 0.819  # ... or, for the exactly aligned families, by more than 35 degrees
+CHROMA_MIN_COS_ALIGNED = 0.819  # ... or, for the exactly aligned families with both >= CHROMA_MIN, 35 degrees
 COLOUR_CAP = 0.0         # ... score at most this
 
 # Exactly aligned families: their views line up pixel for pixel, so the detail (each view less
@@ -217,6 +217,12 @@ def blocks_disagree(x: np.ndarray, y: np.ndarray, shift: int = BLOCK_SHIFT) -> b
     return float((detail_diff[active] > BLOCK_DETAIL_DIFF).mean()) > BLOCK_SHARE
 
 
+def _disagree(x: np.ndarray, y: np.ndarray, shift: int) -> bool:
+    """:func:`blocks_disagree` both ways: each block is searched in the other view, whose edge
+    padding differs, so one direction alone depends on which picture of a pair comes first."""
+    return blocks_disagree(x, y, shift) and blocks_disagree(y, x, shift)
+
+
 def _capped_correlation(x: np.ndarray, y: np.ndarray) -> float:
     """Plain correlation, capped at the detail correlation + DETAIL_MARGIN (exactly aligned views)."""
     return min(correlation(x, y), detail_correlation(x, y) + DETAIL_MARGIN)
@@ -227,7 +233,8 @@ def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> f
     the plain correlation, or the detail correlation when either picture is ``sparse``.
 
     Every alignment of the families in :data:`BLOCK_SHIFTS` (trim, flip, crop) must also pass
-    the block check (:func:`blocks_disagree`), else it scores at most :data:`BLOCK_CAP`.
+    the block check (:func:`blocks_disagree`, failed only when it fails both ways, so the score
+    does not depend on which picture comes first), else it scores at most :data:`BLOCK_CAP`.
     For the exactly aligned families (:data:`EXACT_FAMILIES`) the plain correlation is
     capped at the detail correlation + :data:`DETAIL_MARGIN`: two planets lit alike or two
     icons of one template share their shapes and shading, not their detail. So are the
@@ -240,7 +247,7 @@ def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> f
     a, b = load(thumb_a), load(thumb_b)
     shift = BLOCK_SHIFTS.get(family)
     if shift is not None:
-        return max(min(measure(x, y), BLOCK_CAP) if blocks_disagree(x, y, shift) else measure(x, y)
+        return max(min(measure(x, y), BLOCK_CAP) if _disagree(x, y, shift) else measure(x, y)
                    for x, y in views(a, b, family))
     return max(measure(x, y) for x, y in views(a, b, family))
 
@@ -258,9 +265,11 @@ def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] |
     grey dialog with a coloured toolbar), so those pairs keep the higher bar.
 
     For the same reason the exactly aligned pairs' hues must agree within 35 degrees
-    (CHROMA_MIN_COS_ALIGNED), the others' within 60: an edited copy keeps its hue within ~10
-    degrees (95% of the true pairs of the broad harness's seen parts), brightening that clips
-    the highlights within ~33; a recoloured texture or a planet of the next hue does not.
+    (CHROMA_MIN_COS_ALIGNED) once both pictures count as coloured at CHROMA_MIN, the others'
+    within 60: an edited copy keeps its hue within ~10 degrees (95% of the true pairs of the
+    broad harness's seen parts), brightening that clips the highlights within ~33; a recoloured
+    texture or a planet of the next hue does not. Fainter colours (the mean of a few thin strokes
+    on black, which brightening or contrast moves in and out of the object) keep the 60.
     """
     if chroma_a is None or chroma_b is None:
         return False
@@ -269,8 +278,10 @@ def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] |
         return False
     na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
     aligned = STAGE_FAMILY.get(stage or "") in EXACT_FAMILIES
-    floor, cos = (CHROMA_MIN_ALIGNED, CHROMA_MIN_COS_ALIGNED) if aligned else (CHROMA_MIN, CHROMA_MIN_COS)
-    return min(na, nb) >= floor and float(a @ b) / (na * nb) < cos
+    cos, weaker = float(a @ b) / max(na * nb, 1e-12), min(na, nb)
+    if aligned and weaker >= CHROMA_MIN and cos < CHROMA_MIN_COS_ALIGNED:
+        return True
+    return weaker >= (CHROMA_MIN_ALIGNED if aligned else CHROMA_MIN) and cos < CHROMA_MIN_COS
 
 
 def places_differ(place_a: Sequence[float] | None, place_b: Sequence[float] | None, stage: str) -> bool:
