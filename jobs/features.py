@@ -53,16 +53,44 @@ def vector_items(items: DataFrame, dtype: str | None = None) -> DataFrame:
     return items.select(*ITEMS, "embedding").mapInPandas(fn, adapters.VECTOR_PACKED_DDL if dtype else adapters.VECTOR_DDL)
 
 
-def vector_features(vector_contents: DataFrame) -> DataFrame:
-    """One FEATURE row per distinct vector (no pixels, no pHash)."""
+# Up to this many repeated vector contents are broadcast to the executors, so that the unique
+# vectors pass through without a shuffle; more than that and every vector is grouped.
+VECTOR_REPEATS_BROADCAST_MAX = 100_000
+
+
+def vector_features(vector_contents: DataFrame) -> tuple[DataFrame, bool]:
+    """One FEATURE row per distinct vector (no pixels, no pHash); and whether it shuffled the vectors.
+
+    Only contents seen more than once are grouped (their first vector kept: the rows of one
+    content hold the same normalised vector). A vector whose content is unique, the usual case,
+    passes through in place: grouping every row moved ~1 GiB of packed vectors per million
+    through a sort-based shuffle (`first` of a binary column). The repeated contents are found
+    on the hash column alone and broadcast; past VECTOR_REPEATS_BROADCAST_MAX of them the
+    whole table is grouped, and the caller should materialise the result (returns True).
+    """
     none = {"width": "int", "height": "int", "phash": "long", "quality": "float", "information": "float",
             **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "thumb": "binary", "thumb_full": "binary",
             "thumb_whole": "binary", "sparse": "boolean", "chroma": "array<float>",
             "place": "array<float>", "decode_error": "string"}
-    grouped = (vector_contents.where(F.col("content_sha256").isNotNull())
-               .groupBy("content_sha256").agg(F.first("embedding").alias("embedding")))
-    return grouped.select(*[c if c in ("content_sha256", "embedding") else F.lit(None).cast(none[c]).alias(c)
-                            for c in adapters.FEATURE_COLUMNS])
+    ok = vector_contents.where(F.col("content_sha256").isNotNull()).select("content_sha256", "embedding")
+    repeated = (ok.select("content_sha256").groupBy("content_sha256").count()
+                  .where(F.col("count") > 1).select("content_sha256"))
+    n_repeated = repeated.count()
+
+    def first_of_each(rows: DataFrame) -> DataFrame:
+        return rows.groupBy("content_sha256").agg(F.first("embedding").alias("embedding"))
+
+    if n_repeated == 0:
+        distinct, shuffled = ok, False
+    elif n_repeated <= VECTOR_REPEATS_BROADCAST_MAX:
+        repeated = F.broadcast(repeated)
+        distinct = ok.join(repeated, "content_sha256", "left_anti").unionByName(
+            first_of_each(ok.join(repeated, "content_sha256", "left_semi")))
+        shuffled = False
+    else:
+        distinct, shuffled = first_of_each(ok), True
+    return distinct.select(*[c if c in ("content_sha256", "embedding") else F.lit(None).cast(none[c]).alias(c)
+                             for c in adapters.FEATURE_COLUMNS]), shuffled
 
 
 def distinct_contents(contents: DataFrame) -> DataFrame:
