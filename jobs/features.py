@@ -53,42 +53,40 @@ def vector_items(items: DataFrame, dtype: str | None = None) -> DataFrame:
     return items.select(*ITEMS, "embedding").mapInPandas(fn, adapters.VECTOR_PACKED_DDL if dtype else adapters.VECTOR_DDL)
 
 
-# Up to this many repeated vector contents are broadcast to the executors, so that the unique
-# vectors pass through without a shuffle; more than that and every vector is grouped.
-VECTOR_REPEATS_BROADCAST_MAX = 100_000
+# Up to this many surplus rows of repeated vector contents are broadcast to the executors as
+# ids to leave out, so that the vectors are read in one pass without a shuffle; past it every
+# vector is grouped by content.
+VECTOR_REPEATS_BROADCAST_MAX = 200_000
 
 
 def vector_features(vector_contents: DataFrame) -> tuple[DataFrame, bool]:
     """One FEATURE row per distinct vector (no pixels, no pHash); and whether it shuffled the vectors.
 
-    Only contents seen more than once are grouped (their first vector kept: the rows of one
-    content hold the same normalised vector). A vector whose content is unique, the usual case,
-    passes through in place: grouping every row moved ~1 GiB of packed vectors per million
-    through a sort-based shuffle (`first` of a binary column). The repeated contents are found
-    on the hash column alone and broadcast; past VECTOR_REPEATS_BROADCAST_MAX of them the
-    whole table is grouped, and the caller should materialise the result (returns True).
+    The rows of one content hold the same normalised vector, so each content keeps the row of
+    its smallest item id. Which rows those are is worked out on the id and hash columns alone;
+    the surplus rows' ids are broadcast and left out as the vectors are read, in place: grouping
+    every row by content moved ~1 GiB of packed vectors per million through a sort-based shuffle
+    (`first` of a binary column) and wrote a second copy. Past VECTOR_REPEATS_BROADCAST_MAX
+    surplus rows the whole table is grouped, and the caller should materialise the result
+    (returns True).
     """
     none = {"width": "int", "height": "int", "phash": "long", "quality": "float", "information": "float",
             **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "thumb": "binary", "thumb_full": "binary",
             "thumb_whole": "binary", "sparse": "boolean", "chroma": "array<float>",
             "place": "array<float>", "decode_error": "string"}
-    ok = vector_contents.where(F.col("content_sha256").isNotNull()).select("content_sha256", "embedding")
-    repeated = (ok.select("content_sha256").groupBy("content_sha256").count()
-                  .where(F.col("count") > 1).select("content_sha256"))
-    n_repeated = repeated.count()
-
-    def first_of_each(rows: DataFrame) -> DataFrame:
-        return rows.groupBy("content_sha256").agg(F.first("embedding").alias("embedding"))
-
-    if n_repeated == 0:
+    ok = vector_contents.where(F.col("content_sha256").isNotNull())
+    firsts = (ok.groupBy("content_sha256").agg(F.count("*").alias("n"), F.min("item_id").alias("first_id"))
+                .where(F.col("n") > 1))
+    surplus = int(firsts.agg(F.sum(F.col("n") - 1)).first()[0] or 0)
+    if surplus == 0:
         distinct, shuffled = ok, False
-    elif n_repeated <= VECTOR_REPEATS_BROADCAST_MAX:
-        repeated = F.broadcast(repeated)
-        distinct = ok.join(repeated, "content_sha256", "left_anti").unionByName(
-            first_of_each(ok.join(repeated, "content_sha256", "left_semi")))
-        shuffled = False
+    elif surplus <= VECTOR_REPEATS_BROADCAST_MAX:
+        ids = ok.select("item_id", "content_sha256").join(F.broadcast(firsts), "content_sha256")
+        dropped = ids.where(F.col("item_id") != F.col("first_id")).select("item_id")
+        distinct, shuffled = ok.join(F.broadcast(dropped), "item_id", "left_anti"), False
     else:
-        distinct, shuffled = first_of_each(ok), True
+        distinct = ok.groupBy("content_sha256").agg(F.first("embedding").alias("embedding"))
+        shuffled = True
     return distinct.select(*[c if c in ("content_sha256", "embedding") else F.lit(None).cast(none[c]).alias(c)
                              for c in adapters.FEATURE_COLUMNS]), shuffled
 

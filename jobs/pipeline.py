@@ -25,9 +25,12 @@ from pyspark.sql import functions as F
 from jobs import candidates, decisions, failures, features, hashkeys, ingest, kinds, manifest, publish, store
 from jobs import schemas as S
 from jobs.config import PHASH_KEYS, CacheConfig
+from jobs.spark import arrow_batch_rows
 from udfs import adapters
 from udfs.adapters import EmbedSpec
 from udfs.metrics import STAGE_PIXEL
+
+VECTOR_BATCH_ROWS = 2048  # Arrow batch rows while precomputed vectors are normalised, hashed and packed
 
 log = logging.getLogger("dedup")
 
@@ -105,7 +108,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         if retry is not None:
             items = items.unionByName(retry, allowMissingColumns=True)
         if vectors:  # precomputed embeddings: the vector is the content
-            with_vectors = materialize(ctx, features.vector_items(items, cfg.selfjoin.transport_dtype), "vectors")
+            with arrow_batch_rows(spark, VECTOR_BATCH_ROWS):  # 256 rows of 2 KiB: the batch overhead outweighed the work
+                with_vectors = materialize(ctx, features.vector_items(items, cfg.selfjoin.transport_dtype), "vectors")
             contents = with_vectors.drop("embedding")
         elif kind:  # text: inline text stays on the contents until its features are computed
             contents = materialize(ctx, kind.hash_items(items, input_cfg, cfg.fetch), "contents")

@@ -16,8 +16,10 @@ import shlex
 import sys
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
@@ -236,3 +238,21 @@ def ship_packages(spark: SparkSession) -> None:
                 zf.write(path, path.relative_to(root).as_posix())
     spark.sparkContext.addPyFile(str(target))
     log.debug("shipped %s to executors", target)
+
+
+@contextmanager
+def arrow_batch_rows(spark: SparkSession, rows: int) -> Iterator[None]:
+    """spark.sql.execution.arrow.maxRecordsPerBatch at least `rows` for the eager work inside, then as it was."""
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    before = spark.conf.get(key, None)
+    if before is not None and int(before) >= rows:
+        yield
+        return
+    spark.conf.set(key, str(rows))
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from contextlib import contextmanager
 from functools import partial
 from typing import Iterator
 
@@ -31,6 +30,7 @@ from pyspark.sql import functions as F
 
 from jobs.config import CacheConfig, FetchConfig, InputConfig, TextConfig
 from jobs.features import cached_and_fresh
+from jobs.spark import arrow_batch_rows
 from jobs.schemas import ITEMS, check_columns
 from udfs import text_adapters as A
 from udfs.metrics import STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH
@@ -122,7 +122,7 @@ def minhash_pairs(texts: DataFrame, cfg: TextConfig, stats: dict) -> DataFrame:
     keys = ids.select("tid", "minhash").mapInPandas(partial(A.band_rows, bands=cfg.bands, rows=cfg.rows),
                                                     A.BAND_KEY_DDL)
     parts = max(int(spark.conf.get("spark.sql.shuffle.partitions")), -(-n * cfg.bands // BUCKET_ROWS_PER_PARTITION))
-    with _arrow_batch_rows(spark, BAND_BATCH_ROWS):  # rows of 20 bytes: 256 a batch costs more than the work
+    with arrow_batch_rows(spark, BAND_BATCH_ROWS):  # rows of 20 bytes: 256 a batch costs more than the work
         bucketed = (keys.repartition(parts, "band", "key")
                         .mapInPandas(partial(A.bucket_pairs, max_bucket=cfg.max_bucket), A.BUCKET_PAIR_DDL)
                         .localCheckpoint(eager=True))
@@ -187,24 +187,6 @@ def _expand(near: DataFrame, texts: DataFrame, groups: DataFrame) -> DataFrame:
     return (near.join(ma, "ta").join(mb, "tb")
                 .select(*_canonical("ca", "cb"), "similarity", "hamming")
                 .withColumn("stage", F.lit(STAGE_TEXT_MINHASH)))
-
-
-@contextmanager
-def _arrow_batch_rows(spark: SparkSession, rows: int) -> Iterator[None]:
-    """spark.sql.execution.arrow.maxRecordsPerBatch at least `rows` for the eager work inside, then as it was."""
-    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
-    before = spark.conf.get(key, None)
-    if before is not None and int(before) >= rows:
-        yield
-        return
-    spark.conf.set(key, str(rows))
-    try:
-        yield
-    finally:
-        if before is None:
-            spark.conf.unset(key)
-        else:
-            spark.conf.set(key, before)
 
 
 def _canonical(a: str, b: str) -> list:
