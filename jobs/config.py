@@ -169,7 +169,7 @@ class SelfJoinConfig:
     probe_margin: float = 0.02        # ... and only those whose centroid cosine is within this of the home's
     train_sample: int = 200_000       # at most this many vectors sampled to train the centroids on the driver
     train_per_list: int = 40          # k-means sample = min(train_sample, train_per_list * nlist)
-    niter: int = 10                   # k-means iterations
+    niter: int = 5                    # k-means iterations (lists too large after them are split: split_factor)
     split_factor: float = 4.0         # lists holding > this x the mean share of the k-means sample are split by
                                       # k-means of their own points (udfs.ivf.split_large_lists); 0 = off
     transport_dtype: str = "float16"  # float16 | float32: vectors packed for shuffles and caches (fp16: cosines
