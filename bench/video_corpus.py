@@ -1,13 +1,16 @@
-"""Video match-quality corpus: shot montages of real photographs, planted edits, hard negatives, a kept-aside part.
+"""Video match-quality corpus: shot montages of real photographs, planted edits, hard negatives, kept-aside parts.
 
 One command::
 
-    python -m bench.video_corpus              # out/video/corpus/{tune,aside}/, up to 100 originals per part
+    python -m bench.video_corpus              # out/video/corpus/{tune,aside,blind2}/, up to 100 originals per part
     python -m bench.video_corpus --quick      # 20 originals per part (tests, development)
     python -m bench.video_corpus --per-part 60 --workers 2
+    python -m bench.video_corpus --parts blind2   # one part alone (the others are left as they are)
 
 Nothing is downloaded: every picture is a photograph from an installed Debian or pip package
-(:data:`PHOTOS`; ``bench/harness-packages.sh`` installs the Debian ones, plus ``tuxpaint-data``).
+(:data:`PHOTOS`; ``bench/harness-packages.sh`` installs the Debian ones, plus ``tuxpaint-data``;
+scikit-image is a dependency of the project, scikit-learn is not: without it aside lacks its two
+photos, and ``report.json`` ``missing_photos`` counts what was not found).
 Clips are written with PyAV (libx264 / mpeg4 / libvpx / mjpeg; AAC silence in some containers).
 
 Shots
@@ -53,14 +56,31 @@ Hard negatives (``role`` = negative; each its own group, never a duplicate of an
 Split (``split.json``)
 ----------------------
 Each photo package goes wholly to one part (:data:`PACKAGE_PART`); ``tune/`` is the only part
-that may be looked at while tuning. **Never tune on ``aside/``.**
+that may be looked at while tuning. **Never tune on ``aside/`` or ``blind2/``** (:data:`KEPT_ASIDE`).
+
+- ``tune``: plasma-workspace-wallpapers, tuxpaint-data (the slideshows' series), gimp-help-en,
+  lomiri-wallpapers-20.04;
+- ``aside``: mate-backgrounds (series), lomiri-wallpapers-16.04, scikit-learn's two photos; the
+  first kept-aside part, run once blind on 2026-12-06 and seen since;
+- ``blind2`` (added 2026-12-07, after aside had been seen): lxqt-themes wallpapers, tuxtype-data's
+  ``kcas*`` photos (series), scikit-image's bundled photos: packages that no earlier video part
+  uses. Its cells are also checked against every picture of tune and aside (whole photos and
+  non-flat grid cells, mirrors too, :data:`EARLIER_PARTS`): a look-alike (correlation >=
+  ``MAX_CORRELATION``) is rejected, so blind2 shares no picture with them; tune and aside are
+  built exactly as before blind2 existed. Nobody looks at its clips, probes or tunes on it: the
+  lead builds it with ``--parts blind2`` and runs ``python -m bench.video --part blind2`` once
+  with the shipped defaults, to quote a frozen configuration.
+
+Parts are independent (cells, plans and seeds are per part), so a part built alone
+(``--parts blind2``) is the same as in a full build, and the other parts are left as they are
+(``report.json`` and ``split.json`` keep their entries).
 
 Layout::
 
-    OUT/{tune,aside}/originals/<id>.mp4
-    OUT/{tune,aside}/copies/<id>__<edit>.<ext>
-    OUT/{tune,aside}/negatives/<kind>/<id>.mp4
-    OUT/{tune,aside}/truth.csv      one row per file (file = its path under the part = its item_id)
+    OUT/{tune,aside,blind2}/originals/<id>.mp4
+    OUT/{tune,aside,blind2}/copies/<id>__<edit>.<ext>
+    OUT/{tune,aside,blind2}/negatives/<kind>/<id>.mp4
+    OUT/{tune,aside,blind2}/truth.csv      one row per file (file = its path under the part = its item_id)
     OUT/split.json, OUT/report.json
 
 Deterministic: the same arguments give the same plans, rendered frames and truth (seeded per name;
@@ -89,7 +109,11 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "video" / "corpus"
-PARTS = ("tune", "aside")
+PARTS = ("tune", "aside", "blind2")
+KEPT_ASIDE = ("aside", "blind2")   # never tuned on; blind2 is run once, blind (docstring)
+# a part's cells are also checked against the pictures of these parts (a look-alike is rejected), so
+# a part added later shares no picture with the parts built before it; tune and aside check nothing
+EARLIER_PARTS = {"blind2": ("tune", "aside")}
 DEFAULT_PER_PART = 100
 QUICK_PER_PART = 20
 
@@ -117,11 +141,26 @@ PHOTOS: dict[str, list[str]] = {
         "life_by_Aitzol_Berasategi", "picosdeeuropa_by_Aitzol_Berasategi", "seeding_by_Clements_Engelhardt",
         "sunset_by_Aitzol_Berasategi")],
     "scikit-learn": ["sklearn:china.jpg", "sklearn:flower.jpg"],
+    # blind2 (added 2026-12-07): packages no earlier video part uses. palapeli-data and
+    # sddm-theme-maldives were on the first list, but they were not installed on the machine that
+    # built blind2, so they were taken off before the build (a listed package that is missing is
+    # skipped, and the part would differ between machines that have it and machines that do not)
+    "lxqt-themes": [f"/usr/share/lxqt/wallpapers/{n}" for n in (
+        "Valendas.png", "appleflower.png", "beam.png", "butterfly.png", "cloud.png", "drop.png", "flowers.png",
+        "Butterfly-Kenneth-Wimer.jpg", "fog.jpg", "after-the-rain.jpg", "this-is-not-windows.jpg")],
+    "tuxtype-data": [f"/usr/share/tuxtype/images/kcas{i}.jpg" for i in range(12)],
+    "scikit-image": [f"skimage:{n}" for n in (
+        "astronaut.png", "camera.png", "chelsea.png", "coffee.png", "hubble_deep_field.jpg", "motorcycle_left.png",
+        "rocket.jpg")],
 }
 PACKAGE_PART = {"plasma-workspace-wallpapers": "tune", "tuxpaint-data": "tune", "gimp-help-en": "tune",
                 "lomiri-wallpapers-20.04": "tune", "mate-backgrounds": "aside", "lomiri-wallpapers-16.04": "aside",
-                "scikit-learn": "aside"}
-SERIES_PACKAGE = {"tune": "tuxpaint-data", "aside": "mate-backgrounds"}   # the slideshows' photo series
+                "scikit-learn": "aside", "lxqt-themes": "blind2", "tuxtype-data": "blind2",
+                "scikit-image": "blind2"}
+SERIES_PACKAGE = {"tune": "tuxpaint-data", "aside": "mate-backgrounds",   # the slideshows' photo series
+                  "blind2": "tuxtype-data"}
+# photos that ship inside pip packages: "<prefix>:<file>" -> <module>/<folder>/<file>
+PIP_PHOTOS = {"sklearn": ("sklearn", "datasets/images"), "skimage": ("skimage", "data")}
 
 MAX_PHOTO = 2560
 MIN_CELL = (320, 180)
@@ -167,12 +206,14 @@ class Cell:
 def _photo_paths(package: str) -> list[str]:
     out = []
     for pat in PHOTOS[package]:
-        if pat.startswith("sklearn:"):
+        prefix, _, name = pat.partition(":")
+        if name and prefix in PIP_PHOTOS:
+            module, folder = PIP_PHOTOS[prefix]
             try:
-                import sklearn
+                mod = __import__(module)
             except ImportError:
                 continue
-            p = Path(sklearn.__file__).parent / "datasets" / "images" / pat.split(":", 1)[1]
+            p = Path(mod.__file__).parent / folder / name
             out += [str(p)] if p.exists() else []
             continue
         found = sorted(glob.glob(pat))
@@ -235,11 +276,40 @@ class CellPool:
         return len(self.cells) - self.next
 
 
-def part_cells(part: str, photos: dict[str, np.ndarray], exclude: set[str], report: dict) -> list[Cell]:
-    """Every accepted cell of the part's photos (minus the whole photos in `exclude`)."""
+def _unit(t: np.ndarray) -> np.ndarray:
+    """A thumbnail (or rows of them) centred and scaled to norm 1: dot products are _corr."""
+    a = np.atleast_2d(t).astype(np.float64)
+    a = a - a.mean(axis=1, keepdims=True)
+    n = np.linalg.norm(a, axis=1, keepdims=True)
+    return a / np.where(n > 0, n, 1.0)
+
+
+def earlier_thumbs(part: str) -> np.ndarray:
+    """Unit thumbnails (k, 576) of the pictures of the parts built before `part`
+    (:data:`EARLIER_PARTS`): every whole photo and every grid cell that is not flat, accepted or
+    not, of every photo of their packages (the slideshows' series included)."""
+    thumbs = []
+    for earlier in EARLIER_PARTS.get(part, ()):
+        for package in sorted(p for p, q in PACKAGE_PART.items() if q == earlier):
+            for path in _photo_paths(package):
+                img = load_photo(path)
+                thumbs.append(_thumb(img))
+                for cell in photo_cells(package, path, img):
+                    x0, y0, x1, y1 = cell.box
+                    t = _thumb(img[y0:y1, x0:x1])
+                    if t.std() >= MIN_STD:
+                        thumbs.append(t)
+    return _unit(np.stack(thumbs)) if thumbs else np.zeros((0, 32 * 18))
+
+
+def part_cells(part: str, photos: dict[str, np.ndarray], exclude: set[str], report: dict,
+               earlier: np.ndarray | None = None) -> list[Cell]:
+    """Every accepted cell of the part's photos (minus the whole photos in `exclude`); with `earlier`
+    (:func:`earlier_thumbs`), a cell that correlates >= MAX_CORRELATION with one of them (or whose
+    mirror does) is rejected too."""
     accepted: list[Cell] = []
     thumbs: list[np.ndarray] = []
-    rejected = {"flat": 0, "look-alike": 0}
+    rejected = {"flat": 0, "look-alike": 0} | ({"earlier-part look-alike": 0} if earlier is not None else {})
     for package in sorted(p for p, q in PACKAGE_PART.items() if q == part):
         for path in _photo_paths(package):
             if path in exclude or path not in photos:
@@ -252,6 +322,10 @@ def part_cells(part: str, photos: dict[str, np.ndarray], exclude: set[str], repo
                     rejected["flat"] += 1
                     continue
                 mirror = t.reshape(18, 32)[:, ::-1].ravel()
+                if earlier is not None and len(earlier) and \
+                        float((earlier @ _unit(np.stack([t, mirror])).T).max()) >= MAX_CORRELATION:
+                    rejected["earlier-part look-alike"] += 1
+                    continue
                 if any(_corr(t, u) >= MAX_CORRELATION or _corr(mirror, u) >= MAX_CORRELATION for u in thumbs):
                     rejected["look-alike"] += 1
                     continue
@@ -699,8 +773,12 @@ def build(out_dir: Path = DEFAULT_OUT, per_part: int = DEFAULT_PER_PART, seed: i
     t0 = time.perf_counter()
     negatives = NEGATIVES["quick" if quick else "full"]
     report: dict = {"per_part": per_part, "seed": seed, "negatives": negatives, "missing_photos": {}}
-    split = {"rule": "each photo package wholly in one part (bench/video_corpus.py PACKAGE_PART); aside is "
-                     "never tuned on", "packages": dict(sorted(PACKAGE_PART.items())), "parts": {}}
+    split = {"rule": "each photo package wholly in one part (bench/video_corpus.py PACKAGE_PART); aside and "
+                     "blind2 are never tuned on; blind2 is run once, blind",
+             "packages": dict(sorted(PACKAGE_PART.items())), "parts": {}}
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise ValueError(f"unknown parts {unknown}: choose from {PARTS}")
     for part in parts:
         photos: dict[str, np.ndarray] = {}
         for package in sorted(p for p, q in PACKAGE_PART.items() if q == part):
@@ -711,7 +789,8 @@ def build(out_dir: Path = DEFAULT_OUT, per_part: int = DEFAULT_PER_PART, seed: i
         series_all = _photo_paths(SERIES_PACKAGE[part])
         series = [series_all[i] for i in _rng(seed, part, "series").permutation(len(series_all))]
         series = series[:4 * negatives["slideshow"]]
-        pool = CellPool(part_cells(part, photos, set(series), report), seed, part)
+        earlier = earlier_thumbs(part) if part in EARLIER_PARTS else None
+        pool = CellPool(part_cells(part, photos, set(series), report, earlier), seed, part)
         plans = plan_part(part, pool, series, per_part, negatives, seed, photos)
         report.setdefault("cells_left", {})[part] = pool.left()
         root = out_dir / part
@@ -771,7 +850,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--per-part", type=int, default=DEFAULT_PER_PART, help="originals per part (cells permitting)")
     ap.add_argument("--quick", action="store_true", help=f"{QUICK_PER_PART} originals per part, fewer negatives")
-    ap.add_argument("--parts", default=",".join(PARTS))
+    ap.add_argument("--parts", default=",".join(PARTS),
+                    help=f"comma list of {', '.join(PARTS)} (default: all); a part built alone leaves the others "
+                         "as they are and is the same as in a full build")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)

@@ -218,3 +218,26 @@ def test_plan_uses_each_cell_once_and_gives_prepend_its_filler():
     prepend = [p for p in originals if "prepend" in p.edits]
     assert len(prepend) >= 20 * vc.EDITS_PER_ORIGINAL // len(vc.EDITS)   # none dropped for want of cells
     assert all(len(p.fillers["prepend"]) == 2 for p in prepend)
+
+
+def test_a_later_part_rejects_cells_that_look_like_an_earlier_parts(monkeypatch):
+    """blind2's cells are checked against tune's and aside's pictures: a cell that is one of them, or
+    its mirror, is rejected; an unrelated one is kept; tune and aside check against nothing."""
+    cv2 = pytest.importorskip("cv2", reason="opencv-python-headless (a bench extra: the corpus builder's thumbnails) "
+                                            "is not installed")
+
+    rng = np.random.default_rng(0)
+    a, b = (cv2.resize(rng.integers(0, 256, (18, 32, 3), dtype=np.uint8), (640, 360), interpolation=cv2.INTER_CUBIC)
+            for _ in range(2))   # smooth random pictures: 4 cells each, none flat
+    monkeypatch.setattr(vc, "PACKAGE_PART", {"pkg": "blind2"})
+    monkeypatch.setattr(vc, "_photo_paths", lambda package: ["a", "a_mirror", "b"])
+    photos = {"a": a, "a_mirror": np.ascontiguousarray(a[:, ::-1]), "b": b}
+    cells = vc.photo_cells("pkg", "a", a)
+    earlier = vc._unit(np.stack([vc._thumb(a[y0:y1, x0:x1]) for x0, y0, x1, y1 in (c.box for c in cells)]))
+    report: dict = {}
+    kept = vc.part_cells("blind2", photos, set(), report, earlier)
+    assert {c.photo for c in kept} == {"b"}
+    assert report["cells"]["blind2"] == {"accepted": len(cells), "flat": 0, "look-alike": 0,
+                                         "earlier-part look-alike": 2 * len(cells)}
+    assert vc.EARLIER_PARTS == {"blind2": ("tune", "aside")}
+    assert set(vc.KEPT_ASIDE) == {"aside", "blind2"} and set(vc.KEPT_ASIDE) < set(vc.PARTS)
