@@ -142,9 +142,9 @@ PHOTOS: dict[str, list[str]] = {
         "sunset_by_Aitzol_Berasategi")],
     "scikit-learn": ["sklearn:china.jpg", "sklearn:flower.jpg"],
     # blind2 (added 2026-12-07): packages no earlier video part uses. palapeli-data and
-    # sddm-theme-maldives were on the first list, but they were not installed on the machine that
-    # built blind2, so they were taken off before the build (a listed package that is missing is
-    # skipped, and the part would differ between machines that have it and machines that do not)
+    # sddm-theme-maldives were on the first list and were taken off before the build, on a check
+    # that wrongly found them missing (both are installed by bench/harness-packages.sh, for the
+    # image harness); the part was built and run without them and stays so
     "lxqt-themes": [f"/usr/share/lxqt/wallpapers/{n}" for n in (
         "Valendas.png", "appleflower.png", "beam.png", "butterfly.png", "cloud.png", "drop.png", "flowers.png",
         "Butterfly-Kenneth-Wimer.jpg", "fog.jpg", "after-the-rain.jpg", "this-is-not-windows.jpg")],
