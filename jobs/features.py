@@ -81,9 +81,13 @@ def vector_features(vector_contents: DataFrame) -> tuple[DataFrame, bool]:
     if surplus == 0:
         distinct, shuffled = ok, False
     elif surplus <= VECTOR_REPEATS_BROADCAST_MAX:
+        # the surplus ids are worked out once, here: a lazy plan would redo the grouping each
+        # time the features are read (counts, the self-join's cache, the item table)
         ids = ok.select("item_id", "content_sha256").join(F.broadcast(firsts), "content_sha256")
-        dropped = ids.where(F.col("item_id") != F.col("first_id")).select("item_id")
-        distinct, shuffled = ok.join(F.broadcast(dropped), "item_id", "left_anti"), False
+        dropped = [r[0] for r in ids.where(F.col("item_id") != F.col("first_id")).select("item_id").collect()]
+        spark = vector_contents.sparkSession
+        dropped_df = F.broadcast(spark.createDataFrame([(i,) for i in dropped], "item_id string"))
+        distinct, shuffled = ok.join(dropped_df, "item_id", "left_anti"), False
     else:
         distinct = ok.groupBy("content_sha256").agg(F.first("embedding").alias("embedding"))
         shuffled = True
