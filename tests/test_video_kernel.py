@@ -91,6 +91,60 @@ def test_reordered_shots_cover_one_shot_only():
     assert max(got.coverage_a, got.coverage_b) <= 0.3  # ... but covers a fifth of each
 
 
+def drifting_shots(seed: int, names: str, bits: int = 4):
+    """name -> a shot's content at time t from its start: a slow pan, `bits` more bits every 0.5 s, so a
+    frame matches those up to 1.5 s from it (<= 12 bits) and shots differ by ~32 bits."""
+    rng = np.random.default_rng(seed)
+    shots = {}
+    for name in names:
+        base, order = int(np.uint64(rng.integers(0, 2**63 - 1))), rng.permutation(64)
+
+        def at(t: float, base=base, order=order) -> int:
+            mask = 0
+            for bit in order[:min(bits * int(t / 0.5), 63)]:
+                mask |= 1 << int(bit)
+            return int(np.int64(np.uint64(base ^ mask)))
+        shots[name] = at
+    return shots
+
+
+def montage(shots: dict, plan: list[tuple[str, float]]):
+    """t -> hash of a clip playing plan's (shot, seconds) in order, each shot from its start."""
+    def at(t: float) -> int:
+        start = 0.0
+        for name, length in plan:
+            if t < start + length or (name, length) == plan[-1]:
+                return shots[name](t - start)
+            start += length
+    return at
+
+
+def test_a_skipped_shot_shown_elsewhere_splits_the_line():
+    # blind2's copy-to-reorder duplicates: the reorder plays shots X, Y, Z; the source Y ... X, Z. A line
+    # at a wrong time scale (here 0.67 / 1.32, on blind2 0.5 / 2) runs through X and Z of both (a frame
+    # of a slow pan matches its neighbours), with Y, which the source shows before X, skipped in
+    # between: 2 s of unmatched informative frames, under max_gap_s, so the line covered 10 of the
+    # reorder's 12 s (a duplicate at similarity 0.82) before the skipped shot split it.
+    shots = drifting_shots(11, "WXYZ")
+    source = sampled(montage(shots, [("Y", 2.0), ("W", 2.0), ("X", 4.0), ("Z", 4.0)]), 12.0)
+    reorder = sampled(montage(shots, [("X", 4.0), ("Y", 2.0), ("Z", 4.0), ("W", 2.0)]), 12.0)
+    for a, b in ((reorder, source), (source, reorder)):
+        got = run(a, b)  # at most one shot lines up: no line spans a shot the other video shows elsewhere
+        assert got is None or max(got.coverage_a, got.coverage_b) < 0.6, got
+
+
+def test_a_skipped_shot_that_matches_nothing_does_not_split_a_copy():
+    # a copy whose 2 s shot lost its match (hashes unstable on a low-contrast shot) stays covered whole
+    shots = drifting_shots(12, "WXYZ")
+    plan = [("X", 4.0), ("Y", 2.0), ("Z", 4.0), ("W", 2.0)]
+    a = sampled(montage(shots, plan), 12.0)
+    noise = drifting_shots(13, "Y")
+    b = sampled(montage({**shots, "Y": noise["Y"]}, plan), 12.0)
+    got = run(a, b)
+    assert got is not None and got.time_scale == pytest.approx(1.0, abs=0.05)
+    assert got.coverage_a == pytest.approx(1.0) and got.coverage_b == pytest.approx(1.0)
+
+
 def test_shared_intro_is_a_small_share_of_both():
     intro = shot_hashes(seed=7, n_shots=1)
     one, two = shot_hashes(seed=8, n_shots=4), shot_hashes(seed=9, n_shots=4)

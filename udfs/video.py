@@ -28,8 +28,9 @@ Alignment (`align`): the Hamming matrix of two videos' informative frame hashes
 t_b = s * t_a + o for each time scale s of a small grid (offsets within
 `tolerance` seconds of each other vote together), refined by least squares on
 the winning line's matches. The matched segment is the longest run of the
-line's matches without a gap over max_gap_s; see `Alignment` for what it
-reports.
+line's matches without a gap over max_gap_s, nor a whole shot of either video
+between two of them that matches the other video elsewhere (shots in another
+order, `_skipped_shots`); see `Alignment` for what it reports.
 """
 from __future__ import annotations
 
@@ -357,20 +358,101 @@ def _refine(ta: np.ndarray, tb: np.ndarray, s: float, o: float, tol: float,
     return s, o, np.abs(tb - (s * ta + o)) <= tol
 
 
-def _longest_run(ta: np.ndarray, max_gap: float, informative_a: np.ndarray, step: float) -> np.ndarray:
+def _longest_run(ta: np.ndarray, max_gap: float, informative_a: np.ndarray, step: float,
+                 skipped: np.ndarray | None = None) -> np.ndarray:
     """Mask of the matches (a-times ta) in the run with the most distinct times, where two matched times
     split the run when the informative frames of a between them (sorted times informative_a) last
     more than max_gap: a black or flat stretch (a fade, a dark shot) carries no evidence either way
-    and does not split a copy's segment; informative frames that do not match do."""
+    and does not split a copy's segment; informative frames that do not match do. skipped: (the
+    distinct matched times - 1,) True where a whole shot lies unmatched between two matched times
+    (`_skipped_shots`), which splits the run too."""
     times = np.unique(ta)
     if len(times) == 0:
         return np.zeros(len(ta), bool)
     between = np.searchsorted(informative_a, times[1:] - 1e-9) - np.searchsorted(informative_a, times[:-1] + 1e-9)
-    breaks = np.flatnonzero((between + 1) * step > max_gap)  # as the time gap when every frame is informative
+    split = (between + 1) * step > max_gap  # as the time gap when every frame is informative
+    if skipped is not None:
+        split |= skipped
+    breaks = np.flatnonzero(split)
     starts = np.concatenate([[0], breaks + 1])
     ends = np.concatenate([breaks, [len(times) - 1]])
     k = int(np.argmax(ends - starts))
     return (ta >= times[starts[k]]) & (ta <= times[ends[k]])
+
+
+#: a shot (a run of sampled frames whose consecutive hashes differ by <= frame_hamming bits) lying whole
+#: between two consecutive matched frames of a line, with at least this many frames that match the
+#: other video away from the line's place for them, splits the line's segment (`_skipped_shots`)
+MIN_SKIPPED_SHOT_FRAMES = 2
+
+
+def _shots(h: np.ndarray, max_bits: int) -> np.ndarray:
+    """(n,) shot index of each sampled frame (in time order): a new shot where consecutive hashes differ
+    by more than max_bits."""
+    if len(h) < 2:
+        return np.zeros(len(h), np.int64)
+    return np.concatenate([[0], np.cumsum(hamming(h[1:], h[:-1]) > max_bits)]).astype(np.int64)
+
+
+def _shown_elsewhere(lo: np.ndarray, hi: np.ndarray, other_lo: np.ndarray, other_hi: np.ndarray,
+                     t: np.ndarray, h: np.ndarray, frame: np.ndarray, other_t: np.ndarray, max_bits: int,
+                     margin: float) -> np.ndarray:
+    """For each open interval (lo[k], hi[k]) of one video's times, whose place in the other video is
+    [other_lo[k], other_hi[k]]: whether a whole shot of the video (times t, hashes h) lies inside it
+    with >= MIN_SKIPPED_SHOT_FRAMES frames matching the other video more than `margin` seconds outside
+    that place. Matches: (frame[m], other_t[m]) = this video's frame index, the other's time."""
+    out = np.zeros(len(lo), bool)
+    if len(t) == 0 or len(lo) == 0 or len(frame) == 0:
+        return out
+    order = np.argsort(t, kind="stable")
+    shot = np.empty(len(t), np.int64)
+    shot[order] = _shots(h[order], max_bits)
+    n = int(shot.max()) + 1
+    first, last = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(first, shot, t)
+    np.maximum.at(last, shot, t)
+    match_shot = shot[frame]
+    for k in range(len(lo)):
+        inside = (first > lo[k] + 1e-9) & (last < hi[k] - 1e-9)
+        if not inside.any():
+            continue
+        far = inside[match_shot] & ((other_t < other_lo[k] - margin) | (other_t > other_hi[k] + margin))
+        if far.any():
+            frames = np.unique(frame[far])
+            out[k] = bool((np.bincount(shot[frames], minlength=n) >= MIN_SKIPPED_SHOT_FRAMES).any())
+    return out
+
+
+def _skipped_shots(ta: np.ndarray, tb: np.ndarray, s: float, o: float, a: tuple, b: tuple,
+                   matches: tuple, max_bits: int, margin: float) -> np.ndarray:
+    """For each gap between consecutive distinct matched a-times of a line's matches (ta, tb): whether
+    a whole shot of a lies in the gap, or a whole shot of b in the gap's place in b (between the
+    b-times matched on either side and t_b = s * t_a + o of its ends), that the other video shows
+    elsewhere: >= MIN_SKIPPED_SHOT_FRAMES of its frames match the other video more than `margin`
+    seconds away from the gap's place there. a, b = (times, hashes); matches = (i, j) frame indices of
+    all the frame matches of the pair (any line).
+
+    A copy keeps its shots in order: between two frames matched on the line it shows the same
+    footage, and a shot there that matches nothing (hashes unstable on a low-contrast shot), or
+    matches near its place only off the line's tolerance, is no evidence against it. A shot the other
+    video shows elsewhere is: the shots of one video in another order (the harness's `reorder`) can
+    put two of its shots on one line at a wrong time scale (0.5 or 2 between slow pans), with a third
+    shot, which the other video shows before or after them, skipped in between."""
+    times = np.unique(ta)
+    if len(times) < 2:
+        return np.zeros(0, bool)
+    lo_a, hi_a = times[:-1], times[1:]
+    idx = np.searchsorted(times, ta)
+    bmax, bmin = np.full(len(times), -np.inf), np.full(len(times), np.inf)
+    np.maximum.at(bmax, idx, tb)
+    np.minimum.at(bmin, idx, tb)
+    lo_b = np.maximum(bmax[:-1], s * lo_a + o)
+    hi_b = np.minimum(bmin[1:], s * hi_a + o)
+    (time_a, hash_a), (time_b, hash_b), (i, j) = a, b, matches
+    return (_shown_elsewhere(lo_a, hi_a, np.minimum(lo_b, hi_b), np.maximum(lo_b, hi_b), time_a, hash_a, i,
+                             time_b[j], max_bits, margin)
+            | _shown_elsewhere(np.minimum(lo_b, hi_b), np.maximum(lo_b, hi_b), lo_a, hi_a, time_b, hash_b, j,
+                               time_a[i], max_bits, margin))
 
 
 def _extend(t0: float, direction: int, ta: np.ndarray, ha: np.ndarray, ia: np.ndarray, tb: np.ndarray,
@@ -431,7 +513,9 @@ def align(ta: np.ndarray, ha: np.ndarray, ia: np.ndarray, da: float,
     s, o = _best_line(mta, mtb, 1.0 - d / (params.frame_hamming + 1.0), params.scales, params.tolerance)
     s, o, inl = _refine(mta, mtb, s, o, params.tolerance, params.scales)
     run = np.zeros(len(i), bool)
-    run[inl] = _longest_run(mta[inl], params.max_gap_s, np.sort(ta[ia]), params.step)
+    skipped = _skipped_shots(mta[inl], mtb[inl], s, o, (ta, ha), (tb, hb), (i, j), params.frame_hamming,
+                             params.step)
+    run[inl] = _longest_run(mta[inl], params.max_gap_s, np.sort(ta[ia]), params.step, skipped)
     i, j, d = i[run], j[run], d[run]
     if len(i) == 0:
         return None
