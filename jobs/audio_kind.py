@@ -7,7 +7,7 @@ of the scored pairs (decisions, clusters, keep policy, manifest) is shared.
   are exact duplicates (stage `exact`).
 - features per distinct content (udfs/audio_adapters.py): duration, sample rate,
   channels, codec, bitrate, lossless, and the fingerprint: triplet hashes of
-  spectral peaks with the anchor time of each (udfs/audio.fingerprint, ~40 a
+  spectral peaks with the anchor time of each (udfs/audio.fingerprint, ~50 a
   second; none for silence, tones and clips too short to judge); cached by
   content sha256 + audio feature fingerprint.
 - `audio_peaks`: an inverted-index join over the hashes, never all pairs of
@@ -41,7 +41,7 @@ from udfs.metrics import STAGE_AUDIO_PEAKS
 
 log = logging.getLogger("dedup")
 
-AUDIO_FEATURE_VERSION = "2"  # bump when udfs/audio.py or udfs/audio_adapters.py change what they compute
+AUDIO_FEATURE_VERSION = "3"  # bump when udfs/audio.py or udfs/audio_adapters.py change what they compute
 VOTE_BIN_S = 2.0             # offset bins of the candidate vote (two neighbours summed: +-3% tempo over a minute)
 
 

@@ -16,14 +16,19 @@ Executor-side and Spark-free (PyAV for decoding, numpy for everything else). Con
   at least `PEAK_DB` above the background and within `PEAK_RANGE_DB` of the frame's loudest
   bin (a tone's quantisation-noise floor holds no content), those with fewer than `PEAKS_PER_S` stronger
   peaks within +-0.5 s (a sliding window: the same peaks whatever the file's start);
-  frequency refined by a parabola through the three bins (sub-bin, in Hz).
+  frequency refined by a parabola through the three bins (sub-bin, in Hz). "Stronger" is the rank:
+  whitened strength minus `RANK_LEVEL` x the dB below the frame's loudest bin. Whitening alone
+  puts the maxima of white noise in bins a sound leaves empty (~10 dB above their mean) on the
+  scale of the sound's own peaks, and they took the per-second places of short clips with noise at
+  15 dB or a track mixed 10 dB under (bench/RESULTS.md `## audio`, 2026-12-07); such maxima lie
+  far below the frame's loudest bin, the sound's peaks near it.
 * Hashes: triplets of peaks (anchor i, then j and k among the next `FAN` peaks, with
   t_i < t_j < t_k <= t_i + `ZONE_FRAMES`). A hash packs quantities that a time scaling
   or a pitch scaling leaves unchanged -- (t_j - t_i)/(t_k - t_i), log2(f_j/f_i),
   log2(f_k/f_i) -- with two coarse ones that a few percent move across a bin edge only
   now and then: the anchor's band (quarter octaves) and log2(t_k - t_i) (quarter steps).
   So a copy played 3% faster (resampled: time and pitch scaled) keeps most of its hashes.
-  Hash = int64 (< 2^26), time = the anchor's time in seconds (float32); about 40 a second.
+  Hash = int64 (< 2^26), time = the anchor's time in seconds (float32); about 50 a second.
 * `fingerprint` returns empty arrays for audio without enough information: less than
   `MIN_INFORMATIVE_S` seconds holding peaks, or fewer than `MIN_DISTINCT` distinct hashes
   (silence, DC, pure tones, clicks, clips too short to judge).
@@ -55,6 +60,7 @@ PEAK_DB = 6.0
 PEAK_RANGE_DB = 50.0  # peaks within this of their frame's loudest bin (a tone's noise floor is not content)
 NEIGH_T, NEIGH_F = 7, 9  # half sizes of the local-maximum neighbourhood (frames, bins)
 PEAKS_PER_S = 10
+RANK_LEVEL = 2.0  # a peak's rank: whitened dB minus this times its dB below its frame's loudest bin (tune)
 FAN = 4  # j, k among the next FAN peaks of the anchor
 RT_BINS, RATIO_STEP, BAND_STEP, SPAN_STEP = 16, 12, 4, 4  # hash quantisation (see _quantise)
 ZONE_FRAMES = 90  # t_k - t_i <= 1.44 s
@@ -213,13 +219,17 @@ def _background(logmag: np.ndarray, loud: np.ndarray, step: int = 8) -> np.ndarr
 
 
 def _block_peaks(logmag: np.ndarray, core: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Whitened local maxima in the frames of `core` -> (frame, bin float, strength dB)."""
+    """Whitened local maxima in the frames of `core` -> (frame, bin float, rank dB).
+
+    rank = the whitened strength minus RANK_LEVEL x the peak's level below its frame's loudest bin:
+    whitening lifts every bin to one scale, so where the sound leaves bins empty, added noise or a
+    quieter track mixed under makes maxima there as strong as the sound's own (module docstring)."""
     loud = logmag.max(axis=1) > _SILENT
     white = logmag - _background(logmag, loud)
     white[~loud] = -np.inf
     nmax = _running_max(_running_max(white, NEIGH_F, 1), NEIGH_T, 0)
-    floor = logmag.max(axis=1, keepdims=True) - PEAK_RANGE_DB / _LN_DB
-    is_peak = (white == nmax) & (white > PEAK_DB / _LN_DB) & (logmag > floor)
+    top = logmag.max(axis=1)
+    is_peak = (white == nmax) & (white > PEAK_DB / _LN_DB) & (logmag > (top - PEAK_RANGE_DB / _LN_DB)[:, None])
     is_peak[:, 0] = is_peak[:, -1] = False
     is_peak[: core.start] = is_peak[core.stop:] = False
     t, f = np.nonzero(is_peak)
@@ -227,7 +237,8 @@ def _block_peaks(logmag: np.ndarray, core: slice) -> tuple[np.ndarray, np.ndarra
     a, c = np.maximum(a, b - 20), np.maximum(c, b - 20)  # -inf neighbours
     den = a - 2 * b + c
     delta = np.where(den < 0, 0.5 * (a - c) / np.where(den < 0, den, -1), 0.0)
-    return t, f + _BIN_LO + np.clip(delta, -0.5, 0.5), b * _LN_DB
+    rank = (b - RANK_LEVEL * (top[t] - logmag[t, f])) * _LN_DB
+    return t, f + _BIN_LO + np.clip(delta, -0.5, 0.5), rank
 
 
 def peaks(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
