@@ -2,11 +2,11 @@
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind8}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind9}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
     python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
-    python -m bench.broad_corpus --parts blind8   # the next blind part alone (the others are left as they are)
+    python -m bench.broad_corpus --parts blind9   # the next blind part alone (the others are left as they are)
 
 The packages are installed by ``bench/harness-packages.sh`` (apt). A package
 that is not installed is skipped and reported (``report.json``, stderr); the
@@ -56,7 +56,7 @@ original's (or its mirror's). The look-alike kinds (astronomy, dark, white,
 series, icon) are the hard negatives: they are only rejected at
 ``SAME_PICTURE`` = 0.995 (the same picture at another size). Each source file
 is used at most once (as an original, or as the base of one derived original).
-The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, blind7, blind8 (a
+The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, ..., blind9 (a
 picture found in two packages stays in the aside part; each later part goes after
 the earlier ones, so a picture that an earlier part already holds is rejected from
 it, and adding it left the earlier parts byte-identical).
@@ -253,12 +253,45 @@ part holds is rejected from blind8):
 - ``dark``, ``white``, ``series``: derived from blind8's own pictures; title frames of its own.
 
 Nobody runs the job on blind8, looks at its pictures or scores it while tuning:
-``python -m bench.broad --part blind8`` once, to quote a frozen configuration.
+``python -m bench.broad --part blind8`` once, to quote a frozen configuration. (Run once on 2026-12-07:
+seen since.)
+
+The blind9 part (the next blind one)
+------------------------------------
+``blind9/`` was added after blind8 had been seen, in the same way: only from Debian packages that give
+nothing to tune, aside, holdout, fresh or blind5 ... blind8 (:data:`BLIND9_PACKAGES`,
+bench/harness-packages.sh ``BLIND9``), the same kinds and makers, built last (a picture that an earlier
+part holds is rejected from blind9):
+
+- ``astronomy``: colobot-common-textures' planets, moons and dark sky backdrops, gl-117-data's earth and
+  sun, alienblaster-data's dark backdrops, StarPlot's manual pictures and pyregion's figures that mostly
+  show the sky (as saods9-doc's), powermanga-data's manual pictures that do (space-shooter screens; all
+  on black);
+- ``clipart``: PokerTH's default card deck, planetblupi's sprite sheets, dreamchess' boards and pieces,
+  ktuberling's playground themes (SVG(Z) at 480..800 px), Kalzium's element icons (one in four, by a hash
+  of the name), btanks' tile sets and sprites, alienblaster's and gl-117's sprites and medals (on white);
+- ``icon``: gnome-icon-theme-gartoon (Gartoon's scalable SVGs) and suru-icon-theme (Suru's scalable SVGs,
+  not its language badges), rendered at 64..256 px;
+- ``screenshot``: xfig's manual pictures, the parley, kalzium and ktuberling English handbooks,
+  planetblupi's menu screens, GRASS's GUI pictures, StarPlot's dialogs, powermanga's other manual
+  pictures, gl-117's title;
+- ``diagram``: GRASS's other manual figures (maps, plots), the xarray and sympy manual plots (not sympy's
+  rendered formulas), pyspectral's figures, pyregion's other figures, btanks' tactical maps;
+- ``wallpaper``: colobot's bright sky backdrops, title screens and ground textures, gl-117's sky and ground
+  textures, krita-data's paper and texture patterns, planetblupi's backgrounds, dreamchess' backdrops,
+  PokerTH's table and start pictures, btanks' splash pictures, alienblaster's bright backdrops;
+  ``photo``: gnome-taquin's cat photographs and Kalzium's lab-tool pictures;
+- ``scanned_page``: the PDF manuals of gprolog-doc, netgen-doc and xfig-doc, and the copyright texts of
+  the blind9 packages and their dependencies (:data:`PACKAGE_EXTRAS`);
+- ``dark``, ``white``, ``series``: derived from blind9's own pictures; title frames of its own.
+
+Nobody runs the job on blind9, looks at its pictures or scores it while tuning:
+``python -m bench.broad --part blind9`` once, to quote a frozen configuration.
 
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/, aside/, holdout/, fresh/, blind5/, blind6/, blind7/ and blind8/:
+    tune/, aside/, holdout/, fresh/, blind5/, ..., blind8/ and blind9/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -295,14 +328,14 @@ from udfs.robust import quality
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
-PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8")
+PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9")
 HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
-#: holdout, then fresh, then blind5, blind6, blind7, then blind8 last: each one's pictures are checked
+#: holdout, then fresh, then blind5, ..., blind8, then blind9 last: each one's pictures are checked
 #: against the earlier parts', and those stay as they were before it was added (a picture found in holdout
-#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind8)
-BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8")
+#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind9)
+BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9")
 #: the parts built only from their own Debian packages (and the documents those installed)
-OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8")
+OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -408,9 +441,24 @@ BLIND8_PACKAGES: tuple[str, ...] = (
     "gnome-control-center-data", "labelme-examples",                           # photographs
     "therion-doc", "nut-doc",                                                  # PDF manuals
 )
+#: The Debian packages of the blind9 part (bench/harness-packages.sh BLIND9 installs exactly these), added
+#: after blind8 had been seen: none of them gives a picture to tune, aside, holdout, fresh, blind5, blind6,
+#: blind7 or blind8.
+BLIND9_PACKAGES: tuple[str, ...] = (
+    "colobot-common-textures", "gl-117-data", "alienblaster-data",             # astronomy (+ wallpapers, sprites)
+    "starplot", "python-pyregion-doc",                                         # astronomy (+ screenshots, plots)
+    "pokerth-data", "planetblupi-common", "dreamchess-data", "ktuberling-data",  # clip art (+ backdrops)
+    "kalzium-data", "btanks-data",                                             # clip art (+ photos, maps)
+    "gnome-icon-theme-gartoon", "suru-icon-theme",                             # icons
+    "xfig-doc", "parley-data", "powermanga-data", "grass-doc",                 # screenshots (+ maps, PDFs)
+    "python-xarray-doc", "python-sympy-doc", "python3-pyspectral-doc",         # diagrams (plots)
+    "krita-data",                                                              # wallpapers (textures)
+    "gnome-taquin",                                                            # photographs
+    "gprolog-doc", "netgen-doc",                                               # PDF manuals
+)
 #: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
 PACKAGES: tuple[str, ...] = (TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES + BLIND5_PACKAGES
-                             + BLIND6_PACKAGES + BLIND7_PACKAGES + BLIND8_PACKAGES)
+                             + BLIND6_PACKAGES + BLIND7_PACKAGES + BLIND8_PACKAGES + BLIND9_PACKAGES)
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -427,6 +475,7 @@ PACKAGE_PART: dict[str, str] = {
     **{p: "blind6" for p in BLIND6_PACKAGES},
     **{p: "blind7" for p in BLIND7_PACKAGES},
     **{p: "blind8" for p in BLIND8_PACKAGES},
+    **{p: "blind9" for p in BLIND9_PACKAGES},
 }
 #: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
 #: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
@@ -462,6 +511,8 @@ PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "hdate-applet": ("libhdate1",),
     "moka-icon-theme": ("faba-icon-theme",),
     "python-statsmodels-doc": ("libjs-requirejs",),
+    # blind9 (apt --no-install-recommends on Debian 12, 2026-12-07)
+    "gnome-taquin": ("libcanberra0", "libgsound0"),
 }
 
 #: Packages installed on the recording machine by other work in the same tree (video and audio
@@ -1728,6 +1779,240 @@ def blind8_photo_sources(package: str, files: list[Path]) -> list[Source]:
     return [_raster_source(_name(package, p, root), package, "photo", p, side=MAX_SOURCE_SIDE) for p in picked]
 
 
+# ---------------------------------------------------------------------------- blind9 sources
+
+BMP_TGA = (".bmp", ".tga")
+
+
+def _big_enough(files: list[Path], side: int = MIN_SIDE) -> list[Path]:
+    """The files whose shorter side is at least ``side`` px (sprites, bullets and fonts of a few px are not)."""
+    return [p for p in files if _min_side(p) >= side]
+
+
+#: colobot's textures: sky bodies (astronomy), sky backdrops (dark: astronomy, else wallpaper), ground
+#: textures (wallpaper); its relief maps and resource icons are neither
+COLOBOT_SKY = ("planet", "moon")
+COLOBOT_BACKS = ("back", "cloud")
+COLOBOT_GROUND = ("chili", "desert", "green", "mix", "roca", "rocb", "mars", "lava", "water", "terra", "dirty")
+#: gl-117's textures: sky bodies, sky and ground textures, its title and medal pictures
+GL117_SKY = ("earth", "sun2")
+GL117_GROUND = ("clouds", "grass1", "redsand1", "redstone2")
+GL117_CLIPART = ("medals", "ranks", "patents")
+
+
+def blind9_astronomy_sources(package: str, files: list[Path]) -> list[Source]:
+    """colobot's planets and sky backdrops (dark: astronomy, else wallpaper), its ground textures and title
+    screens (wallpaper); gl-117's earth and sun (astronomy), sky and ground textures (wallpaper), title
+    (screenshot) and medals (clip art); alienblaster's backdrops (dark: astronomy, else wallpaper) and its
+    sprites of at least MIN_SIDE px (clip art). Sky bodies on black."""
+    black = (0, 0, 0)
+    out: list[Source | None] = []
+    if package == "colobot-common-textures":
+        root = "/colobot/textures/"
+        for p in _real(_under(files, root), (".png",)):
+            if "/mods/" in str(p):
+                continue                    # AltTextures: other versions of the same effects
+            stem, name = p.stem, _name(package, p, root)
+            if p.parent.name == "planets" or stem.startswith(COLOBOT_SKY):
+                out.append(_raster_source(name, package, "astronomy", p, black))
+            elif stem.startswith(COLOBOT_BACKS):
+                s = _sky_or_map(package, p, root)
+                if s is not None and s.pool == "diagram":
+                    s = _raster_source(name, package, "wallpaper", p, black, MAX_SOURCE_SIDE)
+                out.append(s)
+            elif p.parent.name == "interface" and stem.startswith(("intro", "generico", "interface")):
+                out.append(_raster_source(name, package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+            elif p.parent.name == "textures" and stem.startswith(COLOBOT_GROUND):
+                out.append(_raster_source(name, package, "wallpaper", p))
+    elif package == "gl-117-data":
+        root = "/gl-117/textures/"
+        for p in _real(_under(files, root), (".tga",)):
+            stem, name = p.stem, _name(package, p, root)
+            if stem in GL117_SKY:
+                out.append(_raster_source(name, package, "astronomy", p, black))
+            elif stem.startswith(GL117_GROUND):
+                out.append(_raster_source(name, package, "wallpaper", p))
+            elif stem == "title":
+                out.append(_raster_source(name, package, "screenshot", p))
+            elif stem in GL117_CLIPART:
+                out.append(_raster_source(name, package, "clipart", p))
+    else:                                   # alienblaster-data
+        root = "/alienblaster/images/"
+        for p in _big_enough(_real(_under(files, root), (".bmp",))):
+            stem, name = p.stem, _name(package, p, root)
+            if stem.startswith("font") or stem.startswith("banner"):
+                continue                    # letters and words on black
+            if stem in ("background", "alienblasterintro", "nukeEffect", "wreckBossBackground"):
+                s = _sky_or_map(package, p, root)
+                if s is not None and s.pool == "diagram":
+                    s = _raster_source(name, package, "wallpaper", p)
+                out.append(s)
+            else:
+                out.append(_raster_source(name, package, "clipart", p))
+    return [s for s in out if s is not None]
+
+
+#: planetblupi's 640x480 backgrounds (wallpaper); its other full-screen pictures are menus (screenshots)
+BLUPI_SPRITES = ("obj", "floor", "blupi", "button00", "text", "little")
+
+
+def blind9_clipart_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Game pictures as clip art (on white): PokerTH's card deck (the default one; its table and start
+    pictures: wallpaper), planetblupi's sprite sheets (its backgrounds: wallpaper, its menus: screenshots),
+    dreamchess' boards and pieces (its backdrops: wallpaper), ktuberling's playground themes (SVG(Z) at
+    480..800 px; its English handbook: screenshots), Kalzium's element icons (one in four, by a hash of the
+    name: one template) and lab-tool pictures (photo; its English handbook: screenshots), btanks' tile sets
+    and sprites (its splash pictures: wallpaper, its tactical maps: diagram)."""
+    out: list[Source] = []
+    if package == "pokerth-data":
+        root = "/pokerth/gfx/"
+        out = [_raster_source(_name(package, p, root), package, "clipart", p)
+               for p in _real(_under(files, "/gfx/cards/default/"), (".png",))]
+        wide = [p for p in _real(_under(files, root), (".png",))
+                if p.stem in ("table", "startwindowbg10_mobile", "welcomepokerth10_mobile")]
+        out += [_raster_source(_name(package, p, root), package, "wallpaper", p, side=MAX_SOURCE_SIDE)
+                for p in wide]
+    elif package == "planetblupi-common":
+        root = "/planetblupi/image/"
+        for p in _real(_under(files, root), (".png",)):
+            if p.parent.name != "image":
+                continue                    # he/: a translated menu
+            name = _name(package, p, root)
+            if p.stem.startswith("back-"):
+                out.append(_raster_source(name, package, "wallpaper", p))
+            elif p.stem.startswith(BLUPI_SPRITES):
+                out.append(_raster_source(name, package, "clipart", p))
+            elif _min_side(p) >= 480:
+                out.append(_raster_source(name, package, "screenshot", p))
+    elif package == "dreamchess-data":
+        root = "/games/dreamchess/"
+        for p in _real(_under(files, root), (".png",)):
+            name = _name(package, p, root)
+            if p.stem in ("backdrop", "menu_title"):
+                out.append(_raster_source(name, package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+            elif p.stem in ("board", "pieces") or "/pieces/" in str(p):
+                if _min_side(p) >= 128:
+                    out.append(_raster_source(name, package, "clipart", p))
+    elif package == "ktuberling-data":
+        out = [_svg_figure(package, p, "/pics/", "clipart", seed)
+               for p in _real(_under(files, "/ktuberling/pics/"), (".svg", ".svgz"))]
+        out += [_raster_source(_name(package, p, "/HTML/en/"), package, "screenshot", p)
+                for p in _real(_under(files, "/doc/HTML/en/ktuberling/"))]
+    elif package == "kalzium-data":
+        icons = _real(_under(files, "/iconsets/school/"), (".svg",))
+        out = [_svg_figure(package, p, "/iconsets/", "clipart", seed)
+               for p in icons if _share(p.stem, FREECIV_FLAG_SHARE)]
+        out += [_raster_source(_name(package, p, "/data/"), package, "photo", p)
+                for p in _real(_under(files, "/kalzium/data/toolpics/"))]
+        out += [_raster_source(_name(package, p, "/HTML/en/"), package, "screenshot", p)
+                for p in _real(_under(files, "/doc/HTML/en/kalzium/"))]
+    else:                                   # btanks-data
+        root = "/btanks/data/"
+        for p in _real(_under(files, root)):
+            name, folder = _name(package, p, root), p.parent.name
+            if folder == "tilesets":
+                out.append(_raster_source(name, package, "clipart", p))
+            elif folder == "tiles" and p.stem.startswith("splash"):
+                out.append(_raster_source(name, package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+            elif folder == "tiles" and p.suffix == ".png" and _min_side(p) >= 64:
+                out.append(_raster_source(name, package, "clipart", p))
+            elif folder == "maps" and p.stem.endswith("_tactics"):
+                out.append(_raster_source(name, package, "diagram", p))
+    return out
+
+
+def gartoon_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Gartoon's cartoon icons: every scalable SVG, rendered at 64..256 px."""
+    return _svg_icons(package, files, seed, "/icons/gartoon/scalable/", "/scalable/")
+
+
+def suru_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Suru's icons: the scalable SVGs of each context (not its language badges, toolkit pieces or
+    sources), rendered at 64..256 px."""
+    return [_svg_icon(_name(package, p, "/icons/suru/"), package, p, seed)
+            for p in _real(_under(files, "/icons/suru/", "/scalable/"), (".svg",))
+            if p.parent.parent.name not in ("lang", "toolkit")]
+
+
+#: grass' GUI pictures (screenshots); its other figures are maps, plots and diagrams
+GRASS_GUI = ("wxgui", "g_gui", "gi_", "dbmgr", "datacatalog", "location", "mapset", "grass_start", "vdigit",
+             "iclass", "psmap", "d_mon", "help_loc", "timeline")
+
+
+def blind9_screenshot_sources(package: str, files: list[Path]) -> list[Source]:
+    """xfig's manual pictures, parley's English handbook and theme previews, powermanga's English manual
+    pictures (a game screen that mostly shows the sky: astronomy), GRASS's GUI pictures (its maps, plots and
+    diagrams: diagram; not its icons, colour tables, north arrows or scale bars)."""
+    if package == "xfig-doc":
+        return [_raster_source(_name(package, p, "/html/"), package, "screenshot", p)
+                for p in _big_enough(_real(_under(files, "/doc/xfig/html/images/"), (".png",)))]
+    if package == "parley-data":
+        out = [_raster_source(_name(package, p, "/HTML/en/"), package, "screenshot", p)
+               for p in _real(_under(files, "/doc/HTML/en/parley/"))]
+        out += [_raster_source(_name(package, p, "/themes/"), package, "screenshot", p)
+                for p in _real(_under(files, "/parley/themes/"), (".jpg",))]
+        return out
+    if package == "powermanga-data":
+        root = "/powermanga_en/"
+        picked = _big_enough(_real(_under(files, root), (".jpg", ".png")), 100)
+        return [s for s in (_sky_or(package, p, root, "screenshot") for p in picked) if s is not None]
+    root = "/grass-doc/html/"               # grass-doc
+    out = []
+    for p in _real(_under(files, root)):
+        if p.parent.name != "html" or _min_side(p) < 100:
+            continue                        # icons/, colortables/, northarrows/, barscales/; logos
+        pool = "screenshot" if p.stem.lower().startswith(GRASS_GUI) else "diagram"
+        out.append(_raster_source(_name(package, p, root), package, pool, p))
+    return out
+
+
+def blind9_diagram_sources(package: str, files: list[Path]) -> list[Source]:
+    """The figures of the xarray and sympy manuals (plots; not sympy's rendered formulas) and pyspectral's
+    figures (plots; satellite views that mostly show the sky: astronomy; not its thumbnails)."""
+    if package == "python-xarray-doc":
+        root = "/html/_images/"
+        return [_raster_source(_name(package, p, root), package, "diagram", p)
+                for p in _big_enough(_real(_under(files, "/python-xarray-doc", root), (".png",)), 100)]
+    if package == "python-sympy-doc":
+        root = "/python-sympy-doc/html/"
+        picked = [p for p in _real(_under(files, root), (".png",))
+                  if "/_images/math/" not in str(p) and "/_static/" not in str(p)]
+        return [_raster_source(_name(package, p, root), package, "diagram", p) for p in _big_enough(picked, 100)]
+    root = "/html/_static/"                 # python3-pyspectral-doc
+    picked = [p for p in _big_enough(_real(_under(files, "/python3-pyspectral/", root), (".png",)), 150)
+              if not p.stem.endswith("_thumb")]
+    return [s for s in (_sky_or(package, p, root, "diagram") for p in picked) if s is not None]
+
+
+def blind9_sky_doc_sources(package: str, files: list[Path]) -> list[Source]:
+    """StarPlot's manual pictures (star charts that mostly show the sky: astronomy, its dialogs: screenshots)
+    and pyregion's figures (sky images with regions drawn: astronomy when they mostly show the sky, else
+    diagram; the hires copy of each example plot)."""
+    if package == "starplot":
+        root = "/html/images/"
+        picked, other = _big_enough(_real(_under(files, "/doc/starplot/", root), (".png",)), 100), "screenshot"
+    else:                                   # python-pyregion-doc
+        root = "/python-pyregion-doc/html/"
+        found = _real(_under(files, root))
+        hires = {p.with_name(p.name.replace(".hires", "")) for p in found if ".hires." in p.name}
+        picked = [p for p in _big_enough(found, 100) if p not in hires and "/_static/" not in str(p)]
+        other = "diagram"
+    return [s for s in (_sky_or(package, p, root, other) for p in picked) if s is not None]
+
+
+def blind9_wallpaper_sources(package: str, files: list[Path]) -> list[Source]:
+    """Krita's paper and texture patterns (the 512 px PNGs; not its dither and screen-tone cells)."""
+    root = "/krita/patterns/"
+    return [_raster_source(_name(package, p, root), package, "wallpaper", p)
+            for p in _big_enough(_real(_under(files, root), (".png",)), 256)]
+
+
+def taquin_sources(package: str, files: list[Path]) -> list[Source]:
+    """gnome-taquin's cat photographs (its number theme is not)."""
+    return [_raster_source(_name(package, p, "/themes/"), package, "photo", p, side=MAX_SOURCE_SIDE)
+            for p in _real(_under(files, "/gnome-taquin/themes/cats/"), (".jpg",))]
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -1872,6 +2157,31 @@ LISTERS: dict[str, PackageLister] = {
     "labelme-examples": lambda p, f, s: blind8_photo_sources(p, f),
     "therion-doc": lambda p, f, s: [],         # PDF manuals and cave-map samples only (pdf_sources)
     "nut-doc": lambda p, f, s: [],             # PDF manuals only (pdf_sources)
+    # blind9
+    "colobot-common-textures": lambda p, f, s: blind9_astronomy_sources(p, f),
+    "gl-117-data": lambda p, f, s: blind9_astronomy_sources(p, f),
+    "alienblaster-data": lambda p, f, s: blind9_astronomy_sources(p, f),
+    "pokerth-data": blind9_clipart_sources,
+    "planetblupi-common": blind9_clipart_sources,
+    "dreamchess-data": blind9_clipart_sources,
+    "ktuberling-data": blind9_clipart_sources,
+    "kalzium-data": blind9_clipart_sources,
+    "btanks-data": blind9_clipart_sources,
+    "gnome-icon-theme-gartoon": gartoon_sources,
+    "suru-icon-theme": suru_sources,
+    "xfig-doc": lambda p, f, s: blind9_screenshot_sources(p, f),
+    "parley-data": lambda p, f, s: blind9_screenshot_sources(p, f),
+    "powermanga-data": lambda p, f, s: blind9_screenshot_sources(p, f),
+    "grass-doc": lambda p, f, s: blind9_screenshot_sources(p, f),
+    "python-xarray-doc": lambda p, f, s: blind9_diagram_sources(p, f),
+    "python-sympy-doc": lambda p, f, s: blind9_diagram_sources(p, f),
+    "python3-pyspectral-doc": lambda p, f, s: blind9_diagram_sources(p, f),
+    "krita-data": lambda p, f, s: blind9_wallpaper_sources(p, f),
+    "gnome-taquin": lambda p, f, s: taquin_sources(p, f),
+    "starplot": lambda p, f, s: blind9_sky_doc_sources(p, f),
+    "python-pyregion-doc": lambda p, f, s: blind9_sky_doc_sources(p, f),
+    "gprolog-doc": lambda p, f, s: [],         # PDF manuals only (pdf_sources)
+    "netgen-doc": lambda p, f, s: [],          # PDF manuals only (pdf_sources)
 }
 
 
@@ -1879,7 +2189,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     """Every source picture found, and the harness packages that are not installed.
 
     The documents found on the system (PDF pages, copyright texts) that a holdout (fresh, blind5, ...,
-    blind8) package or one of its extras installed go to holdout (fresh, blind5, ..., blind8) (``part``);
+    blind9) package or one of its extras installed go to holdout (fresh, blind5, ..., blind9) (``part``);
     tune and aside split the others as before, so installing the packages of a later part leaves the earlier parts
     byte-identical."""
     sources: list[Source] = []
@@ -1910,7 +2220,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     sources += pip_sources() + documents
     # names are ids: make them unique (tune/aside sources among themselves exactly as before holdout
     # was added, then holdout's among themselves and apart from those, then fresh's, blind5's, blind6's,
-    # blind7's, blind8's)
+    # blind7's, blind8's, blind9's)
 
     def part_of(s: Source) -> str | None:
         own = s.part or PACKAGE_PART.get(s.package)
@@ -1925,7 +2235,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
     taken = {s.name for s in kept}
     for part, group in zip(OWN_PARTS, groups[1:]):
-        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind8: not "b" again
+        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind9: not "b" again
         for s in group:
             if s.name in taken:
                 s.name = f"{s.name}-{tag}"
@@ -2080,7 +2390,7 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
                 name = f"title-{state['tried']:04d}"
                 if hash_part(name) != part:
                     continue
-            else:                               # holdout ... blind8: frames of their own (other names, draws)
+            else:                               # holdout ... blind9: frames of their own (other names, draws)
                 name = f"title-{part}-{state['tried']:04d}"
             if state["n"] >= limit:
                 return None
@@ -2457,6 +2767,10 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
                                  "tuning; score it once, to quote a frozen configuration. (Run once on "
                                  "2026-12-07: seen since.)"),
         "blind8_is_kept_aside": ("blind8/ is the next blind part after blind7 was seen, from its own Debian "
+                                 "packages: never run the job on it, score it or look at its pictures while "
+                                 "tuning; score it once, to quote a frozen configuration. (Run once on "
+                                 "2026-12-07: seen since.)"),
+        "blind9_is_kept_aside": ("blind9/ is the next blind part after blind8 was seen, from its own Debian "
                                  "packages: never run the job on it, score it or look at its pictures while "
                                  "tuning; score it once, to quote a frozen configuration."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},

@@ -1,17 +1,21 @@
-"""Static checks of bench.broad_corpus's package tables (no apt, no pictures, no build)."""
+"""Checks of bench.broad_corpus's package tables, and of blind9's listers on tiny made-up files (no apt, no build)."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+from PIL import Image
 
 from bench import broad_corpus as bc
 
 OWN_TABLES = {
     "holdout": bc.HOLDOUT_PACKAGES, "fresh": bc.FRESH_PACKAGES, "blind5": bc.BLIND5_PACKAGES,
     "blind6": bc.BLIND6_PACKAGES, "blind7": bc.BLIND7_PACKAGES, "blind8": bc.BLIND8_PACKAGES,
+    "blind9": bc.BLIND9_PACKAGES,
 }
 SCRIPT_VARS = {"tune": "PICTURES", "holdout": "HOLDOUT", "fresh": "FRESH", "blind5": "BLIND5",
-               "blind6": "BLIND6", "blind7": "BLIND7", "blind8": "BLIND8"}
+               "blind6": "BLIND6", "blind7": "BLIND7", "blind8": "BLIND8",
+               "blind9": "BLIND9"}
 
 
 def _script_lists() -> dict[str, list[str]]:
@@ -42,3 +46,38 @@ def test_install_script_installs_exactly_the_tables() -> None:
     assert sorted(lists[SCRIPT_VARS["tune"]]) == sorted(bc.TUNE_ASIDE_PACKAGES)
     for part, table in OWN_TABLES.items():
         assert sorted(lists[SCRIPT_VARS[part]]) == sorted(table), part
+
+
+def _png(path: Path, size: tuple[int, int], value: int = 128) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (value, value, value)).save(path)
+    return path
+
+
+def test_blind9_listers_pick_by_folder_and_name(tmp_path: Path) -> None:
+    blupi = tmp_path / "usr/share/planetblupi/image"
+    files = [_png(blupi / "back-stars.png", (640, 480)), _png(blupi / "obj000.png", (192, 96)),
+             _png(blupi / "play.png", (640, 480)), _png(blupi / "jauge.png", (124, 88)),
+             _png(blupi / "he" / "play.png", (640, 480))]
+    pools = {Path(s.path).relative_to(blupi).as_posix(): s.pool
+             for s in bc.blind9_clipart_sources("planetblupi-common", files, 0)}
+    assert pools == {"back-stars.png": "wallpaper", "obj000.png": "clipart", "play.png": "screenshot"}
+
+    html = tmp_path / "usr/share/doc/python-pyregion-doc/html"
+    files = [_png(html / "figures/demo.png", (480, 400)), _png(html / "figures/demo.hires.png", (1200, 1000)),
+             _png(html / "figures/other.png", (480, 400), 10), _png(html / "_static/plus.png", (11, 11))]
+    picked = {Path(s.path).name: s.pool for s in bc.blind9_sky_doc_sources("python-pyregion-doc", files)}
+    assert picked == {"demo.hires.png": "diagram", "other.png": "astronomy"}   # dark: mostly the sky
+
+
+def test_blind9_suru_leaves_out_language_badges(tmp_path: Path) -> None:
+    suru = tmp_path / "usr/share/icons/suru"
+    files = []
+    for rel in ("apps/scalable/a.svg", "lang/scalable/en.svg", "toolkit/scalable/t.svg", "apps/256/a.png"):
+        p = suru / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("<svg xmlns='http://www.w3.org/2000/svg' width='8' height='8'/>")
+        files.append(p)
+    got = bc.suru_sources("suru-icon-theme", files, 0)
+    assert [Path(s.path).relative_to(suru).as_posix() for s in got] == ["apps/scalable/a.svg"]
+    assert {s.pool for s in got} == {"icon"}
