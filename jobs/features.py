@@ -53,46 +53,16 @@ def vector_items(items: DataFrame, dtype: str | None = None) -> DataFrame:
     return items.select(*ITEMS, "embedding").mapInPandas(fn, adapters.VECTOR_PACKED_DDL if dtype else adapters.VECTOR_DDL)
 
 
-# Up to this many surplus rows of repeated vector contents are broadcast to the executors as
-# ids to leave out, so that the vectors are read in one pass without a shuffle; past it every
-# vector is grouped by content.
-VECTOR_REPEATS_BROADCAST_MAX = 200_000
-
-
-def vector_features(vector_contents: DataFrame) -> tuple[DataFrame, bool]:
-    """One FEATURE row per distinct vector (no pixels, no pHash); and whether it shuffled the vectors.
-
-    The rows of one content hold the same normalised vector, so each content keeps the row of
-    its smallest item id. Which rows those are is worked out on the id and hash columns alone;
-    the surplus rows' ids are broadcast and left out as the vectors are read, in place: grouping
-    every row by content moved ~1 GiB of packed vectors per million through a sort-based shuffle
-    (`first` of a binary column) and wrote a second copy. Past VECTOR_REPEATS_BROADCAST_MAX
-    surplus rows the whole table is grouped, and the caller should materialise the result
-    (returns True).
-    """
+def vector_features(vector_contents: DataFrame) -> DataFrame:
+    """One FEATURE row per distinct vector (no pixels, no pHash)."""
     none = {"width": "int", "height": "int", "phash": "long", "quality": "float", "information": "float",
             **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "thumb": "binary", "thumb_full": "binary",
             "thumb_whole": "binary", "sparse": "boolean", "chroma": "array<float>",
             "place": "array<float>", "decode_error": "string"}
-    ok = vector_contents.where(F.col("content_sha256").isNotNull())
-    firsts = (ok.groupBy("content_sha256").agg(F.count("*").alias("n"), F.min("item_id").alias("first_id"))
-                .where(F.col("n") > 1))
-    surplus = int(firsts.agg(F.sum(F.col("n") - 1)).first()[0] or 0)
-    if surplus == 0:
-        distinct, shuffled = ok, False
-    elif surplus <= VECTOR_REPEATS_BROADCAST_MAX:
-        # the surplus ids are worked out once, here: a lazy plan would redo the grouping each
-        # time the features are read (counts, the self-join's cache, the item table)
-        ids = ok.select("item_id", "content_sha256").join(F.broadcast(firsts), "content_sha256")
-        dropped = [r[0] for r in ids.where(F.col("item_id") != F.col("first_id")).select("item_id").collect()]
-        spark = vector_contents.sparkSession
-        dropped_df = F.broadcast(spark.createDataFrame([(i,) for i in dropped], "item_id string"))
-        distinct, shuffled = ok.join(dropped_df, "item_id", "left_anti"), False
-    else:
-        distinct = ok.groupBy("content_sha256").agg(F.first("embedding").alias("embedding"))
-        shuffled = True
-    return distinct.select(*[c if c in ("content_sha256", "embedding") else F.lit(None).cast(none[c]).alias(c)
-                             for c in adapters.FEATURE_COLUMNS]), shuffled
+    grouped = (vector_contents.where(F.col("content_sha256").isNotNull())
+               .groupBy("content_sha256").agg(F.first("embedding").alias("embedding")))
+    return grouped.select(*[c if c in ("content_sha256", "embedding") else F.lit(None).cast(none[c]).alias(c)
+                            for c in adapters.FEATURE_COLUMNS])
 
 
 def distinct_contents(contents: DataFrame) -> DataFrame:

@@ -138,9 +138,7 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         fp = kind.feature_fingerprint(cfg) if kind else features.feature_fingerprint(cfg.decode, model_fingerprint,
                                                                                       keys)
         if vectors:
-            # read from the ingest's vectors as they are (no second copy) unless every vector was grouped
-            cached, (fresh, shuffled) = None, features.vector_features(with_vectors)
-            fresh = materialize(ctx, fresh, "features_new") if shuffled else fresh
+            cached, fresh = None, materialize(ctx, features.vector_features(with_vectors), "features_new")
         elif kind:
             cached, fresh = kind.compute_features(spark, contents, prior, input_cfg, cfg, cache, fp, cfg.fetch)
             fresh = materialize(ctx, fresh, "features_new")

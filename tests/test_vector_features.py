@@ -1,8 +1,7 @@
-"""features.vector_features: one row per distinct vector content, unique vectors not shuffled."""
+"""features.vector_features: one feature row per distinct vector content."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from jobs import features
 from udfs import adapters
@@ -18,25 +17,13 @@ def _vec(k: int) -> bytes:
     return np.full(4, k, dtype=np.float16).tobytes()
 
 
-@pytest.mark.parametrize("broadcast_max", [100_000, 0])
-def test_vector_features_one_row_per_content(spark, monkeypatch, broadcast_max):
-    monkeypatch.setattr(features, "VECTOR_REPEATS_BROADCAST_MAX", broadcast_max)
+def test_vector_features_one_row_per_content(spark):
     rows = [(f"u{k}", f"sha{k}", _vec(k)) for k in range(20)]          # unique contents
     rows += [(f"r{k}-{j}", f"rep{k}", _vec(100 + k)) for k in range(3) for j in range(k + 2)]  # 2, 3, 4 copies
     rows += [("bad", None, None)]                                       # an unreadable vector: no feature row
-    out, shuffled = features.vector_features(_contents(spark, rows))
-    got = out.toPandas()
-    assert shuffled == (broadcast_max == 0)
+    got = features.vector_features(_contents(spark, rows)).toPandas()
     assert list(got.columns) == list(adapters.FEATURE_COLUMNS)
     assert sorted(got["content_sha256"]) == sorted([f"sha{k}" for k in range(20)] + [f"rep{k}" for k in range(3)])
     by_sha = dict(zip(got["content_sha256"], got["embedding"]))
     assert by_sha["sha7"] == _vec(7) and by_sha["rep2"] == _vec(102)
     assert got["phash"].isna().all() and got["decode_error"].isna().all()
-
-
-def test_vector_features_without_repeats_does_not_group(spark):
-    rows = [(f"u{k}", f"sha{k}", _vec(k)) for k in range(10)]
-    out, shuffled = features.vector_features(_contents(spark, rows))
-    plan = out._jdf.queryExecution().executedPlan().toString()
-    assert not shuffled and "Aggregate" not in plan, plan
-    assert out.count() == 10
