@@ -193,7 +193,40 @@ def score_result(corpus: Path, result: Path) -> dict:
     res = evaluate(planted, q.manifest_labels(result))
     res["errors"] = _errors(result)
     res["files"] = len(planted)
+    res["keepers"] = keepers(planted, result)
     return res
+
+
+# What the keep policy kept in place of a dropped original: edits that keep every pixel, edits that
+# keep less of the picture (cut, shrunk, squashed, turned off its corners), and the other edits.
+SAME_PIXELS = ("png",)
+LESS_CONTENT = ("crop_60", "crop_80", "crop_90", "resize_25", "resize_50", "squash_80", "rotate_5")
+
+
+def keepers(planted: pd.DataFrame, result: Path) -> dict[str, int]:
+    """Per original with copies in the run: kept itself, or dropped for which kind of item."""
+    from jobs.show import read_manifest
+
+    m = read_manifest(str(result)).set_index("item_id")
+    by_file = planted.set_index("file")
+    out = Counter()
+    for row in planted[planted["edit"] == ORIGINAL].itertuples():
+        if row.file not in m.index:
+            continue
+        action, keeper = m.at[row.file, "action"], m.at[row.file, "keeper_id"]
+        if action != "drop":
+            out["original kept"] += 1
+            continue
+        k = by_file.loc[keeper] if keeper in by_file.index else None
+        if k is None or k["group"] != row.group:
+            out["dropped for another original's item"] += 1
+        elif k["edit"] in SAME_PIXELS:
+            out["dropped for a lossless copy"] += 1
+        elif k["edit"] in LESS_CONTENT:
+            out["dropped for a copy with less content"] += 1
+        else:
+            out["dropped for an altered copy (noise, colour, JPEG, flip, border, caption)"] += 1
+    return dict(out)
 
 
 def _errors(result: Path) -> int:
@@ -243,6 +276,8 @@ def print_report(label: str, results: dict[str, dict]) -> None:
             print("false merges by kinds mixed: " + (", ".join(f"{k} {n}" for k, n in mk[:12]) or "none"))
             if r["merged_groups"]:
                 print(f"e.g. {r['merged_groups'][:3]}")
+            if r.get("keepers"):
+                print("originals: " + ", ".join(f"{k} {n}" for k, n in sorted(r["keepers"].items())))
             if r.get("timings_s"):
                 print("stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in r["timings_s"].items()))
             print("recall kind x edit:")

@@ -194,17 +194,23 @@ class SelfJoinConfig:
         _at_least("selfjoin.max_neighbors", self.max_neighbors, 1)
 
 
+# content_pixels: pixels inside the content box, in 1/8-octave steps (jobs/manifest.content_pixels);
 # framed: 1 when the image has a uniform frame or padding around its content (udfs/robust.py);
+# lossless: the file keeps its pixels without loss (PNG, lossless WebP, ...: udfs/decode.is_lossless);
 # links: the content's duplicate edges (distinct contents it matches), so `links desc` keeps the
 # version that matches the most others directly (jobs/decisions.py)
-KEEP_COLUMNS = ("framed", "pixels", "bytes", "width", "height", "links", "item_id", "uri")
+KEEP_COLUMNS = ("content_pixels", "framed", "pixels", "lossless", "bytes", "width", "height", "links", "item_id",
+                "uri")
 
 
 @dataclass(frozen=True)
 class ClusterConfig:
     # Keep policy: a total order; item_id asc is appended when absent so ties cannot remain.
-    # Unframed first: a padded copy has more pixels, but the extra ones are padding.
-    keep_order: tuple[str, ...] = ("framed asc", "pixels desc", "bytes desc", "item_id asc")
+    # Most content first (a crop or a thumbnail has less; a padded copy as much as its original),
+    # then unframed (a padded copy has more pixels, but the extra ones are padding), then more
+    # pixels, then a lossless file over a re-encoded one (more bytes can be noise), then bytes.
+    keep_order: tuple[str, ...] = ("content_pixels desc", "framed asc", "pixels desc", "lossless desc",
+                                   "bytes desc", "item_id asc")
     # Up to this many duplicate edges are clustered on the driver; above it, components are found
     # on the executors (jobs/components.py) and each is decided in one task. Both give the same
     # decisions. Collecting costs several hundred bytes of driver heap per edge (4.84M edges overran

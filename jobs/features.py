@@ -22,7 +22,7 @@ from udfs.io import TRANSIENT_REASONS as READ_TRANSIENT
 
 log = logging.getLogger("dedup")
 
-FEATURE_VERSION = "9"  # bump when decode/hash code changes what it computes
+FEATURE_VERSION = "10"  # bump when decode/hash code changes what it computes
 
 
 def hash_items(items: DataFrame, cfg: InputConfig, fetch: FetchConfig = FetchConfig()) -> DataFrame:
@@ -58,7 +58,7 @@ def vector_features(vector_contents: DataFrame) -> DataFrame:
     none = {"width": "int", "height": "int", "phash": "long", "quality": "float", "information": "float",
             **{c: "long" for c in adapters.ROBUST_KEY_COLUMNS}, "thumb": "binary", "thumb_full": "binary",
             "thumb_whole": "binary", "sparse": "boolean", "chroma": "array<float>",
-            "place": "array<float>", "decode_error": "string"}
+            "place": "array<float>", "content_area": "float", "lossless": "boolean", "decode_error": "string"}
     grouped = (vector_contents.where(F.col("content_sha256").isNotNull())
                .groupBy("content_sha256").agg(F.first("embedding").alias("embedding")))
     return grouped.select(*[c if c in ("content_sha256", "embedding") else F.lit(None).cast(none[c]).alias(c)

@@ -30,15 +30,19 @@ CONTENT_ORDER_COLUMNS = ("links",)
 def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, str]]) -> DataFrame:
     """One row per item with its features, `error`, and `content_rank` (1 = the content's representative)."""
     extra = [c for c in (*KIND_COLUMNS, "compared") if c in features.columns]
-    feats = features.select("content_sha256", "width", "height", "phash", "decode_error", *extra,
+    area = ["content_area"] if "content_area" in features.columns else []
+    feats = features.select("content_sha256", "width", "height", "phash", "decode_error", *extra, *area,
                             is_framed().cast("int").alias("framed"), F.lit(True).alias("_has_features"))
     joined = contents.join(feats, "content_sha256", "left")
     missing = F.when(F.col("content_sha256").isNotNull() & F.col("_has_features").isNull(),
                      F.lit("internal_error: no features were computed for this content"))
     error = F.coalesce("input_error", "read_error", "decode_error", missing)
+    pixels = F.col("width").cast("long") * F.col("height")
     table = (joined.withColumn("error", error)
-                   .withColumn("pixels", F.col("width").cast("long") * F.col("height"))
-                   .drop("_has_features"))
+                   .withColumn("pixels", pixels)
+                   .withColumn("content_pixels", content_pixels(pixels, F.col("content_area"))
+                               if "content_area" in joined.columns else pixels)
+                   .drop("_has_features", "content_area"))
     # `links` counts a content's duplicate edges: the same for all its items, known only later
     within = [(c, d) for c, d in order if c not in CONTENT_ORDER_COLUMNS]
     w = Window.partitionBy("content_sha256").orderBy(*keep_order_columns(within))
@@ -47,12 +51,26 @@ def item_table(contents: DataFrame, features: DataFrame, order: list[tuple[str, 
     return ranked.unionByName(failed)
 
 
+# content_pixels is rounded to this many steps per octave of area (9% apart), so that a copy's
+# content box, found a working pixel larger or smaller than its original's, does not decide alone
+CONTENT_STEPS_PER_OCTAVE = 8
+
+
+def content_pixels(pixels: Column, area: Column) -> Column:
+    """Pixels inside the content box (the picture less uniform borders; a sparse picture's objects),
+    rounded to 1/CONTENT_STEPS_PER_OCTAVE octave: a crop or a thumbnail has fewer, a padded copy
+    the same as its original. Pixels when the area is unknown."""
+    inside = pixels.cast("double") * F.coalesce(area.cast("double"), F.lit(1.0))
+    steps = F.round(F.log2(F.greatest(inside, F.lit(1.0))) * CONTENT_STEPS_PER_OCTAVE)
+    return F.when(inside.isNotNull(), F.round(F.pow(F.lit(2.0), steps / CONTENT_STEPS_PER_OCTAVE)).cast("long"))
+
+
 def representatives(items: DataFrame) -> DataFrame:
     """The best item of each content (its keep-policy columns)."""
     extra = [c for c in KIND_COLUMNS if c in items.columns]
     return (items.where(F.col("content_rank") == 1)
-                 .select("content_sha256", "item_id", "uri", "pixels", "bytes", "width", "height", "framed",
-                         "prior_keep", *extra))
+                 .select("content_sha256", "item_id", "uri", "pixels", "content_pixels", "bytes", "width", "height",
+                         "framed", "prior_keep", *extra))
 
 
 def item_pairs(content_pairs: DataFrame, items: DataFrame) -> DataFrame:

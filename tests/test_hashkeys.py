@@ -45,6 +45,7 @@ def _features(rng, n: int = 120) -> pd.DataFrame:
     df["thumb"], df["thumb_full"], df["thumb_whole"] = None, None, None
     df["sparse"], df["information"] = False, np.float32(9.0)
     df["chroma"], df["place"] = None, None
+    df["content_area"], df["lossless"] = np.float32(1.0), False
     return df[list(FEATURE_COLUMNS)]
 
 

@@ -27,8 +27,8 @@ ROBUST_KEY_COLUMNS = ("phash_trim", "phash_flip", "phash_c90", "phash_c80", "pha
                       "phash_w90", "phash_w80", "phash_w60")
 FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, quality float, information float, "
                + ", ".join(f"{c} long" for c in ROBUST_KEY_COLUMNS)
-               + ", thumb binary, thumb_full binary, thumb_whole binary, sparse boolean, chroma array<float>, place array<float>, embedding array<float>, "
-               "decode_error string")
+               + ", thumb binary, thumb_full binary, thumb_whole binary, sparse boolean, chroma array<float>, place array<float>, "
+               "content_area float, lossless boolean, embedding array<float>, decode_error string")
 #: `thumb`: the content box's 64x64 greyscale thumbnail (udfs/verify.py), for the pixel check of
 #: hash edges; `thumb_full`: the whole picture's, only when a thin frame was taken off
 #: (robust.is_thin_frame: a full-image pHash pair is also checked on the pixels that hash saw);
@@ -36,9 +36,12 @@ FEATURE_DDL = ("content_sha256 string, width int, height int, phash long, qualit
 #: whole-picture crop keys phash_w* saw; their pairs are checked on it); `sparse`: a small object or stars on a black or white background (robust.object_box);
 #: `information`: robust.information() of the content box's hash coefficients; `chroma`: its
 #: robust.mean_chroma() (2 floats); `place`: a sparse picture's robust.object_place() (2 floats,
-#: null when not sparse).
+#: null when not sparse); `content_area`: the share of the picture inside its content box
+#: (robust.box_area; 1.0 without a box); `lossless`: the file keeps its pixels without loss
+#: (decode.is_lossless). The last two feed the keep policy (jobs/manifest.py).
 FEATURE_COLUMNS = ("content_sha256", "width", "height", "phash", "quality", "information", *ROBUST_KEY_COLUMNS,
-                   "thumb", "thumb_full", "thumb_whole", "sparse", "chroma", "place", "embedding", "decode_error")
+                   "thumb", "thumb_full", "thumb_whole", "sparse", "chroma", "place", "content_area", "lossless",
+                   "embedding", "decode_error")
 #: Which robust keys each key family (config phash.keys) needs.
 FAMILY_KEYS = {"trim": ("phash_trim",), "flip": ("phash_trim", "phash_flip"),
                "crop": ("phash_trim", "phash_c90", "phash_c80", "phash_c60"),
@@ -249,15 +252,16 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
         hashes = {**keyed.hashes, "quality": keyed.quality, "thumb": keyed.thumb, "thumb_full": keyed.thumb_full,
                   "thumb_whole": keyed.thumb_whole,
                   "sparse": keyed.sparse, "information": keyed.information, "chroma": list(keyed.chroma),
-                  "place": None if keyed.place is None else list(keyed.place)}
+                  "place": None if keyed.place is None else list(keyed.place),
+                  "content_area": keyed.area, "lossless": decoded.lossless}
         return sha256_hex(data), decoded.width, decoded.height, hashes, image
 
     hash_columns = ("phash", *ROBUST_KEY_COLUMNS)
     for pdf in batches:
         _fault_injection_point("features")
-        columns: dict[str, list] = {c: [] for c in ("content_sha256", "width", "height", "quality", "information",
-                                                    *hash_columns, "thumb", "thumb_full", "thumb_whole", "sparse", "chroma",
-                                                    "place", "decode_error")}
+        per_content = ("quality", "information", *hash_columns, "thumb", "thumb_full", "thumb_whole", "sparse",
+                       "chroma", "place", "content_area", "lossless")
+        columns: dict[str, list] = {c: [] for c in ("content_sha256", "width", "height", *per_content, "decode_error")}
         images = []
         results = read_many(list(pdf["uri"]), max_bytes, fetch, workers, transform=features_of)
         for sha, result in zip(pdf["content_sha256"], results):
@@ -268,8 +272,7 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             columns["content_sha256"].append(sha)
             columns["width"].append(None if failed else result[1])
             columns["height"].append(None if failed else result[2])
-            for c in ("quality", "information", *hash_columns, "thumb", "thumb_full", "thumb_whole", "sparse", "chroma",
-                      "place"):
+            for c in per_content:
                 columns[c].append(hashes.get(c))
             columns["decode_error"].append(_error(result) if failed else None)
             images.append(None if failed else result[4])
@@ -288,6 +291,8 @@ def compute_features(batches: Iterator[pd.DataFrame], max_bytes: int, max_pixels
             "sparse": pd.array(columns["sparse"], dtype="boolean"),
             "chroma": columns["chroma"],
             "place": columns["place"],
+            "content_area": pd.array(columns["content_area"], dtype="Float32"),
+            "lossless": pd.array(columns["lossless"], dtype="boolean"),
             "decode_error": columns["decode_error"]})
         out["embedding"] = _embed_column(embedder, images) if embedder else None
         yield out[list(FEATURE_COLUMNS)]

@@ -67,11 +67,37 @@ class Decoded:
     ``image``: mode "RGB", uint8, EXIF orientation applied; smaller than
     width x height when decoded with a JPEG draft scale.
     ``width``, ``height``: full-size pixel dimensions after orientation.
+    ``lossless``: the file stores its pixels without loss (:func:`is_lossless`).
     """
 
     image: Image.Image
     width: int
     height: int
+    lossless: bool = False
+
+
+# Formats whose files keep every pixel as it was written (the keep policy prefers them between
+# copies of one size: `lossless` in cluster.keep_order). GIF is not one: it keeps a palette.
+_LOSSLESS_FORMATS = frozenset({"PNG", "BMP", "PPM", "QOI", "TGA", "DIB", "ICO", "PCX"})
+_LOSSY_TIFF = frozenset({"jpeg", "tiff_jpeg", "webp"})
+
+
+def is_lossless(img: Image.Image, data: bytes) -> bool:
+    """True for PNG, BMP and the like, TIFF without JPEG compression and lossless WebP (a ``VP8L``
+    bitstream, read from the RIFF chunks); False for JPEG, lossy WebP, GIF and unknown formats."""
+    fmt = (img.format or "").upper()
+    if fmt in _LOSSLESS_FORMATS:
+        return True
+    if fmt == "TIFF":
+        return str(img.info.get("compression", "raw")).lower() not in _LOSSY_TIFF
+    if fmt == "WEBP":
+        pos = 12  # RIFF....WEBP, then chunks: fourcc, little-endian size, payload padded to even
+        while pos + 8 <= min(len(data), 4096):
+            fourcc, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+            if fourcc in (b"VP8L", b"VP8 ", b"ANMF"):
+                return fourcc == b"VP8L"
+            pos += 8 + size + (size & 1)
+    return False
 
 
 def _open(data: bytes) -> Image.Image:
@@ -203,4 +229,5 @@ def decode_image(data: bytes, max_pixels: int, draft_size: int | None = None) ->
     orientation = _orientation(img)
     if orientation in _SWAPS_AXES:
         width, height = height, width
-    return Decoded(image=_convert(img, orientation), width=width, height=height)
+    return Decoded(image=_convert(img, orientation), width=width, height=height,
+                   lossless=is_lossless(img, data))

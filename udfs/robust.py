@@ -430,6 +430,8 @@ class KeyFeatures(NamedTuple):
                                      # (is_thin_frame; the pixels the full-image pHash saw); None otherwise
     thumb_whole: bytes | None = None  # ... when a thick frame or backdrop was taken off (what the
                                       # whole-picture crop keys phash_w* saw); None otherwise
+    area: float = 1.0  # share of the picture inside the content box (1.0 without a box, or when the
+                       # keys were not asked for): the keep policy's content_pixels
 
 
 def trim_borders(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> Image.Image:
@@ -714,7 +716,15 @@ def key_features(img: Image.Image, cfg: RobustConfig = DEFAULT_CONFIG) -> KeyFea
     thin = is_thin_frame(box, work.size)
     return KeyFeatures(out, thumbnail(seen, box), sparse, info, chroma, place, flatness,
                        thumbnail(seen) if thin else None,
-                       thumbnail(seen) if box is not None and not thin else None)
+                       thumbnail(seen) if box is not None and not thin else None,
+                       box_area(box, work.size))
+
+
+def box_area(box: tuple[int, int, int, int] | None, size: tuple[int, int]) -> float:
+    """Share of a picture of ``size`` (w, h) inside ``box`` (1.0 when there is none)."""
+    if box is None:
+        return 1.0
+    return float((box[2] - box[0]) * (box[3] - box[1])) / float(max(1, size[0] * size[1]))
 
 
 def is_thin_frame(box: tuple[int, int, int, int] | None, size: tuple[int, int]) -> bool:
