@@ -4,9 +4,8 @@ replaces its whole original, and a lossless file wins over a noisier re-encode o
 from __future__ import annotations
 
 import io
-from pathlib import Path
-
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 
@@ -86,8 +85,9 @@ def _shapes(size: int = 320) -> Image.Image:
 
 
 @pytest.fixture(scope="module")
-def keep_run(spark, tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """Two originals and their copies, each original the copy that should be kept.
+def keep_run(spark, tmp_path_factory) -> pd.DataFrame:
+    """Two originals and their copies, each original the copy that should be kept; the run's
+    manifest by item_id.
 
     framed: a photo on a black backdrop (it counts as framed) with a centre crop that cuts the
     backdrop off (unframed: the former keep order put unframed first and kept the crop) and a
@@ -111,14 +111,13 @@ def keep_run(spark, tmp_path_factory) -> tuple[Path, dict[str, str]]:
         (root / name).write_bytes(data)
     out = root / "out"
     assert main(["run", "--input", str(root), "--output", str(out), "--run-id", "keep"]) == 0
-    return out, files
+    manifest, _, _, _ = read_run(out)
+    return manifest.set_index("item_id")
 
 
 @pytest.mark.spark
 def test_whole_original_is_kept_over_its_crop_and_thumbnail(keep_run):
-    out, _ = keep_run
-    manifest, _, _, _ = read_run(out)
-    by_id = manifest.set_index("item_id")
+    by_id = keep_run
     assert by_id.at["framed_original.png", "action"] == "keep"
     for copy in ("framed_crop80.png", "framed_half.jpg"):
         assert by_id.at[copy, "action"] == "drop", by_id.loc[copy].to_dict()
@@ -127,9 +126,7 @@ def test_whole_original_is_kept_over_its_crop_and_thumbnail(keep_run):
 
 @pytest.mark.spark
 def test_lossless_original_is_kept_over_a_larger_noisy_reencode(keep_run):
-    out, _ = keep_run
-    manifest, _, _, _ = read_run(out)
-    by_id = manifest.set_index("item_id")
+    by_id = keep_run
     assert by_id.at["flat_original.png", "action"] == "keep"
     assert by_id.at["flat_noisy.jpg", "action"] == "drop"
     assert by_id.at["flat_noisy.jpg", "keeper_id"] == "flat_original.png"
