@@ -452,3 +452,48 @@ def test_faint_colours_of_strokes_on_black_keep_the_wider_hue_bar():
     strong_a, strong_b = tuple(4 * v for v in faint_a), tuple(4 * v for v in faint_b)
     assert verify.colours_differ(strong_a, strong_b, "phash")
     assert not verify.colours_differ(strong_a, strong_b, "phash_crop")
+
+
+def _every_view_checked(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool) -> float:
+    """The score as defined: the block check run on every view of the family (the reference the
+    early-stopping search in verify.score must equal)."""
+    family = verify.STAGE_FAMILY[stage]
+    capped = family in verify.EXACT_FAMILIES or stage in verify.WHOLE_STAGES
+    measure = verify.detail_correlation if sparse else verify._capped_correlation if capped else verify.correlation
+    shift = verify.BLOCK_SHIFTS[family]
+    return max(min(measure(x, y), verify.BLOCK_CAP) if verify._disagree(x, y, shift) else measure(x, y)
+               for x, y in verify.views(verify.load(thumb_a), verify.load(thumb_b), family))
+
+
+def test_the_block_check_stops_early_with_the_same_score(photos):
+    """Copies (the block check passes), template look-alikes (it fails: the next views are tried)
+    and unrelated photos, under every checked family, sparse or not."""
+    icon = _icon("disc")
+    pictures = [_icon(None), icon, _icon("bars"), _jpeg(icon, 50), _centre_cut(icon, 0.8),
+                _centre_cut(_icon("bars"), 0.9), photos["astronaut"], _centre_cut(photos["astronaut"], 0.6),
+                ImageOps.mirror(photos["camera"]), photos["chelsea"]]
+    thumbs = [_features(p).thumb for p in pictures]
+    checked = 0
+    for stage in ("phash", "phash_trim", "phash_flip", "phash_crop", "phash_wcrop"):
+        for i, ta in enumerate(thumbs):
+            for tb in thumbs[i + 1:]:
+                for sparse in (False, True):
+                    assert verify.score(ta, tb, stage, sparse) == pytest.approx(
+                        _every_view_checked(ta, tb, stage, sparse), abs=1e-12)
+                    checked += 1
+    assert checked == 5 * 45 * 2
+    # the look-alike cut fails its best views and is capped, as the reference says
+    assert verify.score(thumbs[0], thumbs[5], "phash_crop") <= verify.BLOCK_CAP
+
+
+def test_a_view_that_fails_the_block_check_gives_way_to_the_next():
+    rng = np.random.default_rng(0)
+    same = rng.normal(128, 40, (64, 64)).astype(np.float32)
+    other_a, other_b = (rng.normal(128, 40, (64, 64)).astype(np.float32) for _ in range(2))
+    assert verify._disagree(other_a, other_b, 1) and not verify._disagree(same, same, 1)
+    # the best measure's view fails; the next one passes: its measure is the score
+    assert verify._best_checked([(0.9, other_a, other_b), (0.7, same, same), (0.5, same, same)], 1) == 0.7
+    # every view fails: capped
+    assert verify._best_checked([(0.9, other_a, other_b), (0.8, other_b, other_a)], 1) == verify.BLOCK_CAP
+    # a negative measure is never raised to the cap
+    assert verify._best_checked([(-0.2, other_a, other_b)], 1) == -0.2

@@ -246,10 +246,25 @@ def score(thumb_a: bytes, thumb_b: bytes, stage: str, sparse: bool = False) -> f
     measure = detail_correlation if sparse else _capped_correlation if capped else correlation
     a, b = load(thumb_a), load(thumb_b)
     shift = BLOCK_SHIFTS.get(family)
-    if shift is not None:
-        return max(min(measure(x, y), BLOCK_CAP) if _disagree(x, y, shift) else measure(x, y)
-                   for x, y in views(a, b, family))
-    return max(measure(x, y) for x, y in views(a, b, family))
+    if shift is None:
+        return max(measure(x, y) for x, y in views(a, b, family))
+    return _best_checked([(measure(x, y), x, y) for x, y in views(a, b, family)], shift)
+
+
+def _best_checked(scored: list[tuple[float, np.ndarray, np.ndarray]], shift: int) -> float:
+    """max over the views of (their measure, or at most BLOCK_CAP when the block check fails them).
+
+    The block check (~1.5 ms a view, 25 shifts for the crop family) runs on the views in order of
+    their measure, and stops at the first that passes or once no measure left could raise the
+    best: the same value as checking every view, for a fraction of the checks."""
+    best = -np.inf
+    for m, x, y in sorted(scored, key=lambda t: -t[0]):
+        if m <= best:
+            break
+        if not _disagree(x, y, shift):
+            return max(best, m)
+        best = max(best, min(m, BLOCK_CAP))
+    return float(best)
 
 
 def colours_differ(chroma_a: Sequence[float] | None, chroma_b: Sequence[float] | None,
