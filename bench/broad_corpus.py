@@ -2,11 +2,11 @@
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind9}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind10}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
     python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
-    python -m bench.broad_corpus --parts blind9   # the next blind part alone (the others are left as they are)
+    python -m bench.broad_corpus --parts blind10  # the next blind part alone (the others are left as they are)
 
 The packages are installed by ``bench/harness-packages.sh`` (apt). A package
 that is not installed is skipped and reported (``report.json``, stderr); the
@@ -56,7 +56,7 @@ original's (or its mirror's). The look-alike kinds (astronomy, dark, white,
 series, icon) are the hard negatives: they are only rejected at
 ``SAME_PICTURE`` = 0.995 (the same picture at another size). Each source file
 is used at most once (as an original, or as the base of one derived original).
-The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, ..., blind9 (a
+The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, ..., blind10 (a
 picture found in two packages stays in the aside part; each later part goes after
 the earlier ones, so a picture that an earlier part already holds is rejected from
 it, and adding it left the earlier parts byte-identical).
@@ -286,12 +286,47 @@ part holds is rejected from blind9):
 - ``dark``, ``white``, ``series``: derived from blind9's own pictures; title frames of its own.
 
 Nobody runs the job on blind9, looks at its pictures or scores it while tuning:
-``python -m bench.broad --part blind9`` once, to quote a frozen configuration.
+``python -m bench.broad --part blind9`` once, to quote a frozen configuration. (Run once on 2026-12-07:
+seen since.)
+
+The blind10 part (the next blind one)
+-------------------------------------
+``blind10/`` was added after blind9 had been seen, in the same way: only from Debian packages that give
+nothing to tune, aside, holdout, fresh or blind5 ... blind9 (:data:`BLIND10_PACKAGES`,
+bench/harness-packages.sh ``BLIND10``), the same kinds and makers, built last (a picture that an earlier
+part holds is rejected from blind10):
+
+- ``astronomy``: the dark skybox faces of redeclipse-data and cube2-data, and pycoast's figures that mostly
+  show the sky (satellite views; all on black);
+- ``clipart``: FreedroidRPG's droid and item pictures, Flare's avatars, portraits, enemies, loot and
+  powers, MegaGlest's unit and faction pictures, Fish Fillets' objects (the first frame of each), qabcs'
+  alphabet pictures, Workrave's exercises, Gigalomania's sprites, LordsAWar's pictures, Blob and Conquer's
+  game pictures and Scorched 3D's avatars (on white, at least 64 px);
+- ``icon``: gimp-data (GIMP's colour icons, scalable SVGs) and sugar-icon-theme (Sugar's scalable SVGs),
+  rendered at 64..256 px;
+- ``screenshot``: the FreedomBox English manual's PNGs, the English Debian Administrator's Handbook's
+  PNGs, Enigma's reference and manual pictures, Plasma's handbook pictures and look-and-feel previews,
+  MegaGlest's scenario previews;
+- ``diagram``: Halide's manual figures, AST's SVG sky grids (at 480..800 px), pycoast's other figures;
+- ``wallpaper``: the bright skybox faces and the colour maps of the texture sets of redeclipse-data and
+  cube2-data (not their normal, specular, height or mask maps), Blob and Conquer's textures and cut scenes,
+  Scorched 3D's landscape textures, CRRCsim's and Mandelbulber's textures, FreedroidRPG's backgrounds,
+  Flare's menu backgrounds, parallax layers and cut scenes, MegaGlest's loading screens, Fish Fillets'
+  level backgrounds, Gigalomania's JPEGs; ``photo``: ViSP's test photographs (and the first frame of each
+  of its grey image sequences), libsixel's example pictures, Plasma's avatar photographs and the FreedomBox
+  manual's JPEGs (photographs of its boards);
+- ``scanned_page``: the PDFs of c++-annotations-pdf, packaging-tutorial, visp-images-data and
+  freedombox-doc-en, and the copyright texts of the blind10 packages and their dependencies
+  (:data:`PACKAGE_EXTRAS`);
+- ``dark``, ``white``, ``series``: derived from blind10's own pictures; title frames of its own.
+
+Nobody runs the job on blind10, looks at its pictures or scores it while tuning:
+``python -m bench.broad --part blind10`` once, to quote a frozen configuration.
 
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/, aside/, holdout/, fresh/, blind5/, ..., blind8/ and blind9/:
+    tune/, aside/, holdout/, fresh/, blind5/, ..., blind9/ and blind10/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -306,6 +341,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -328,14 +364,14 @@ from udfs.robust import quality
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
-PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9")
+PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10")
 HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
-#: holdout, then fresh, then blind5, ..., blind8, then blind9 last: each one's pictures are checked
+#: holdout, then fresh, then blind5, ..., blind9, then blind10 last: each one's pictures are checked
 #: against the earlier parts', and those stay as they were before it was added (a picture found in holdout
-#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind9)
-BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9")
+#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind10)
+BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10")
 #: the parts built only from their own Debian packages (and the documents those installed)
-OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9")
+OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -456,9 +492,26 @@ BLIND9_PACKAGES: tuple[str, ...] = (
     "gnome-taquin",                                                            # photographs
     "gprolog-doc", "netgen-doc",                                               # PDF manuals
 )
+#: The Debian packages of the blind10 part (bench/harness-packages.sh BLIND10 installs exactly these), added
+#: after blind9 had been seen: none of them gives a picture to tune, aside, holdout, fresh or blind5 ...
+#: blind9.
+BLIND10_PACKAGES: tuple[str, ...] = (
+    "redeclipse-data", "cube2-data", "python-pycoast-doc",                     # astronomy (+ wallpapers)
+    "freedroidrpg-data", "flare-game", "megaglest-data", "fillets-ng-data",    # clip art (+ backdrops)
+    "qabcs-data", "workrave-data", "gigalomania-data", "lordsawar-data",       # clip art
+    "gimp-data", "sugar-icon-theme",                                           # icons
+    "freedombox-doc-en", "debian-handbook", "enigma-doc",                      # screenshots (+ photos)
+    "plasma-workspace-data",                                                   # screenshots, photos
+    "halide14-api-doc", "libstarlink-ast-doc",                                 # diagrams
+    "scorched3d-data", "blobandconquer-data", "crrcsim-data",                  # wallpapers (textures)
+    "mandelbulber2-data",                                                      # wallpapers (textures)
+    "visp-images-data", "libsixel-examples",                                   # photographs
+    "c++-annotations-pdf", "packaging-tutorial",                               # PDF manuals
+)
 #: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
 PACKAGES: tuple[str, ...] = (TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES + BLIND5_PACKAGES
-                             + BLIND6_PACKAGES + BLIND7_PACKAGES + BLIND8_PACKAGES + BLIND9_PACKAGES)
+                             + BLIND6_PACKAGES + BLIND7_PACKAGES + BLIND8_PACKAGES + BLIND9_PACKAGES
+                             + BLIND10_PACKAGES)
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -476,6 +529,7 @@ PACKAGE_PART: dict[str, str] = {
     **{p: "blind7" for p in BLIND7_PACKAGES},
     **{p: "blind8" for p in BLIND8_PACKAGES},
     **{p: "blind9" for p in BLIND9_PACKAGES},
+    **{p: "blind10" for p in BLIND10_PACKAGES},
 }
 #: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
 #: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
@@ -513,6 +567,11 @@ PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "python-statsmodels-doc": ("libjs-requirejs",),
     # blind9 (apt --no-install-recommends on Debian 12, 2026-12-07)
     "gnome-taquin": ("libcanberra0", "libgsound0"),
+    # blind10 (apt --no-install-recommends on Debian 12, 2026-12-07)
+    "cube2-data": ("cube2", "libenet7"),
+    "flare-game": ("flare-engine", "fonts-unifont"),
+    "blobandconquer-data": ("fonts-aenigma",),
+    "python-pycoast-doc": ("fonts-font-awesome", "sphinx-rtd-theme-common"),
 }
 
 #: Packages installed on the recording machine by other work in the same tree (video and audio
@@ -2013,6 +2072,217 @@ def taquin_sources(package: str, files: list[Path]) -> list[Source]:
             for p in _real(_under(files, "/gnome-taquin/themes/cats/"), (".jpg",))]
 
 
+# ---------------------------------------------------------------------------- blind10 sources
+
+#: the suffixes of a game texture's other maps (normal, specular, height, gloss, depth, mask): not pictures
+TEXTURE_NON_COLOUR = ("_n", "_s", "_z", "_g", "_nm", "_sc", "_hm", "_normals", "_nor", "_norm", "_spec", "_mask",
+                      "_hard", "_solid", "_local", "_gloss", "_bump", "_height", "_hgt", "_o", "_glow")
+#: the six faces of a skybox (each face is one picture)
+SKYBOX_FACES = ("_bk", "_dn", "_ft", "_lf", "_rt", "_up")
+
+
+def _colour_map(p: Path) -> bool:
+    """A texture's colour map (not its normal, specular, height, gloss or mask map)."""
+    return not p.stem.lower().endswith(TEXTURE_NON_COLOUR)
+
+
+def _sky_or_wallpaper(package: str, p: Path, root: str) -> Source | None:
+    """A skybox face: astronomy when dark (mean grey < 60, on black), else wallpaper; None: unreadable."""
+    s = _sky_or_map(package, p, root)
+    if s is not None and s.pool == "diagram":
+        s = _raster_source(s.name, package, "wallpaper", p)
+    return s
+
+
+def blind10_game_world_sources(package: str, files: list[Path]) -> list[Source]:
+    """Red Eclipse's and Cube 2's skyboxes (each face: dark ones astronomy, on black, else wallpaper) and
+    the colour maps of their texture sets of at least 256 px (wallpaper; not their normal, specular, height
+    or mask maps, HUD pictures or model skins); Blob and Conquer's textures and cut scenes (wallpaper) and
+    game pictures of at least 64 px (clip art); Scorched 3D's landscape textures (wallpaper) and avatars (clip
+    art); CRRCsim's scenery textures and Mandelbulber's textures (wallpaper)."""
+    out: list[Source | None] = []
+    if package in ("redeclipse-data", "cube2-data"):
+        root = "/redeclipse/data/" if package == "redeclipse-data" else "/cube2/packages/"
+        found = _real(_under(files, root), RASTER + BMP_TGA)
+        for p in found:
+            rel = str(p).split(root, 1)[-1]
+            top = rel.split("/", 1)[0]
+            if "/skyboxes/" in str(p) or "/sky" in rel or p.stem.lower().endswith(SKYBOX_FACES):
+                out.append(_sky_or_wallpaper(package, p, root))
+            elif package == "redeclipse-data" and top in ("textures", "actors", "weapons", "vanities",
+                                                          "projectiles", "models", "sounds", "fonts"):
+                continue                    # HUD pictures, model skins
+            elif package == "cube2-data" and top == "models":
+                continue
+            elif _colour_map(p) and _min_side(p) >= 256:
+                out.append(_raster_source(_name(package, p, root), package, "wallpaper", p))
+    elif package == "blobandconquer-data":
+        root = "/blobAndConquer/"
+        for p in _real(_under(files, root), RASTER + BMP_TGA):
+            name = _name(package, p, root)
+            if "/textures/" in str(p) or "/cutscenes/" in str(p):
+                if _min_side(p) >= 128:
+                    out.append(_raster_source(name, package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+            elif "/gfx/" in str(p) and _min_side(p) >= 64:
+                out.append(_raster_source(name, package, "clipart", p))
+    elif package == "scorched3d-data":
+        root = "/scorched3d/data/"
+        out = [_raster_source(_name(package, p, root), package, "wallpaper", p)
+               for p in _big_enough(_real(_under(files, root, "/textures/landscape/"), (".jpg",)), 128)]
+        out += [_raster_source(_name(package, p, root), package, "clipart", p)
+                for p in _big_enough(_real(_under(files, root, "/avatars/"), (".png",)))]
+    elif package == "crrcsim-data":
+        root = "/games/crrcsim/"
+        out = [_raster_source(_name(package, p, root), package, "wallpaper", p, side=MAX_SOURCE_SIDE)
+               for p in _big_enough(_real(_under(files, root), (".jpg", ".tga")), 128)]
+    else:                                   # mandelbulber2-data (its formula thumbnails are not)
+        root = "/mandelbulber2/textures/"
+        out = [_raster_source(_name(package, p, root), package, "wallpaper", p, side=MAX_SOURCE_SIDE)
+               for p in _big_enough(_real(_under(files, root), (".jpg", ".png")), 128)]
+    return [s for s in out if s is not None]
+
+
+#: flare's full-screen pictures (wallpaper); its other pictures are sprites, portraits and items (clip art)
+FLARE_BACKS = ("menus/backgrounds", "parallax", "cutscenes")
+#: fillets' animation frames: only the first of each (the others are the same object moved a little)
+FILLETS_FRAME = re.compile(r"_0*[1-9]\d*$")
+
+
+def blind10_clipart_sources(package: str, files: list[Path]) -> list[Source]:
+    """Game pictures as clip art (on white, at least 64 px): FreedroidRPG's droid and item pictures (not
+    their 32 rotation frames; its backgrounds: wallpaper), Flare's avatars, portraits, enemies, loot and
+    powers (its menu backgrounds, parallax layers and cut scenes: wallpaper), MegaGlest's unit and faction
+    pictures (its scenario previews: screenshots; its loading screens: wallpaper), Fish Fillets' objects (the
+    first frame of each; its level backgrounds: wallpaper), qabcs' alphabet pictures, Workrave's exercise
+    pictures, Gigalomania's sprites and LordsAWar's pictures."""
+    out: list[Source] = []
+    if package == "freedroidrpg-data":
+        root = "/freedroidrpg/data/graphics/"
+        for p in _real(_under(files, root)):
+            name, rel = _name(package, p, root), str(p).split(root, 1)[-1]
+            if rel.startswith("backgrounds/"):
+                if p.suffix == ".jpg" or _min_side(p) >= 400:
+                    out.append(_raster_source(name, package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+            elif rel.startswith(("droids/", "items/")) and p.suffix == ".png" and _min_side(p) >= 64:
+                out.append(_raster_source(name, package, "clipart", p))
+    elif package == "flare-game":
+        root = "/games/flare/mods/"
+        for p in _real(_under(files, root), (".png",)):
+            name = _name(package, p, root)
+            if any(f"/images/{b}/" in str(p) for b in FLARE_BACKS):
+                out.append(_raster_source(name, package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+            elif "/images/menus/" in str(p) or "/images/cursors/" in str(p):
+                continue                    # buttons, frames, cursors
+            elif _min_side(p) >= 64:
+                out.append(_raster_source(name, package, "clipart", p))
+    elif package == "megaglest-data":
+        root = "/games/megaglest/"
+        for p in _real(_under(files, root), RASTER + BMP_TGA):
+            name, rel = _name(package, p, root), str(p).split(root, 1)[-1]
+            if rel.startswith("scenarios/") and p.suffix == ".jpg":
+                out.append(_raster_source(name, package, "screenshot", p))
+            elif rel.startswith("techs/") and p.suffix == ".jpg" and p.parent.parent.name == "factions":
+                out.append(_raster_source(name, package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+            elif rel.startswith("techs/") and p.parent.name == "images" and _min_side(p) >= 64:
+                out.append(_raster_source(name, package, "clipart", p))
+            elif rel.startswith("docs/") and p.suffix == ".png" and _min_side(p) >= 64:
+                out.append(_raster_source(name, package, "clipart", p))
+    elif package == "fillets-ng-data":
+        root = "/fillets-ng/images/"
+        for p in _real(_under(files, root), (".png",)):
+            name = _name(package, p, root)
+            if p.stem.endswith("-p"):
+                out.append(_raster_source(name, package, "wallpaper", p))
+            elif p.stem.endswith("-w") or FILLETS_FRAME.search(p.stem):
+                continue                    # walls (the level's shape), later animation frames
+            elif _min_side(p) >= 64:
+                out.append(_raster_source(name, package, "clipart", p))
+    else:                                   # qabcs-data, workrave-data, gigalomania-data, lordsawar-data
+        root = {"qabcs-data": "/qabcs/abcs/all/pics/", "workrave-data": "/workrave/",
+                "gigalomania-data": "/gigalomania/gfx/", "lordsawar-data": "/lordsawar/various/"}[package]
+        for p in _big_enough(_real(_under(files, root), (".png", ".jpg")), 64):
+            pool = "wallpaper" if p.suffix == ".jpg" else "clipart"
+            out.append(_raster_source(_name(package, p, root), package, pool, p))
+    return out
+
+
+def blind10_icon_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """GIMP's colour icons (its scalable SVGs; not the symbolic ones) and Sugar's icons (scalable SVGs),
+    rendered at 64..256 px."""
+    if package == "gimp-data":
+        return _svg_icons(package, files, seed, "/gimp/2.0/icons/Color/scalable/", "/icons/")
+    return _svg_icons(package, files, seed, "/icons/sugar/scalable/", "/icons/sugar/")
+
+
+def blind10_doc_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """FreedomBox's English manual (PNG: screenshots, JPEG: photographs of its boards), the English Debian
+    Administrator's Handbook (PNG: screenshots; SVG, none in English: diagrams at 480..800 px), Enigma's reference and manual
+    pictures and Plasma's handbook pictures and look-and-feel previews (screenshots; Plasma's avatar
+    photographs: photo), Halide's manual figures (diagrams), pycoast's figures (satellite views that mostly
+    show the sky: astronomy, else diagram) and AST's figures (SVG sky grids: diagrams at 480..800 px)."""
+    out: list[Source | None] = []
+    if package == "freedombox-doc-en":
+        root = "/manual/en/images/"
+        for p in _big_enough(_real(_under(files, "/freedombox/", root)), 100):
+            pool = "photo" if p.suffix == ".jpg" else "screenshot"
+            out.append(_raster_source(_name(package, p, root), package, pool, p, side=MAX_SOURCE_SIDE))
+    elif package == "debian-handbook":
+        root = "/html/en-US/images/"
+        found = _under(files, "/debian-handbook", root)
+        out = [_raster_source(_name(package, p, root), package, "screenshot", p)
+               for p in _big_enough(_real(found, (".png",)), 100)]
+        out += [_svg_figure(package, p, root, "diagram", seed) for p in _real(found, (".svg",))]
+    elif package == "enigma-doc":
+        root = "/doc/enigma-doc/"
+        out = [_raster_source(_name(package, p, root), package, "screenshot", p)
+               for p in _big_enough(_real(_under(files, root), (".png",)), 100)]
+    elif package == "plasma-workspace-data":
+        out = [_raster_source(_name(package, p, "/avatars/"), package, "photo", p)
+               for p in _real(_under(files, "/plasma/avatars/photos/"), (".png", ".jpg"))]
+        out += [_raster_source(_name(package, p, "/look-and-feel/"), package, "screenshot", p)
+                for p in _big_enough(_real(_under(files, "/look-and-feel/", "/previews/"), (".png",)), 100)]
+        out += [_raster_source(_name(package, p, "/HTML/en/"), package, "screenshot", p)
+                for p in _big_enough(_real(_under(files, "/doc/HTML/en/"), (".png",)), 100)]
+    elif package == "halide14-api-doc":
+        root = "/doc/halide14/html/"
+        out = [_raster_source(_name(package, p, root), package, "diagram", p)
+               for p in _big_enough(_real(_under(files, root), (".png",)), 100) if "/search/" not in str(p)]
+    elif package == "python-pycoast-doc":
+        root = "/html/_static/"             # its _images/ are links to these
+        out = [_sky_or(package, p, root, "diagram")
+               for p in _big_enough(_real(_under(files, "/python-pycoast-doc", root), (".png",)), 100)]
+    else:                                   # libstarlink-ast-doc
+        root = "/libstarlink-ast-dev/"
+        out = [_svg_figure(package, p, root, "diagram", seed) for p in _real(_under(files, root), (".svg",))]
+    return [s for s in out if s is not None]
+
+
+#: ViSP's image sequences (one camera, a moving target): only the first frame of each is an original
+VISP_SEQUENCES = (".pgm",)
+
+
+def blind10_photo_sources(package: str, files: list[Path]) -> list[Source]:
+    """ViSP's test photographs (Klimt, Solvay, faces, the calibration target, the AprilTag benchmark
+    photographs of 1920 px, the warp pictures) and the first frame of each of its grey image sequences; the
+    example pictures of libsixel (not its PNG test suite)."""
+    if package == "visp-images-data":
+        root = "/ViSP-images/"
+        found = _real(_under(files, root), RASTER + (".pgm", ".ppm"))
+        first: dict[Path, Path] = {}
+        for p in found:
+            if p.suffix in VISP_SEQUENCES and p.parent not in first:
+                first[p.parent] = p         # found is sorted: the first frame of each folder
+        picked = [p for p in found if p.suffix not in VISP_SEQUENCES + (".ppm",)
+                  and "/Gaussian-filter/" not in str(p) and "/640x480/" not in str(p)]
+        picked += sorted(first.values())
+        return [_raster_source(_name(package, p, root), package, "photo", p, side=MAX_SOURCE_SIDE)
+                for p in _big_enough(picked)]
+    root = "/examples/images/"              # libsixel-examples
+    picked = [p for p in _real(_under(files, root), RASTER + (".ppm", ".pgm", ".tiff", ".tga"))
+              if p.parent.name == "images"]
+    return [_raster_source(_name(package, p, root), package, "photo", p) for p in _big_enough(picked)]
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -2182,6 +2452,34 @@ LISTERS: dict[str, PackageLister] = {
     "python-pyregion-doc": lambda p, f, s: blind9_sky_doc_sources(p, f),
     "gprolog-doc": lambda p, f, s: [],         # PDF manuals only (pdf_sources)
     "netgen-doc": lambda p, f, s: [],          # PDF manuals only (pdf_sources)
+    # blind10
+    "redeclipse-data": lambda p, f, s: blind10_game_world_sources(p, f),
+    "cube2-data": lambda p, f, s: blind10_game_world_sources(p, f),
+    "blobandconquer-data": lambda p, f, s: blind10_game_world_sources(p, f),
+    "scorched3d-data": lambda p, f, s: blind10_game_world_sources(p, f),
+    "crrcsim-data": lambda p, f, s: blind10_game_world_sources(p, f),
+    "mandelbulber2-data": lambda p, f, s: blind10_game_world_sources(p, f),
+    "freedroidrpg-data": lambda p, f, s: blind10_clipart_sources(p, f),
+    "flare-game": lambda p, f, s: blind10_clipart_sources(p, f),
+    "megaglest-data": lambda p, f, s: blind10_clipart_sources(p, f),
+    "fillets-ng-data": lambda p, f, s: blind10_clipart_sources(p, f),
+    "qabcs-data": lambda p, f, s: blind10_clipart_sources(p, f),
+    "workrave-data": lambda p, f, s: blind10_clipart_sources(p, f),
+    "gigalomania-data": lambda p, f, s: blind10_clipart_sources(p, f),
+    "lordsawar-data": lambda p, f, s: blind10_clipart_sources(p, f),
+    "gimp-data": blind10_icon_sources,
+    "sugar-icon-theme": blind10_icon_sources,
+    "freedombox-doc-en": blind10_doc_sources,
+    "debian-handbook": blind10_doc_sources,
+    "enigma-doc": blind10_doc_sources,
+    "plasma-workspace-data": blind10_doc_sources,
+    "halide14-api-doc": blind10_doc_sources,
+    "python-pycoast-doc": blind10_doc_sources,
+    "libstarlink-ast-doc": blind10_doc_sources,
+    "visp-images-data": lambda p, f, s: blind10_photo_sources(p, f),
+    "libsixel-examples": lambda p, f, s: blind10_photo_sources(p, f),
+    "c++-annotations-pdf": lambda p, f, s: [],  # PDF manuals only (pdf_sources)
+    "packaging-tutorial": lambda p, f, s: [],   # PDF slides only (pdf_sources)
 }
 
 
@@ -2189,7 +2487,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     """Every source picture found, and the harness packages that are not installed.
 
     The documents found on the system (PDF pages, copyright texts) that a holdout (fresh, blind5, ...,
-    blind9) package or one of its extras installed go to holdout (fresh, blind5, ..., blind9) (``part``);
+    blind10) package or one of its extras installed go to holdout (fresh, blind5, ..., blind10) (``part``);
     tune and aside split the others as before, so installing the packages of a later part leaves the earlier parts
     byte-identical."""
     sources: list[Source] = []
@@ -2220,7 +2518,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     sources += pip_sources() + documents
     # names are ids: make them unique (tune/aside sources among themselves exactly as before holdout
     # was added, then holdout's among themselves and apart from those, then fresh's, blind5's, blind6's,
-    # blind7's, blind8's, blind9's)
+    # blind7's, blind8's, blind9's, blind10's)
 
     def part_of(s: Source) -> str | None:
         own = s.part or PACKAGE_PART.get(s.package)
@@ -2235,7 +2533,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
     taken = {s.name for s in kept}
     for part, group in zip(OWN_PARTS, groups[1:]):
-        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind9: not "b" again
+        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind10: not "b" again
         for s in group:
             if s.name in taken:
                 s.name = f"{s.name}-{tag}"
@@ -2390,7 +2688,7 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
                 name = f"title-{state['tried']:04d}"
                 if hash_part(name) != part:
                     continue
-            else:                               # holdout ... blind9: frames of their own (other names, draws)
+            else:                               # holdout ... blind10: frames of their own (other names, draws)
                 name = f"title-{part}-{state['tried']:04d}"
             if state["n"] >= limit:
                 return None
@@ -2772,7 +3070,11 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
                                  "2026-12-07: seen since.)"),
         "blind9_is_kept_aside": ("blind9/ is the next blind part after blind8 was seen, from its own Debian "
                                  "packages: never run the job on it, score it or look at its pictures while "
-                                 "tuning; score it once, to quote a frozen configuration."),
+                                 "tuning; score it once, to quote a frozen configuration. (Run once on "
+                                 "2026-12-07: seen since.)"),
+        "blind10_is_kept_aside": ("blind10/ is the next blind part after blind9 was seen, from its own Debian "
+                                  "packages: never run the job on it, score it or look at its pictures while "
+                                  "tuning; score it once, to quote a frozen configuration."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},
         "missing_packages": missing,
         "originals": {part: sorted(c.id for c in cands) for part, cands in chosen.items()},

@@ -75,6 +75,16 @@ planetblupi-common dreamchess-data ktuberling-data kalzium-data btanks-data gnom
 suru-icon-theme xfig-doc parley-data powermanga-data grass-doc python-xarray-doc python-sympy-doc
 python3-pyspectral-doc krita-data gnome-taquin gprolog-doc netgen-doc"
 
+# the picture sources of blind10/, the next blind part (exactly bench/broad_corpus.py BLIND10_PACKAGES),
+# added after blind9 had been seen: none of them gives a picture to tune, aside, holdout, fresh or blind5
+# ... blind9. Without recommends; apt pulls in cube2, libenet7, flare-engine, fonts-unifont, fonts-aenigma,
+# fonts-font-awesome and sphinx-rtd-theme-common (PACKAGE_EXTRAS), whose documents go to blind10.
+BLIND10="redeclipse-data cube2-data python-pycoast-doc freedroidrpg-data flare-game megaglest-data
+fillets-ng-data qabcs-data workrave-data gigalomania-data lordsawar-data gimp-data sugar-icon-theme
+freedombox-doc-en debian-handbook enigma-doc plasma-workspace-data halide14-api-doc libstarlink-ast-doc
+scorched3d-data blobandconquer-data crrcsim-data mandelbulber2-data visp-images-data libsixel-examples
+c++-annotations-pdf packaging-tutorial"
+
 # renderers: gdk-pixbuf-thumbnailer + librsvg's loader (SVG icons, figures, wallpapers), pdftoppm (pages)
 TOOLS="libgdk-pixbuf2.0-bin librsvg2-common poppler-utils"
 
@@ -96,3 +106,5 @@ apt-get install -y --no-install-recommends $BLIND7
 apt-get install -y --no-install-recommends $BLIND8
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $BLIND9
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $BLIND10

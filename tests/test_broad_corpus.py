@@ -1,4 +1,5 @@
-"""Checks of bench.broad_corpus's package tables, and of blind9's listers on tiny made-up files (no apt, no build)."""
+"""Checks of bench.broad_corpus's package tables, and of blind9's and blind10's listers on tiny made-up files (no apt,
+no build)."""
 from __future__ import annotations
 
 import re
@@ -11,11 +12,11 @@ from bench import broad_corpus as bc
 OWN_TABLES = {
     "holdout": bc.HOLDOUT_PACKAGES, "fresh": bc.FRESH_PACKAGES, "blind5": bc.BLIND5_PACKAGES,
     "blind6": bc.BLIND6_PACKAGES, "blind7": bc.BLIND7_PACKAGES, "blind8": bc.BLIND8_PACKAGES,
-    "blind9": bc.BLIND9_PACKAGES,
+    "blind9": bc.BLIND9_PACKAGES, "blind10": bc.BLIND10_PACKAGES,
 }
 SCRIPT_VARS = {"tune": "PICTURES", "holdout": "HOLDOUT", "fresh": "FRESH", "blind5": "BLIND5",
                "blind6": "BLIND6", "blind7": "BLIND7", "blind8": "BLIND8",
-               "blind9": "BLIND9"}
+               "blind9": "BLIND9", "blind10": "BLIND10"}
 
 
 def _script_lists() -> dict[str, list[str]]:
@@ -81,3 +82,30 @@ def test_blind9_suru_leaves_out_language_badges(tmp_path: Path) -> None:
     got = bc.suru_sources("suru-icon-theme", files, 0)
     assert [Path(s.path).relative_to(suru).as_posix() for s in got] == ["apps/scalable/a.svg"]
     assert {s.pool for s in got} == {"icon"}
+
+
+def test_blind10_game_world_leaves_out_other_texture_maps(tmp_path: Path) -> None:
+    data = tmp_path / "usr/share/games/redeclipse/data"
+    files = [_png(data / "trak/trak5/floor1_c.png", (256, 256)), _png(data / "trak/trak5/floor1_n.png", (256, 256)),
+             _png(data / "trak/trak5/floor1_s.png", (256, 256)), _png(data / "trak/trak5/small.png", (64, 64)),
+             _png(data / "textures/hud/bar.png", (256, 256)),
+             _png(data / "skyboxes/stars_up.png", (256, 256), 5),
+             _png(data / "skyboxes/clouds_up.png", (256, 256), 200)]
+    pools = {Path(s.path).relative_to(data).as_posix(): s.pool
+             for s in bc.blind10_game_world_sources("redeclipse-data", files)}
+    assert pools == {"trak/trak5/floor1_c.png": "wallpaper", "skyboxes/stars_up.png": "astronomy",
+                     "skyboxes/clouds_up.png": "wallpaper"}
+
+
+def test_blind10_photos_take_the_first_frame_of_a_sequence(tmp_path: Path) -> None:
+    root = tmp_path / "usr/share/visp-images-data/ViSP-images"
+    files = [_png(root / "Klimt/Klimt.png", (320, 240)), _png(root / "Gaussian-filter/g1.png", (320, 240)),
+             _png(root / "AprilTag/benchmark/640x480/tag.png", (640, 480))]
+    for i in range(3):
+        frame = root / f"cube/image.{i:04d}.pgm"
+        frame.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("L", (160, 120), 100 + i).save(frame)
+        files.append(frame)
+    got = {Path(s.path).relative_to(root).as_posix(): s.pool
+           for s in bc.blind10_photo_sources("visp-images-data", files)}
+    assert got == {"Klimt/Klimt.png": "photo", "cube/image.0000.pgm": "photo"}
