@@ -325,12 +325,17 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
     exact Jaccard similarity of its shingle sets (`similarity`) >= text.threshold.
     Hash stages also need the pixel check: `verify_score` >= phash.min_verify, or
     >= phash.min_verify_sparse for a pair with a sparse image (`sparse`); a pair
-    without a score fails it unless the check is off (-1).
+    without a score fails it unless the check is off (-1). A full-image pHash pair beyond
+    phash.max_hamming is a duplicate when its `verify_score` >= phash.far_verify (-1: never).
     """
     bar = F.when(F.coalesce(F.col("sparse"), F.lit(False)), F.lit(phash.verify_bar(True))) \
            .otherwise(F.lit(phash.verify_bar(False)))
     checked = (bar <= -1) | F.coalesce(F.col("verify_score") >= bar, F.lit(False))
-    rule = F.when(F.col("stage") == STAGE_PHASH, (F.col("hamming") <= phash.max_hamming) & checked)
+    near = (F.col("hamming") <= phash.max_hamming) & checked
+    if phash.far_verify != -1:  # farther pairs on a strong pixel check (stored up to candidate_hamming)
+        near = near | ((F.col("hamming") <= phash.candidate_hamming)
+                       & F.coalesce(F.col("verify_score") >= phash.far_verify, F.lit(False)))
+    rule = F.when(F.col("stage") == STAGE_PHASH, near)
     for family in PHASH_KEYS:  # the weight-free key families of jobs/hashkeys.py
         rule = rule.when(F.col("stage") == f"phash_{family}",
                          (F.col("hamming") <= phash.key_hamming(family)) & checked)

@@ -109,9 +109,15 @@ class PhashConfig:
     # correlation, when either image is sparse); -1 turns each check off.
     min_verify: float = 0.6
     min_verify_sparse: float = 0.4
+    # A full-image pHash pair beyond max_hamming (up to candidate_hamming) is a duplicate when its
+    # pixel check reaches this: a brightened or heavily re-encoded copy whose hash moved 8-10 bits
+    # but whose thumbnails still agree (bench/RESULTS.md ## broad); -1 turns it off.
+    far_verify: float = 0.95
 
     def validate(self) -> None:
         _between("phash.max_hamming", self.max_hamming, 0, 64)
+        if self.far_verify != -1:
+            _between("phash.far_verify", self.far_verify, 0.0, 1.0, "or -1: off")
         _between("phash.min_verify", self.min_verify, -1.0, 1.0)
         _between("phash.min_verify_sparse", self.min_verify_sparse, -1.0, 1.0)
         _at_least("phash.min_information", self.min_information, 0.0)

@@ -137,9 +137,13 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
     out = []
     for stage, d in best.items():
         limit = cfg.max_hamming if stage == STAGE_PHASH else cfg.key_hamming(stage[len("phash_"):])
-        for i in np.flatnonzero(d <= limit):
-            if "thumb" in rows and not _pixels_agree(keyed, rows.loc[i], stage, cfg):
-                continue
+        far = cfg.candidate_hamming if stage == STAGE_PHASH and cfg.far_verify != -1 else limit
+        for i in np.flatnonzero(d <= far):
+            if d[i] <= limit:
+                if "thumb" in rows and not _pixels_agree(keyed, rows.loc[i], stage, cfg):
+                    continue
+            elif "thumb" not in rows or not _pixel_score(keyed, rows.loc[i], stage) >= cfg.far_verify:
+                continue  # beyond max_hamming: only on a strong pixel check, as the job decides
             out.append({"content_sha256": rows.at[i, "content_sha256"], "stage": stage,
                         "similarity": 1 - int(d[i]) / 64, "hamming": int(d[i])})
     return out
@@ -151,12 +155,17 @@ def _pixels_agree(mine: robust.KeyFeatures, row: pd.Series, stage: str, cfg: Pha
     bar = cfg.verify_bar(sparse)
     if bar <= -1:
         return True
+    return bool(_pixel_score(mine, row, stage) >= bar)
+
+
+def _pixel_score(mine: robust.KeyFeatures, row: pd.Series, stage: str) -> float:
+    """udfs/verify.score_pairs of one image against one stored content under ``stage``'s alignment."""
+    sparse = bool(mine.sparse) or bool(row.get("sparse") or False)
     chroma, place = row.get("chroma"), row.get("place")
-    score = verify.score_pairs([mine.thumb], [row["thumb"]], [stage], [sparse], [mine.chroma],
-                               [None if chroma is None else list(chroma)], [mine.place],
-                               [None if place is None else list(place)], [mine.thumb_full],
-                               [row.get("thumb_full")], [mine.thumb_whole], [row.get("thumb_whole")])[0]
-    return bool(score >= bar)
+    return float(verify.score_pairs([mine.thumb], [row["thumb"]], [stage], [sparse], [mine.chroma],
+                                    [None if chroma is None else list(chroma)], [mine.place],
+                                    [None if place is None else list(place)], [mine.thumb_full],
+                                    [row.get("thumb_full")], [mine.thumb_whole], [row.get("thumb_whole")])[0])
 
 
 def _probe(centroids: np.ndarray, vec: np.ndarray, nprobe: int) -> list[int]:

@@ -108,6 +108,26 @@ def test_decide_applies_each_family_threshold(spark):
     assert candidates.decide(sparse, cfg, EmbeddingConfig()).toPandas()["is_duplicate"].tolist() == [True, False]
 
 
+def test_far_phash_pairs_pass_only_on_a_strong_pixel_check(spark):
+    """Beyond max_hamming, up to candidate_hamming, a full-image pHash pair is a duplicate when its
+    pixel check reaches far_verify; the key families keep their own bounds."""
+    from jobs.config import EmbeddingConfig
+    cfg = PhashConfig(max_hamming=4, trim_hamming=4, candidate_hamming=10, min_verify=0.5, min_verify_sparse=0.5,
+                      far_verify=0.95)
+    ddl = "sha_a string, sha_b string, stage string, similarity double, hamming int, verify_score double, sparse boolean"
+    rows = [("a", "b", s, 1 - h / 64, h, v, sp) for s in ("phash", "phash_trim") for h in (4, 6, 8, 10, 12)
+            for v in (0.97, 0.9, None) for sp in (False, True)]
+    got = candidates.decide(spark.createDataFrame(rows, ddl), cfg, EmbeddingConfig()).toPandas()
+    v = got["verify_score"].fillna(-2)
+    near = (got["hamming"] <= 4) & (v >= 0.5)
+    far = (got["stage"] == "phash") & (got["hamming"] <= 10) & (v >= 0.95)
+    assert (got["is_duplicate"] == (near | far)).all()
+    assert int((far & ~near).sum()) == 3 * 2  # h 6, 8, 10 at 0.97, sparse or not: only the far rule takes them
+    off = candidates.decide(spark.createDataFrame(rows, ddl), dataclasses.replace(cfg, far_verify=-1),
+                            EmbeddingConfig()).toPandas()
+    assert (off["is_duplicate"] == near).all()
+
+
 def test_full_phash_pairs_between_two_framed_images_are_dropped(spark):
     feats = spark.createDataFrame(pd.DataFrame({
         "content_sha256": ["a", "b", "c"], "phash": [1, 2, 3], "phash_trim": [11, 12, 3]}))
