@@ -23,7 +23,6 @@ under out/audio/fp-cache/ per kernel parameters and udfs/audio.py's source. Tune
 from __future__ import annotations
 
 import argparse
-import ast
 import hashlib
 import json
 import time
@@ -141,14 +140,8 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override a kernel parameter of udfs.audio (e.g. PEAKS_PER_S=12)")
     args = ap.parse_args(argv)
-    for item in args.set:
-        name, value = item.split("=", 1)
-        if not hasattr(A, name) or not name.isupper():
-            raise SystemExit(f"unknown kernel parameter {name}")
-        setattr(A, name, ast.literal_eval(value))
-    A._derive()
-    if args.part.name != "tune":
-        raise SystemExit("audio_misses probes the tune part only (the aside part is never tuned on)")
+    P.apply_kernel_sets(args.set)
+    P.tune_only(args.part, "audio_misses probes")
     rows = P.load_truth(args.part)
     fps, fp_cpu = fingerprints(args.part, rows, args.cache)
     shas = job_orientation(args.part, rows)

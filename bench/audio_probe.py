@@ -270,6 +270,22 @@ def chromaprint_pairs(cps: list, truth: set) -> dict:
 
 # ---------------------------------------------------------------------------- main
 
+def apply_kernel_sets(items: list[str]) -> None:
+    """`--set NAME=VALUE` overrides of udfs.audio's upper-case kernel parameters, then its derived ones."""
+    for item in items:
+        name, value = item.split("=", 1)
+        if not hasattr(A, name) or not name.isupper():
+            raise SystemExit(f"unknown kernel parameter {name}")
+        setattr(A, name, ast.literal_eval(value))
+    A._derive()
+
+
+def tune_only(part: Path, what: str) -> None:
+    """Probes read the tune part only: the aside part is never tuned on."""
+    if part.name != "tune":
+        raise SystemExit(f"{what} the tune part only (the aside part is never tuned on)")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", type=Path, default=TUNE)
@@ -282,14 +298,8 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override a kernel parameter of udfs.audio for this run (e.g. HOP=256)")
     args = ap.parse_args(argv)
-    for item in args.set:
-        name, value = item.split("=", 1)
-        if not hasattr(A, name) or not name.isupper():
-            raise SystemExit(f"unknown kernel parameter {name}")
-        setattr(A, name, ast.literal_eval(value))
-    A._derive()
-    if args.part.name != "tune":
-        raise SystemExit("audio_probe scores the tune part only (the aside part is never tuned on)")
+    apply_kernel_sets(args.set)
+    tune_only(args.part, "audio_probe scores")
     rows = load_truth(args.part)
     truth = truth_pairs(rows)
     audio_s = sum(float(r["duration_s"]) for r in rows)
