@@ -108,9 +108,14 @@ def test_pairs_and_thresholds(hash_run):
     _, pairs, _, summary = read_run(hash_run)
     assert (pairs["item_a"] < pairs["item_b"]).all()
     phash = pairs[pairs["stage"] == "phash"]
-    max_h = summary["thresholds"]["phash_max_hamming"]
-    assert (phash["hamming"] <= summary["thresholds"]["phash_candidate_hamming"]).all()
-    assert (phash["is_duplicate"] == (phash["hamming"] <= max_h)).all()
+    t = summary["thresholds"]
+    max_h = t["phash_max_hamming"]
+    assert (phash["hamming"] <= t["phash_candidate_hamming"]).all()
+    near, score = phash["hamming"] <= max_h, phash["verify_score"].fillna(-2)
+    # within max_hamming: a duplicate only on the pixel check; beyond it, exactly when that check is strong
+    assert (score[near & phash["is_duplicate"]] >= min(t["phash_min_verify"], t["phash_min_verify_sparse"])).all()
+    assert (phash.loc[~near, "is_duplicate"] == (score[~near] >= t["phash_far_verify"])).all()
+    assert near.any()  # (this corpus stores no far pair; the far rule itself: tests/test_hashkeys)
     assert np.allclose(phash["similarity"], 1 - phash["hamming"] / 64)
 
 
