@@ -30,8 +30,8 @@ from jobs.config import (PHASH_KEYS, AudioConfig, EmbeddingConfig, PhashConfig, 
                          VideoConfig)
 from udfs import adapters, ivf
 from udfs.hashing import band_radius
-from udfs.metrics import (STAGE_AUDIO_PEAKS, STAGE_EMBEDDING, STAGE_PHASH, STAGE_TEXT_EXACT, STAGE_TEXT_MINHASH,
-                          STAGE_VIDEO_FRAMES)
+from udfs.metrics import (STAGE_AUDIO_PEAKS, STAGE_EMBEDDING, STAGE_PHASH, STAGE_PHASH_FRAMED, STAGE_TEXT_EXACT,
+                          STAGE_TEXT_MINHASH, STAGE_VIDEO_FRAMES)
 
 log = logging.getLogger("dedup")
 
@@ -326,16 +326,19 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
     Hash stages also need the pixel check: `verify_score` >= phash.min_verify, or
     >= phash.min_verify_sparse for a pair with a sparse image (`sparse`); a pair
     without a score fails it unless the check is off (-1). A full-image pHash pair beyond
-    phash.max_hamming is a duplicate when its `verify_score` >= phash.far_verify (-1: never).
+    phash.max_hamming is a duplicate when its `verify_score` >= phash.far_verify (-1: never), and
+    so is a pHash pair of two framed pictures (stage ``phash_framed``, scored on the whole
+    pictures) up to phash.candidate_hamming.
     """
     bar = F.when(F.coalesce(F.col("sparse"), F.lit(False)), F.lit(phash.verify_bar(True))) \
            .otherwise(F.lit(phash.verify_bar(False)))
     checked = (bar <= -1) | F.coalesce(F.col("verify_score") >= bar, F.lit(False))
     near = (F.col("hamming") <= phash.max_hamming) & checked
-    if phash.far_verify != -1:  # farther pairs on a strong pixel check (stored up to candidate_hamming)
-        near = near | ((F.col("hamming") <= phash.candidate_hamming)
-                       & F.coalesce(F.col("verify_score") >= phash.far_verify, F.lit(False)))
-    rule = F.when(F.col("stage") == STAGE_PHASH, near)
+    # farther pairs, and pairs of two framed pictures, on a strong pixel check (stored up to candidate_hamming)
+    strong = F.lit(False) if phash.far_verify == -1 else \
+        (F.col("hamming") <= phash.candidate_hamming) & F.coalesce(F.col("verify_score") >= phash.far_verify, F.lit(False))
+    rule = F.when(F.col("stage") == STAGE_PHASH, near | strong)
+    rule = rule.when(F.col("stage") == STAGE_PHASH_FRAMED, strong)
     for family in PHASH_KEYS:  # the weight-free key families of jobs/hashkeys.py
         rule = rule.when(F.col("stage") == f"phash_{family}",
                          (F.col("hamming") <= phash.key_hamming(family)) & checked)

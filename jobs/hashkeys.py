@@ -31,11 +31,15 @@ Two rules that keep precision (measured on bench/quality.py):
   are taken on, so a white page with one small figure, or a dark frame with a few stars,
   is judged by its figure or its stars (their full-image pHash pairs with another framed or
   sparse picture are dropped, below);
-- when both images of a full-image pHash pair have a border, that pair is dropped:
-  the frames dominate the low frequencies, so unrelated photographs in the same
-  frame look alike. Their content boxes are compared by the ``trim`` family instead.
+- when both images of a full-image pHash pair have a border, that pair becomes a
+  ``phash_framed`` pair: the frames dominate the low frequencies, so unrelated
+  photographs in the same frame look alike. Their content boxes are compared by the
+  ``trim`` family; the framed pair itself is a duplicate only on a strong pixel check of
+  the whole pictures (``phash.far_verify``): a resized, re-encoded or brightened copy of
+  an object on a white or black backdrop whose content box came out a little different
+  (so its ``trim`` key moved) is still found. With ``far_verify: -1`` such pairs are dropped.
   Two thin frames (content box >= 3/4 of the picture, udfs.robust.is_thin_frame) keep
-  the pair: the whole pictures are mostly content, and a copy whose thin frame a resize
+  the plain pair: the whole pictures are mostly content, and a copy whose thin frame a resize
   or JPEG made non-uniform has another content box than its original.
 """
 from __future__ import annotations
@@ -48,6 +52,7 @@ from pyspark.sql import functions as F
 from jobs.config import PhashConfig
 from udfs import adapters
 from udfs.hashing import band_radius
+from udfs.metrics import STAGE_PHASH_FRAMED
 
 #: (probe key, indexed key, family): key pairs whose distance makes an edge of that family.
 KEY_PAIRS: tuple[tuple[str, str, str], ...] = (
@@ -96,10 +101,12 @@ def is_thin_framed() -> Column:
     return F.col("thumb_full").isNotNull()
 
 
-def drop_framed_phash_pairs(pairs: DataFrame, features: DataFrame) -> DataFrame:
-    """Remove full-image pHash pairs between two framed contents (their content boxes are compared
-    instead), unless both frames are thin: then the whole pictures are mostly content, and the pixel
-    check compares them as well as their boxes (udfs.verify.score_pairs)."""
+def framed_phash_pairs(pairs: DataFrame, features: DataFrame, keep: bool = True) -> DataFrame:
+    """Full-image pHash pairs between two framed contents become stage ``phash_framed`` (`keep`,
+    decided on a strong pixel check of the whole pictures by ``candidates.decide``) or are removed
+    (not `keep`); their content boxes are compared by the trim family either way. Pairs of two thin
+    frames stay ``phash``: the whole pictures are mostly content, and the pixel check compares them
+    as well as their boxes (udfs.verify.score_pairs)."""
     thin = is_thin_framed() if "thumb_full" in features.columns else F.lit(False)
     flags = features.select("content_sha256", is_framed().alias("framed"), thin.alias("thin"))
     fa = flags.select(F.col("content_sha256").alias("sha_a"), F.col("framed").alias("framed_a"),
@@ -108,8 +115,11 @@ def drop_framed_phash_pairs(pairs: DataFrame, features: DataFrame) -> DataFrame:
                       F.col("thin").alias("thin_b"))
     both = F.coalesce(F.col("framed_a"), F.lit(False)) & F.coalesce(F.col("framed_b"), F.lit(False))
     thin_both = F.coalesce(F.col("thin_a"), F.lit(False)) & F.coalesce(F.col("thin_b"), F.lit(False))
-    return (pairs.join(fa, "sha_a", "left").join(fb, "sha_b", "left")
-                 .where(~both | thin_both).drop("framed_a", "framed_b", "thin_a", "thin_b"))
+    framed = both & ~thin_both
+    joined = pairs.join(fa, "sha_a", "left").join(fb, "sha_b", "left")
+    out = (joined.withColumn("stage", F.when(framed, F.lit(STAGE_PHASH_FRAMED)).otherwise(F.col("stage"))) if keep
+           else joined.where(~framed))
+    return out.drop("framed_a", "framed_b", "thin_a", "thin_b")
 
 
 def key_pairs(features: DataFrame, cfg: PhashConfig) -> DataFrame:

@@ -166,7 +166,8 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         elif cfg.phash.enabled:
             hashable = hashkeys.hashable(feats, cfg.phash)
             full = candidates.phash_pairs(hashable, cfg.phash)
-            hash_pairs = _union(spark, [hashkeys.drop_framed_phash_pairs(full, hashable) if cfg.phash.keys else full,
+            framed = hashkeys.framed_phash_pairs(full, hashable, keep=cfg.phash.far_verify != -1)
+            hash_pairs = _union(spark, [framed if cfg.phash.keys else full,
                                         hashkeys.key_pairs(hashable, cfg.phash)])
             parts.append(hashkeys.verify_pairs(hash_pairs, hashable))
         ctx.stats["embedding_stage"] = embed is not None or vectors

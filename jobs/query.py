@@ -24,7 +24,7 @@ from udfs.adapters import robust_keys
 from udfs.decode import decode_image
 from udfs.hashing import hamming, sha256_hex
 from udfs.io import read_bytes
-from udfs.metrics import STAGE_EMBEDDING, STAGE_EXACT, STAGE_PHASH, stage_priority
+from udfs.metrics import STAGE_EMBEDDING, STAGE_EXACT, STAGE_PHASH, STAGE_PHASH_FRAMED, stage_priority
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,10 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
     """Stored contents matching the image by the full-image pHash or a key family.
 
     The job's rules: no hash match for images flatter than min_quality or with less
-    information than min_information (either side), no full-image pHash match between
-    two framed images unless both frames are thin, each family compares one key of either image with another key
-    of the other (the trim family from the framed side only), and every match passes
+    information than min_information (either side), a full-image pHash match between
+    two framed images (unless both frames are thin) only as ``phash_framed`` on a strong pixel
+    check of the whole pictures (far_verify), each family compares one key of either image with
+    another key of the other (the trim family from the framed side only), and every match passes
     the pixel check. A store written without the keys answers by pHash alone, one
     without thumbnails without the pixel check.
     """
@@ -122,7 +123,10 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
     full = dist("phash", mine[robust.KEY_PHASH])
     mine_thin = keyed.thumb_full is not None
     stored_thin = rows["thumb_full"].notna().to_numpy() if "thumb_full" in rows else np.zeros(n, bool)
-    best[STAGE_PHASH] = np.where(mine_framed & stored_framed & ~(mine_thin & stored_thin), 99, full)
+    both_framed = mine_framed & stored_framed & ~(mine_thin & stored_thin)
+    best[STAGE_PHASH] = np.where(both_framed, 99, full)
+    if cfg.keys and cfg.far_verify != -1:  # two framed pictures: on a strong check of the whole pictures
+        best[STAGE_PHASH_FRAMED] = np.where(both_framed, full, 99)
     for probe, index, family in KEY_PAIRS:
         if family not in cfg.keys:
             continue
@@ -136,8 +140,9 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
         best[stage] = np.minimum(best.get(stage, np.full(n, 99)), d)
     out = []
     for stage, d in best.items():
-        limit = cfg.max_hamming if stage == STAGE_PHASH else cfg.key_hamming(stage[len("phash_"):])
-        far = cfg.candidate_hamming if stage == STAGE_PHASH and cfg.far_verify != -1 else limit
+        limit = (cfg.max_hamming if stage == STAGE_PHASH else -1 if stage == STAGE_PHASH_FRAMED
+                 else cfg.key_hamming(stage[len("phash_"):]))
+        far = cfg.candidate_hamming if stage in (STAGE_PHASH, STAGE_PHASH_FRAMED) and cfg.far_verify != -1 else limit
         for i in np.flatnonzero(d <= far):
             if d[i] <= limit:
                 if "thumb" in rows and not _pixels_agree(keyed, rows.loc[i], stage, cfg):

@@ -128,23 +128,47 @@ def test_far_phash_pairs_pass_only_on_a_strong_pixel_check(spark):
     assert (off["is_duplicate"] == near).all()
 
 
-def test_full_phash_pairs_between_two_framed_images_are_dropped(spark):
+def _framed_stages(pairs, feats, keep: bool = True) -> dict:
+    got = hashkeys.framed_phash_pairs(pairs, feats, keep=keep).toPandas()
+    return dict(zip(zip(got["sha_a"], got["sha_b"]), got["stage"]))
+
+
+def test_full_phash_pairs_between_two_framed_images_need_the_whole_pictures(spark):
+    # a and b framed, c not: a-b becomes a phash_framed pair (decided on the whole pictures),
+    # or is dropped when the strong check is off (far_verify -1)
     feats = spark.createDataFrame(pd.DataFrame({
         "content_sha256": ["a", "b", "c"], "phash": [1, 2, 3], "phash_trim": [11, 12, 3]}))
-    pairs = spark.createDataFrame([("a", "b"), ("a", "c"), ("b", "c")], "sha_a string, sha_b string")
-    kept = hashkeys.drop_framed_phash_pairs(pairs, feats).toPandas()
-    assert set(zip(kept["sha_a"], kept["sha_b"])) == {("a", "c"), ("b", "c")}
+    pairs = spark.createDataFrame([("a", "b", "phash"), ("a", "c", "phash"), ("b", "c", "phash")],
+                                  "sha_a string, sha_b string, stage string")
+    assert _framed_stages(pairs, feats) == {("a", "b"): "phash_framed", ("a", "c"): "phash", ("b", "c"): "phash"}
+    assert _framed_stages(pairs, feats, keep=False) == {("a", "c"): "phash", ("b", "c"): "phash"}
 
 
-def test_full_phash_pairs_between_two_thin_frames_are_kept(spark):
+def test_full_phash_pairs_between_two_thin_frames_stay_plain(spark):
     # a, b, d framed; a and b thinly (they keep their whole thumbnails), d thickly
     feats = spark.createDataFrame(pd.DataFrame({
         "content_sha256": ["a", "b", "c", "d"], "phash": [1, 2, 3, 4], "phash_trim": [11, 12, 3, 14],
         "thumb_full": [b"\x01", b"\x02", None, None]}))
-    pairs = spark.createDataFrame([("a", "b"), ("a", "c"), ("a", "d"), ("b", "d"), ("c", "d")],
-                                  "sha_a string, sha_b string")
-    kept = hashkeys.drop_framed_phash_pairs(pairs, feats).toPandas()
-    assert set(zip(kept["sha_a"], kept["sha_b"])) == {("a", "b"), ("a", "c"), ("c", "d")}
+    pairs = spark.createDataFrame([("a", "b", "phash"), ("a", "c", "phash"), ("a", "d", "phash"), ("b", "d", "phash"),
+                                   ("c", "d", "phash")], "sha_a string, sha_b string, stage string")
+    assert _framed_stages(pairs, feats) == {("a", "b"): "phash", ("a", "c"): "phash", ("a", "d"): "phash_framed",
+                                            ("b", "d"): "phash_framed", ("c", "d"): "phash"}
+
+
+def test_framed_phash_pairs_pass_only_on_the_strong_check(spark):
+    """A phash_framed pair is a duplicate up to candidate_hamming when its whole-picture check
+    reaches far_verify, never on the ordinary bar; with far_verify -1 never."""
+    from jobs.config import EmbeddingConfig
+    cfg = PhashConfig(max_hamming=4, candidate_hamming=10, min_verify=0.5, min_verify_sparse=0.5, far_verify=0.95)
+    ddl = "sha_a string, sha_b string, stage string, similarity double, hamming int, verify_score double, sparse boolean"
+    rows = [("a", "b", "phash_framed", 1 - h / 64, h, v, sp) for h in (0, 4, 8, 10, 12) for v in (0.97, 0.9, None)
+            for sp in (False, True)]
+    got = candidates.decide(spark.createDataFrame(rows, ddl), cfg, EmbeddingConfig()).toPandas()
+    want = (got["hamming"] <= 10) & (got["verify_score"].fillna(-2) >= 0.95)
+    assert (got["is_duplicate"] == want).all() and int(want.sum()) == 4 * 2
+    off = candidates.decide(spark.createDataFrame(rows, ddl), dataclasses.replace(cfg, far_verify=-1),
+                            EmbeddingConfig()).toPandas()
+    assert not off["is_duplicate"].any()
 
 
 def test_pictures_turned_on_their_canvas_keep_their_keys_and_are_not_framed(spark):
@@ -166,5 +190,5 @@ def test_pictures_turned_on_their_canvas_keep_their_keys_and_are_not_framed(spar
         "content_sha256": ["a", "b"], "phash": [k.hashes["phash"] for k in keyed],
         "phash_trim": [k.hashes["phash_trim"] for k in keyed], "thumb_full": [k.thumb_full for k in keyed]}))
     assert feats.select(hashkeys.is_framed().alias("f")).toPandas()["f"].tolist() == [False, False]
-    pairs = spark.createDataFrame([("a", "b")], "sha_a string, sha_b string")
-    assert hashkeys.drop_framed_phash_pairs(pairs, feats).count() == 1
+    pairs = spark.createDataFrame([("a", "b", "phash")], "sha_a string, sha_b string, stage string")
+    assert _framed_stages(pairs, feats) == {("a", "b"): "phash"}

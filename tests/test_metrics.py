@@ -89,7 +89,7 @@ def test_threshold_validation():
 
 def test_stage_priority_and_best_stage():
     assert M.STAGE_PRIORITY == ("exact", "phash", "phash_trim", "phash_flip", "phash_crop", "phash_rotate",
-                                "phash_wcrop", "embedding", "pixel")
+                                "phash_wcrop", "phash_framed", "embedding", "pixel")
     assert M.best_stage([M.STAGE_PIXEL, M.STAGE_EMBEDDING]) == M.STAGE_EMBEDDING  # a hash/model edge outranks pixels alone
     assert M.best_stage([M.STAGE_EMBEDDING, M.STAGE_PHASH]) == M.STAGE_PHASH
     assert M.best_stage({"embedding", "exact", "phash"}) == M.STAGE_EXACT

@@ -5,9 +5,10 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 from jobs import corpus
+from jobs.config import PhashConfig
 from udfs import robust, verify
 
 
@@ -426,6 +427,28 @@ def test_whole_picture_crop_pairs_are_checked_on_the_whole_pictures(photos):
     assert boxes_only < wcrop(fo, fc)
     r, g, b = cut(original).split()  # the same cut in other colours (red and blue swapped): held apart
     assert wcrop(fo, _features(Image.merge("RGB", (b, g, r)))) <= verify.COLOUR_CAP
+
+
+def test_framed_phash_pairs_are_checked_on_the_whole_pictures(photos):
+    # objects on a wide white backdrop: a resized, brightened JPEG copy passes the strong bar on the
+    # whole pictures; another object on the same backdrop, of a similar full-image pHash, does not
+    def on_white(img: Image.Image) -> Image.Image:
+        field = Image.new("RGB", (480, 400), "white")
+        field.paste(img.convert("RGB").resize((240, 200)), (120, 100))
+        return field
+
+    original = on_white(photos["astronaut"])
+    copy = _jpeg(ImageEnhance.Brightness(original.resize((240, 200))).enhance(1.2), 40)
+    fo, fc, fx = _features(original), _features(copy), _features(on_white(photos["chelsea"]))
+    assert all(f.thumb_whole is not None for f in (fo, fc, fx))  # thick frames: whole thumbnails kept
+
+    def framed(a, b) -> float:
+        return verify.score_pairs([a.thumb], [b.thumb], ["phash_framed"], [bool(a.sparse or b.sparse)],
+                                  [a.chroma], [b.chroma], [a.place], [b.place],
+                                  whole_a=[a.thumb_whole], whole_b=[b.thumb_whole])[0]
+
+    assert framed(fo, fc) >= PhashConfig().far_verify and framed(fc, fo) >= PhashConfig().far_verify
+    assert framed(fo, fx) < 0.6
 
 
 def test_the_pixel_check_does_not_depend_on_which_picture_comes_first():

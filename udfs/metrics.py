@@ -31,6 +31,10 @@ STAGE_PHASH_ROTATE = "phash_rotate"
 STAGE_PHASH_WCROP = "phash_wcrop"
 KEY_STAGES: tuple[str, ...] = (STAGE_PHASH_TRIM, STAGE_PHASH_FLIP, STAGE_PHASH_CROP, STAGE_PHASH_ROTATE,
                                STAGE_PHASH_WCROP)
+# A full-image pHash pair of two framed pictures (both with a frame or backdrop, not both thin):
+# their frames dominate the hash, so such a pair is a duplicate only on a strong pixel check of
+# the whole pictures (phash.far_verify; jobs/hashkeys.framed_phash_pairs).
+STAGE_PHASH_FRAMED = "phash_framed"
 # Text (jobs/text_kind.py): the same normalised text; the verified Jaccard similarity of the
 # word shingles of a MinHash LSH candidate pair. Text pairs never meet image pairs.
 STAGE_TEXT_EXACT = "text_exact"
@@ -47,8 +51,10 @@ STAGE_AUDIO_PEAKS = "audio_peaks"
 # (jobs/decisions.attach_lone_keepers): similarity = the thumbnails' correlation.
 STAGE_PIXEL = "pixel"
 #: Strongest evidence first: identical bytes, then perceptual hashes (full image, then
-#: the content box and its transforms), then embedding, then the pixel attachment.
-STAGE_PRIORITY: tuple[str, ...] = (STAGE_EXACT, STAGE_PHASH, *KEY_STAGES, STAGE_EMBEDDING, STAGE_PIXEL)
+#: the content box and its transforms, then two framed whole pictures), then embedding, then
+#: the pixel attachment.
+STAGE_PRIORITY: tuple[str, ...] = (STAGE_EXACT, STAGE_PHASH, *KEY_STAGES, STAGE_PHASH_FRAMED, STAGE_EMBEDDING,
+                                   STAGE_PIXEL)
 
 DEFAULT_HASH_BITS = 64
 _EPS = 1e-9

@@ -16,6 +16,7 @@ flip        mirrored content box against content box
 crop        centre 90 / 80 / 60% of one content box against the other's box
 rotate      centre 60% of one box turned +-5 degrees against the other's centre 60%
 wcrop       as crop, on the whole pictures (frame or backdrop included)
+framed      whole picture against whole picture (a pHash pair of two framed pictures)
 =========== =================================================================
 
 The score is the Pearson correlation of the two views (:func:`correlation`),
@@ -91,9 +92,9 @@ PLACE_TOLERANCE = 0.15
 PLACE_CAP = 0.0
 
 STAGE_FAMILY = {"phash": "trim", "phash_trim": "trim", "phash_flip": "flip",
-                "phash_crop": "crop", "phash_rotate": "rotate", "phash_wcrop": "crop"}
+                "phash_crop": "crop", "phash_rotate": "rotate", "phash_wcrop": "crop", "phash_framed": "trim"}
 #: stages whose keys were taken on the whole pictures: their views are cut from the whole thumbnails
-WHOLE_STAGES = ("phash_wcrop",)
+WHOLE_STAGES = ("phash_wcrop", "phash_framed")
 
 
 # ---------------------------------------------------------------------------- thumbnails
@@ -328,7 +329,8 @@ def score_pairs(thumbs_a: Sequence[bytes | None], thumbs_b: Sequence[bytes | Non
     (a one-pixel frame that a resize or JPEG blurs away, light margins that brightening makes
     uniform) would otherwise compare a content box with a whole picture.
 
-    A whole-picture crop pair (stage ``phash_wcrop``) is compared on the whole pictures: the
+    A whole-picture crop pair (stage ``phash_wcrop``) and a pHash pair of two framed pictures
+    (``phash_framed``) are compared on the whole pictures: the
     thin frame's ``full``, the thick frame's ``whole`` (udfs.robust.KeyFeatures.thumb_whole), or
     the thumbnail itself for a picture without a frame (its box is the whole picture).
 
