@@ -111,7 +111,8 @@ class PhashConfig:
     min_verify_sparse: float = 0.4
     # A full-image pHash pair beyond max_hamming (up to candidate_hamming) is a duplicate when its
     # pixel check reaches this: a brightened or heavily re-encoded copy whose hash moved 8-10 bits
-    # but whose thumbnails still agree (bench/RESULTS.md ## broad); -1 turns it off.
+    # but whose thumbnails still agree (bench/RESULTS.md ## broad). So is a pHash pair of two framed
+    # pictures (stage phash_framed, checked on the whole pictures). -1 turns both off.
     far_verify: float = 0.95
 
     def validate(self) -> None:
