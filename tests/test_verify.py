@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
@@ -520,3 +521,41 @@ def test_a_view_that_fails_the_block_check_gives_way_to_the_next():
     assert verify._best_checked([(0.9, other_a, other_b), (0.8, other_b, other_a)], 1) == verify.BLOCK_CAP
     # a negative measure is never raised to the cap
     assert verify._best_checked([(-0.2, other_a, other_b)], 1) == -0.2
+
+
+def test_query_finds_a_framed_copy_on_the_whole_pictures(photos):
+    """`dedup query` decides as the job: a darkened copy of a photograph on a white page (both framed,
+    full-image pHash 0 bits apart, the content boxes' keys far apart) matches as phash_framed, and is
+    not found when far_verify is off (the framed pair is dropped then)."""
+    import dataclasses
+
+    from jobs import query
+    from udfs.adapters import robust_keys
+
+    def on_white(img: Image.Image) -> Image.Image:
+        field = Image.new("RGB", (480, 400), "white")
+        field.paste(img.convert("RGB").resize((240, 200)), (120, 100))
+        return field
+
+    cfg = PhashConfig()
+    original = on_white(photos["astronaut"])
+    stored = robust.key_features(original, robust.RobustConfig(keys=(robust.KEY_PHASH, *robust_keys(cfg.keys))))
+    row = {"content_sha256": "s" * 64, "quality": stored.quality, "information": stored.information,
+           "thumb": stored.thumb, "thumb_full": stored.thumb_full, "thumb_whole": stored.thumb_whole,
+           "sparse": stored.sparse, "chroma": list(stored.chroma),
+           "place": None if stored.place is None else list(stored.place), **stored.hashes}
+
+    class OneContent:  # the two calls of jobs.query.Store that the hash path makes
+        def index_columns(self) -> list[str]:
+            return list(row)
+
+        def index(self, columns: list[str], lists=None) -> pd.DataFrame:
+            return pd.DataFrame([{c: row.get(c) for c in columns}])
+
+    copy = ImageEnhance.Brightness(original).enhance(0.8)
+    mine = robust.key_features(copy, robust.RobustConfig(keys=(robust.KEY_PHASH, *robust_keys(cfg.keys))))
+    dist = lambda k: bin((mine.hashes[k] ^ stored.hashes[k]) & (2 ** 64 - 1)).count("1")  # noqa: E731
+    assert dist("phash") <= cfg.max_hamming and dist("phash_trim") > cfg.trim_hamming  # only the framed pair can
+    found = query._hash_matches(OneContent(), copy, cfg)
+    assert [m["stage"] for m in found] == ["phash_framed"]
+    assert query._hash_matches(OneContent(), copy, dataclasses.replace(cfg, far_verify=-1)) == []
