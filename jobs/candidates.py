@@ -335,8 +335,9 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
     checked = (bar <= -1) | F.coalesce(F.col("verify_score") >= bar, F.lit(False))
     near = (F.col("hamming") <= phash.max_hamming) & checked
     # farther pairs, and pairs of two framed pictures, on a strong pixel check (stored up to candidate_hamming)
-    strong = F.lit(False) if phash.far_verify == -1 else \
-        (F.col("hamming") <= phash.candidate_hamming) & F.coalesce(F.col("verify_score") >= phash.far_verify, F.lit(False))
+    strong = F.lit(False) if phash.far_verify == -1 else (
+        (F.col("hamming") <= phash.candidate_hamming)
+        & F.coalesce(F.col("verify_score") >= phash.far_verify, F.lit(False)))
     rule = F.when(F.col("stage") == STAGE_PHASH, near | strong)
     rule = rule.when(F.col("stage") == STAGE_PHASH_FRAMED, strong)
     for family in PHASH_KEYS:  # the weight-free key families of jobs/hashkeys.py
