@@ -2,11 +2,11 @@
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind10}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind11}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
     python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
-    python -m bench.broad_corpus --parts blind10  # the next blind part alone (the others are left as they are)
+    python -m bench.broad_corpus --parts blind11  # the next blind part alone (the others are left as they are)
 
 The packages are installed by ``bench/harness-packages.sh`` (apt). A package
 that is not installed is skipped and reported (``report.json``, stderr); the
@@ -56,7 +56,7 @@ original's (or its mirror's). The look-alike kinds (astronomy, dark, white,
 series, icon) are the hard negatives: they are only rejected at
 ``SAME_PICTURE`` = 0.995 (the same picture at another size). Each source file
 is used at most once (as an original, or as the base of one derived original).
-The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, ..., blind10 (a
+The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, ..., blind11 (a
 picture found in two packages stays in the aside part; each later part goes after
 the earlier ones, so a picture that an earlier part already holds is rejected from
 it, and adding it left the earlier parts byte-identical).
@@ -323,10 +323,46 @@ part holds is rejected from blind10):
 Nobody runs the job on blind10, looks at its pictures or scores it while tuning:
 ``python -m bench.broad --part blind10`` once, to quote a frozen configuration.
 
+The blind11 part (the blind one after blind10)
+----------------------------------------------
+``blind11/`` was added while blind10 was still blind, in the same way: only from Debian packages that give
+nothing to tune, aside, holdout, fresh or blind5 ... blind10 (:data:`BLIND11_PACKAGES`,
+bench/harness-packages.sh ``BLIND11``), the same kinds and makers, built last (a picture that an earlier
+part holds is rejected from blind11). No package gives more than :data:`BLIND11_CAP` sources to one pool
+(the ones first by crc32 of their names), so that no package fills a kind alone:
+
+- ``astronomy``: DPUSER's function pictures that are dark or mostly show the sky (Airy, Gauss and Moffat
+  profiles: star images), pyresample's figures that mostly show the sky (swaths on black), SaVi's manual
+  pictures that do, and the dark backdrops of open-invaders-data and blockout2 (all on black);
+- ``clipart``: Raincat's cat, item and level pieces (the first frame of each animation), scid's chess
+  piece sets (the largest strip of each), Ceferino's sprite sheets, Biniax's pieces, Holotz Castle's
+  credit and story drawings, TecnoballZ's sprite sheets, Open Invaders' sprites and logos, Blockout's
+  sprites, Trackballs' cell pictures, the Twenty Twenty-Two theme's icons and transparent flight paths (on
+  white, at least 64 px);
+- ``icon``: gnome-icon-theme-nuovo (Nuovo's scalable SVGs, rendered at 64..256 px) and yaru-theme-icon
+  (Yaru's 256 px PNGs, scaled to 64..256 px);
+- ``screenshot``: TeXstudio's manual, OpenShot's manual, Grisbi's (French) manual, Kst's tutorial, the Qt
+  Quick Controls 2 manual, Trackballs' level previews and help slides, SaVi's other manual pictures,
+  DPUSER's windows, the Biniax help screen and the WordPress themes' previews;
+- ``diagram``: lmfit's plots, the Qt Charts examples, Biopython's tutorial figures, nibabel's figures (the
+  high-resolution copy where two are shipped), DPUSER's other function pictures, pyresample's other
+  figures, SaVi's earth map;
+- ``wallpaper``: propaganda-debian's pictures, Raincat's background, menus and levels, Trackballs'
+  backgrounds and textures, Ceferino's scenes, Biniax's backgrounds and title screens, the bright backdrops
+  of open-invaders-data and blockout2; ``art`` (only a base for dark, white and series): the Twenty
+  Twenty-One theme's paintings and the Twenty Twenty-Two theme's bird pictures; ``photo``: xteddy's teddy
+  bears and libjxl-testdata's photographs (the sRGB copy of each; the flower and the room);
+- ``scanned_page``: the PDFs of debmake-doc and abinit-doc, and the copyright texts of the blind11 packages
+  and their dependencies (:data:`PACKAGE_EXTRAS`);
+- ``dark``, ``white``, ``series``: derived from blind11's own pictures; title frames of its own.
+
+Nobody runs the job on blind11, looks at its pictures or scores it while tuning:
+``python -m bench.broad --part blind11`` once, to quote a frozen configuration (after blind10).
+
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/, aside/, holdout/, fresh/, blind5/, ..., blind9/ and blind10/:
+    tune/, aside/, holdout/, fresh/, blind5/, ..., blind10/ and blind11/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -364,14 +400,16 @@ from udfs.robust import quality
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
-PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10")
+PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10",
+         "blind11")
 HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
-#: holdout, then fresh, then blind5, ..., blind9, then blind10 last: each one's pictures are checked
+#: holdout, then fresh, then blind5, ..., blind10, then blind11 last: each one's pictures are checked
 #: against the earlier parts', and those stay as they were before it was added (a picture found in holdout
-#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind10)
-BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10")
+#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind11)
+BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10",
+               "blind11")
 #: the parts built only from their own Debian packages (and the documents those installed)
-OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10")
+OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -508,10 +546,28 @@ BLIND10_PACKAGES: tuple[str, ...] = (
     "visp-images-data", "libsixel-examples",                                   # photographs
     "c++-annotations-pdf", "packaging-tutorial",                               # PDF manuals
 )
+#: The Debian packages of the blind11 part (bench/harness-packages.sh BLIND11 installs exactly these), added
+#: while blind10 was still blind: none of them gives a picture to tune, aside, holdout, fresh or blind5 ...
+#: blind10.
+BLIND11_PACKAGES: tuple[str, ...] = (
+    "dpuser-doc", "python-pyresample-doc", "savi",                             # astronomy (+ diagrams)
+    "open-invaders-data", "blockout2",                                         # astronomy (+ clip art)
+    "raincat-data", "scid-data", "ceferino-data", "biniax2-data",              # clip art (+ backdrops)
+    "holotz-castle-data", "tecnoballz-data",                                   # clip art
+    "gnome-icon-theme-nuovo", "yaru-theme-icon",                               # icons
+    "texstudio-doc", "openshot-qt-doc", "grisbi-common", "kst-doc",            # screenshots
+    "qtquickcontrols2-5-doc-html", "trackballs-data",                          # screenshots (+ textures)
+    "python-lmfit-doc", "qtcharts5-doc-html", "python-biopython-doc",          # diagrams (plots)
+    "python-nibabel-doc",                                                      # diagrams
+    "propaganda-debian",                                                       # wallpapers
+    "wordpress-theme-twentytwentyone", "wordpress-theme-twentytwentytwo",      # paintings, bird pictures
+    "xteddy", "libjxl-testdata",                                               # photographs
+    "debmake-doc", "abinit-doc",                                               # PDF manuals
+)
 #: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
 PACKAGES: tuple[str, ...] = (TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES + BLIND5_PACKAGES
                              + BLIND6_PACKAGES + BLIND7_PACKAGES + BLIND8_PACKAGES + BLIND9_PACKAGES
-                             + BLIND10_PACKAGES)
+                             + BLIND10_PACKAGES + BLIND11_PACKAGES)
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -530,6 +586,7 @@ PACKAGE_PART: dict[str, str] = {
     **{p: "blind8" for p in BLIND8_PACKAGES},
     **{p: "blind9" for p in BLIND9_PACKAGES},
     **{p: "blind10" for p in BLIND10_PACKAGES},
+    **{p: "blind11" for p in BLIND11_PACKAGES},
 }
 #: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
 #: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
@@ -572,6 +629,8 @@ PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "flare-game": ("flare-engine", "fonts-unifont"),
     "blobandconquer-data": ("fonts-aenigma",),
     "python-pycoast-doc": ("fonts-font-awesome", "sphinx-rtd-theme-common"),
+    # blind11 (apt --no-install-recommends on Debian 12, 2026-12-07)
+    "blockout2": ("libsdl-mixer1.2", "libsdl1.2debian", "libmad0", "libmikmod3"),
 }
 
 #: Packages installed on the recording machine by other work in the same tree (video and audio
@@ -2283,6 +2342,248 @@ def blind10_photo_sources(package: str, files: list[Path]) -> list[Source]:
     return [_raster_source(_name(package, p, root), package, "photo", p) for p in _big_enough(picked)]
 
 
+# ---------------------------------------------------------------------------- blind11 sources
+
+#: the most sources one blind11 package gives to one pool (the ones first by crc32 of their names), so that
+#: no package fills a kind alone (blind10's redeclipse-data gave 177 of its 605 originals)
+BLIND11_CAP = 40
+
+
+def _capped(sources: list[Source], cap: int = BLIND11_CAP) -> list[Source]:
+    """At most ``cap`` of ``sources`` per pool: the ones first by crc32 of their names (a draw that does not
+    depend on what else is installed), in their listed order."""
+    by_pool: dict[str, list[Source]] = defaultdict(list)
+    for s in sources:
+        by_pool[s.pool].append(s)
+    kept = {id(s) for group in by_pool.values()
+            for s in sorted(group, key=lambda s: (zlib.crc32(s.name.encode()), s.name))[:cap]}
+    return [s for s in sources if id(s) in kept]
+
+
+#: a numbered animation frame (cat-walk3.png, fire-hydrant-left6.png): only the lowest number of each
+#: animation is an original (the others are the same drawing moved a little)
+FRAME_NUMBER = re.compile(r"^(.*?)[-_]?(\d+)$")
+
+
+def _first_frames(files: list[Path]) -> list[Path]:
+    """One file per animation (same folder, same name but for a trailing number): the lowest number."""
+    best: dict[tuple[Path, str], tuple[int, Path]] = {}
+    for p in files:
+        m = FRAME_NUMBER.match(p.stem)
+        key, number = ((p.parent, m.group(1)), int(m.group(2))) if m else ((p.parent, p.stem), -1)
+        if key not in best or number < best[key][0]:
+            best[key] = (number, p)
+    return sorted(v[1] for v in best.values())
+
+
+#: DPUSER's pictures of its windows (the others are function pictures)
+DPUSER_WINDOWS = ("qfitsview", "dpuserwindow", "viewingtools", "cubespectrum", "onedimensional")
+
+
+def blind11_sky_doc_sources(package: str, files: list[Path]) -> list[Source]:
+    """DPUSER's manual pictures (its windows: screenshots; its function pictures: astronomy when dark or
+    mostly sky, as Airy, Gauss and Moffat profiles are star images, else diagram), pyresample's figures
+    (mostly sky, swaths on black: astronomy, else diagram), SaVi's manual pictures (mostly sky: astronomy,
+    else screenshot) and its earth map (diagram, as a bright planet map)."""
+    out: list[Source | None] = []
+    if package == "dpuser-doc":
+        root = "/doc/dpuser/"
+        for p in _big_enough(_real(_under(files, root), (".png",)), 100):
+            if p.stem.lower().startswith(DPUSER_WINDOWS):
+                out.append(_sky_or(package, p, root, "screenshot"))
+            else:
+                out.append(_sky_or(package, p, root, "diagram", dark=True))
+    elif package == "python-pyresample-doc":
+        root = "/html/_images/"
+        out = [_sky_or(package, p, root, "diagram")
+               for p in _big_enough(_real(_under(files, "/python-pyresample-doc/", root), (".png",)), 100)]
+    else:                                   # savi
+        out = [_sky_or(package, p, "/manual/images/", "screenshot")
+               for p in _big_enough(_real(_under(files, "/savi/manual/images/"), (".png",)), 100)]
+        out += [_raster_source(_name(package, p, "/savi/"), package, "diagram", p, side=MAX_SOURCE_SIDE)
+                for p in _real(_under(files, "/savi/oogl/"), (".jpg", ".jpeg"))]
+    return [s for s in out if s is not None]
+
+
+#: game pictures that are fonts, cursors, buttons or bars, not pictures
+GAME_NOT_PICTURES = ("font", "fuente", "cursor", "pointer", "particle", "progress", "barra", "cargando", "digits")
+#: Trackballs' surface textures (wallpaper); its other small pictures are cells and pieces
+TRACKBALLS_TEXTURES = ("texture", "water", "ice", "sand", "acid")
+#: Open Invaders' and Blockout's backdrops (dark: astronomy, else wallpaper); their other pictures are sprites
+GAME_BACKDROPS = ("level", "background", "menuback", "marble")
+
+
+def _game_picture(p: Path) -> bool:
+    return not any(w in p.stem.lower() for w in GAME_NOT_PICTURES)
+
+
+def blind11_game_sources(package: str, files: list[Path]) -> list[Source]:
+    """Game pictures: Open Invaders' and Blockout's backdrops (dark: astronomy, on black; else wallpaper), their
+    sprites and logos (clip art); Raincat's cat, item and level pieces (the first frame of each animation:
+    clip art) and its background, menus and levels (the first tile of each; wallpaper); Ceferino's scenes (JPEG: wallpaper), its
+    help screen (screenshot) and sprite sheets (clip art); Biniax's backgrounds and title screens
+    (wallpaper), help screen (screenshot) and pieces (clip art); Holotz Castle's credit, story and title
+    drawings (clip art); TecnoballZ's high-resolution sprite sheets (clip art; its shop: screenshot);
+    Trackballs' level previews and help slides (screenshots), backgrounds and textures (wallpaper) and cell
+    pictures (clip art); scid's chess piece sets (the largest strip of each: clip art). Not fonts, cursors or
+    bars; clip art of at least 64 px."""
+    out: list[Source | None] = []
+    if package in ("open-invaders-data", "blockout2"):
+        root = "/open-invaders/" if package == "open-invaders-data" else "/blockout2/images/"
+        found = _big_enough(_real(_under(files, root), (".pcx", ".png")), 64)
+        for p in found:
+            if not _game_picture(p) or (p.stem.endswith("a") and p.with_name(p.stem[:-1] + p.suffix) in found):
+                continue                    # fonts; blockout2's alpha masks (spritesa.png of sprites.png)
+            if p.stem.startswith(GAME_BACKDROPS):
+                out.append(_sky_or_wallpaper(package, p, root))
+            else:
+                out.append(_raster_source(_name(package, p, root), package, "clipart", p))
+    elif package == "raincat-data":
+        root = "/raincat/data/"
+        found = _real(_under(files, root), (".png",))
+        for p in found:
+            if "/levels/" in str(p) and not p.stem.endswith("_0_0"):
+                continue                    # a level's other tiles (the first shows it)
+            if any(f"/{d}/" in str(p) for d in ("backgrounds", "levels", "menu")) and _min_side(p) >= 128:
+                out.append(_raster_source(_name(package, p, root), package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+        pieces = [p for p in found if not any(f"/{d}/" in str(p) for d in ("backgrounds", "levels", "menu"))]
+        out += [_raster_source(_name(package, p, root), package, "clipart", p)
+                for p in _big_enough(_first_frames(pieces), 64)]
+    elif package == "ceferino-data":
+        root = "/ceferino/ima/"
+        for p in _real(_under(files, root), (".png", ".jpg")):
+            name = _name(package, p, root)
+            if p.suffix == ".jpg" and _min_side(p) >= 200:
+                out.append(_raster_source(name, package, "wallpaper", p))
+            elif p.stem == "how_to_play":
+                out.append(_raster_source(name, package, "screenshot", p))
+            elif _game_picture(p) and not p.stem.startswith("tit_") and _min_side(p) >= 64:
+                out.append(_raster_source(name, package, "clipart", p))
+    elif package == "biniax2-data":
+        root = "/biniax2/graphics/"
+        for p in _real(_under(files, root), (".png",)):
+            name = _name(package, p, root)
+            if p.stem.startswith(("background", "logo", "splash")):
+                out.append(_raster_source(name, package, "wallpaper", p))
+            elif p.stem == "help":
+                out.append(_raster_source(name, package, "screenshot", p))
+            elif _game_picture(p) and _min_side(p) >= 48:
+                out.append(_raster_source(name, package, "clipart", p))
+    elif package == "holotz-castle-data":
+        root = "/holotz-castle/game/"
+        out = [_raster_source(_name(package, p, root), package, "clipart", p)
+               for p in _big_enough(_real(_under(files, root), (".tga",)), 64)
+               if any(f"/{d}/" in str(p) for d in ("credits", "stories", "intro", "main"))]
+    elif package == "tecnoballz-data":
+        root = "/tecnoballz/hires/"
+        for p in _big_enough(_real(_under(files, root), (".png",)), 64):
+            if _game_picture(p):
+                pool = "screenshot" if p.stem == "shop" else "clipart"
+                out.append(_raster_source(_name(package, p, root), package, pool, p))
+    elif package == "trackballs-data":
+        root = "/games/trackballs/"
+        for p in _real(_under(files, root), (".png", ".jpg")):
+            name, stem = _name(package, p, root), p.stem
+            if "/levels/" in str(p) or stem.startswith("slide-"):
+                out.append(_raster_source(name, package, "screenshot", p))
+            elif "Background" in stem or stem == "splashScreen" or stem.startswith(TRACKBALLS_TEXTURES):
+                out.append(_raster_source(name, package, "wallpaper", p, side=MAX_SOURCE_SIDE))
+            elif "/images/" in str(p) and _game_picture(p) and _min_side(p) >= 64:
+                out.append(_raster_source(name, package, "clipart", p))
+    else:                                   # scid-data
+        root = "/scid/img/pieces/"
+        out = [_raster_source(_name(package, p, root), package, "clipart", p)
+               for p in _largest_per_folder(_real(_under(files, root), (".png", ".gif")))]
+    return [s for s in out if s is not None]
+
+
+def blind11_icon_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Nuovo's icons (scalable SVGs) rendered at 64..256 px, and Yaru's 256 px PNGs (not their @2x copies)
+    scaled to 64..256 px."""
+    if package == "gnome-icon-theme-nuovo":
+        return _svg_icons(package, files, seed, "/icons/Nuovo/scalable/", "/scalable/")
+    return _raster_icons(package, files, seed, "/icons/Yaru/256x256/", "/256x256/")
+
+
+#: lmfit ships each plot at two resolutions and as a thumbnail: the plain copy is the original
+LMFIT_COPIES = ("_3_0x", "_thumb")
+
+
+def blind11_doc_sources(package: str, files: list[Path]) -> list[Source]:
+    """Manual pictures of at least 100 px: TeXstudio's (not its template previews), OpenShot's, Grisbi's
+    (French, the only ones), Kst's tutorial and the Qt Quick Controls 2 manual (screenshots); lmfit's plots
+    (one copy of each), the Qt Charts examples, Biopython's tutorial figures (not its logos) and nibabel's
+    figures (the high-resolution copy where two are shipped) (diagrams)."""
+    out: list[Source] = []
+    if package in ("texstudio-doc", "openshot-qt-doc", "grisbi-common", "kst-doc", "qtquickcontrols2-5-doc-html"):
+        root = {"texstudio-doc": "/doc/texstudio/html/", "openshot-qt-doc": "/doc/openshot-qt/html/_images/",
+                "grisbi-common": "/grisbi/fr/image/screenshot/", "kst-doc": "/doc/kst-doc/tutorial/",
+                "qtquickcontrols2-5-doc-html": "/qt5/doc/"}[package]
+        found = _under(files, root, "/images/") if package == "qtquickcontrols2-5-doc-html" else _under(files, root)
+        out = [_raster_source(_name(package, p, root), package, "screenshot", p)
+               for p in _big_enough(_real(found, (".png", ".jpg")), 100) if "template" not in p.stem]
+    elif package == "python-lmfit-doc":
+        root = "/html/_images/"
+        out = [_raster_source(_name(package, p, root), package, "diagram", p)
+               for p in _big_enough(_real(_under(files, "/python3-lmfit/", root), (".png",)), 100)
+               if not p.stem.endswith(LMFIT_COPIES)]
+    elif package == "qtcharts5-doc-html":
+        root = "/qt5/doc/qtcharts/images/"
+        out = [_raster_source(_name(package, p, root), package, "diagram", p)
+               for p in _big_enough(_real(_under(files, root), (".png",)), 100)]
+    elif package == "python-biopython-doc":
+        root = "/python-biopython-doc/"
+        out = [_raster_source(_name(package, p, root), package, "diagram", p)
+               for p in _big_enough(_real(_under(files, root), (".png",)), 100) if "logo" not in p.stem]
+    else:                                   # python-nibabel-doc
+        root = "/python-nibabel-doc/html/"
+        found = _big_enough(_real(_under(files, root), (".png",)), 100)
+        hires = {p.with_name(p.name.replace(".hires.png", ".png")) for p in found if p.name.endswith(".hires.png")}
+        out = [_raster_source(_name(package, p, root), package, "diagram", p)
+               for p in found if p not in hires and "/_static/" not in str(p)]
+    return out
+
+
+#: libjxl's test photographs: the sRGB copy of each (its other copies are the same photograph in other
+#: colour spaces); the 64 px copies of the 500 px ones are left out
+JXL_PHOTOS = ("/external/raw.pixls/", "/external/wesaturate/")
+
+
+def blind11_picture_sources(package: str, files: list[Path]) -> list[Source]:
+    """propaganda-debian's pictures (wallpaper); the WordPress themes' preview (screenshot), Twenty
+    Twenty-One's paintings and Twenty Twenty-Two's bird pictures (art), its icons and transparent flight
+    paths (clip art, on white; not its dividers); xteddy's teddy bears and libjxl-testdata's photographs
+    (photo)."""
+    if package == "propaganda-debian":
+        return [_raster_source(_name(package, p, "/wallpapers/"), package, "wallpaper", p)
+                for p in _real(_under(files, "/share/wallpapers/"), (".jpg",))]
+    if package.startswith("wordpress-theme-"):
+        root = "/wp-content/themes/"
+        out = []
+        for p in _real(_under(files, root), (".png", ".jpg")):
+            name = _name(package, p, root)
+            if p.stem == "screenshot":
+                out.append(_raster_source(name, package, "screenshot", p))
+            elif "/assets/images/" not in str(p) or p.stem.startswith("divider"):
+                continue
+            elif p.suffix == ".png" or p.stem.startswith("icon-"):
+                out.append(_raster_source(name, package, "clipart", p))
+            else:
+                out.append(_raster_source(name, package, "art", p, side=MAX_SOURCE_SIDE))
+        return out
+    if package == "xteddy":
+        return [_raster_source(_name(package, p, "/xteddy/"), package, "photo", p)
+                for p in _big_enough(_real(_under(files, "/share/xteddy/"), (".png",)))]
+    root = "/libjxl-testdata/"
+    found = _real(_under(files, root), (".png",))
+    large = {p.stem for p in found if "/500px/" in str(p)}
+    picked = [p for p in found if any(d in str(p) for d in JXL_PHOTOS) and "_srgb8" in p.stem
+              and not ("/64px/" in str(p) and p.stem in large)]
+    picked += [p for p in found if p.name in ("flower.png", "hdr_room.png")]
+    return [_raster_source(_name(package, p, root), package, "photo", p, side=MAX_SOURCE_SIDE)
+            for p in _big_enough(sorted(picked))]
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -2480,6 +2781,37 @@ LISTERS: dict[str, PackageLister] = {
     "libsixel-examples": lambda p, f, s: blind10_photo_sources(p, f),
     "c++-annotations-pdf": lambda p, f, s: [],  # PDF manuals only (pdf_sources)
     "packaging-tutorial": lambda p, f, s: [],   # PDF slides only (pdf_sources)
+    # blind11 (each at most BLIND11_CAP sources per pool)
+    "dpuser-doc": lambda p, f, s: _capped(blind11_sky_doc_sources(p, f)),
+    "python-pyresample-doc": lambda p, f, s: _capped(blind11_sky_doc_sources(p, f)),
+    "savi": lambda p, f, s: _capped(blind11_sky_doc_sources(p, f)),
+    "open-invaders-data": lambda p, f, s: _capped(blind11_game_sources(p, f)),
+    "blockout2": lambda p, f, s: _capped(blind11_game_sources(p, f)),
+    "raincat-data": lambda p, f, s: _capped(blind11_game_sources(p, f)),
+    "scid-data": lambda p, f, s: _capped(blind11_game_sources(p, f)),
+    "ceferino-data": lambda p, f, s: _capped(blind11_game_sources(p, f)),
+    "biniax2-data": lambda p, f, s: _capped(blind11_game_sources(p, f)),
+    "holotz-castle-data": lambda p, f, s: _capped(blind11_game_sources(p, f)),
+    "tecnoballz-data": lambda p, f, s: _capped(blind11_game_sources(p, f)),
+    "trackballs-data": lambda p, f, s: _capped(blind11_game_sources(p, f)),
+    "gnome-icon-theme-nuovo": lambda p, f, s: _capped(blind11_icon_sources(p, f, s)),
+    "yaru-theme-icon": lambda p, f, s: _capped(blind11_icon_sources(p, f, s)),
+    "texstudio-doc": lambda p, f, s: _capped(blind11_doc_sources(p, f)),
+    "openshot-qt-doc": lambda p, f, s: _capped(blind11_doc_sources(p, f)),
+    "grisbi-common": lambda p, f, s: _capped(blind11_doc_sources(p, f)),
+    "kst-doc": lambda p, f, s: _capped(blind11_doc_sources(p, f)),
+    "qtquickcontrols2-5-doc-html": lambda p, f, s: _capped(blind11_doc_sources(p, f)),
+    "python-lmfit-doc": lambda p, f, s: _capped(blind11_doc_sources(p, f)),
+    "qtcharts5-doc-html": lambda p, f, s: _capped(blind11_doc_sources(p, f)),
+    "python-biopython-doc": lambda p, f, s: _capped(blind11_doc_sources(p, f)),
+    "python-nibabel-doc": lambda p, f, s: _capped(blind11_doc_sources(p, f)),
+    "propaganda-debian": lambda p, f, s: _capped(blind11_picture_sources(p, f)),
+    "wordpress-theme-twentytwentyone": lambda p, f, s: _capped(blind11_picture_sources(p, f)),
+    "wordpress-theme-twentytwentytwo": lambda p, f, s: _capped(blind11_picture_sources(p, f)),
+    "xteddy": lambda p, f, s: _capped(blind11_picture_sources(p, f)),
+    "libjxl-testdata": lambda p, f, s: _capped(blind11_picture_sources(p, f)),
+    "debmake-doc": lambda p, f, s: [],          # PDF manuals only (pdf_sources)
+    "abinit-doc": lambda p, f, s: [],           # PDF reports only (pdf_sources)
 }
 
 
@@ -2487,7 +2819,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     """Every source picture found, and the harness packages that are not installed.
 
     The documents found on the system (PDF pages, copyright texts) that a holdout (fresh, blind5, ...,
-    blind10) package or one of its extras installed go to holdout (fresh, blind5, ..., blind10) (``part``);
+    blind11) package or one of its extras installed go to holdout (fresh, blind5, ..., blind11) (``part``);
     tune and aside split the others as before, so installing the packages of a later part leaves the earlier parts
     byte-identical."""
     sources: list[Source] = []
@@ -2518,7 +2850,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
     sources += pip_sources() + documents
     # names are ids: make them unique (tune/aside sources among themselves exactly as before holdout
     # was added, then holdout's among themselves and apart from those, then fresh's, blind5's, blind6's,
-    # blind7's, blind8's, blind9's, blind10's)
+    # blind7's, blind8's, blind9's, blind10's, blind11's)
 
     def part_of(s: Source) -> str | None:
         own = s.part or PACKAGE_PART.get(s.package)
@@ -2533,7 +2865,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
     taken = {s.name for s in kept}
     for part, group in zip(OWN_PARTS, groups[1:]):
-        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind10: not "b" again
+        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind11: not "b" again
         for s in group:
             if s.name in taken:
                 s.name = f"{s.name}-{tag}"
@@ -2688,7 +3020,7 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
                 name = f"title-{state['tried']:04d}"
                 if hash_part(name) != part:
                     continue
-            else:                               # holdout ... blind10: frames of their own (other names, draws)
+            else:                               # holdout ... blind11: frames of their own (other names, draws)
                 name = f"title-{part}-{state['tried']:04d}"
             if state["n"] >= limit:
                 return None
@@ -3075,6 +3407,9 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
         "blind10_is_kept_aside": ("blind10/ is the next blind part after blind9 was seen, from its own Debian "
                                   "packages: never run the job on it, score it or look at its pictures while "
                                   "tuning; score it once, to quote a frozen configuration."),
+        "blind11_is_kept_aside": ("blind11/ is the blind part after blind10 (added while blind10 was still blind), "
+                                  "from its own Debian packages: never run the job on it, score it or look at its "
+                                  "pictures while tuning; score it once, to quote a frozen configuration."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},
         "missing_packages": missing,
         "originals": {part: sorted(c.id for c in cands) for part, cands in chosen.items()},

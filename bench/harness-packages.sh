@@ -85,6 +85,17 @@ freedombox-doc-en debian-handbook enigma-doc plasma-workspace-data halide14-api-
 scorched3d-data blobandconquer-data crrcsim-data mandelbulber2-data visp-images-data libsixel-examples
 c++-annotations-pdf packaging-tutorial"
 
+# the picture sources of blind11/, the blind part after blind10 (exactly bench/broad_corpus.py
+# BLIND11_PACKAGES), added while blind10 was still blind: none of them gives a picture to tune, aside,
+# holdout, fresh or blind5 ... blind10. Without recommends; apt pulls in libsdl-mixer1.2, libsdl1.2debian,
+# libmad0 and libmikmod3 with blockout2 (PACKAGE_EXTRAS), whose documents go to blind11.
+BLIND11="dpuser-doc python-pyresample-doc savi open-invaders-data blockout2 raincat-data scid-data
+ceferino-data biniax2-data holotz-castle-data tecnoballz-data gnome-icon-theme-nuovo yaru-theme-icon
+texstudio-doc openshot-qt-doc grisbi-common kst-doc qtquickcontrols2-5-doc-html trackballs-data
+python-lmfit-doc qtcharts5-doc-html python-biopython-doc python-nibabel-doc propaganda-debian
+wordpress-theme-twentytwentyone wordpress-theme-twentytwentytwo xteddy libjxl-testdata debmake-doc
+abinit-doc"
+
 # renderers: gdk-pixbuf-thumbnailer + librsvg's loader (SVG icons, figures, wallpapers), pdftoppm (pages)
 TOOLS="libgdk-pixbuf2.0-bin librsvg2-common poppler-utils"
 
@@ -108,3 +119,5 @@ apt-get install -y --no-install-recommends $BLIND8
 apt-get install -y --no-install-recommends $BLIND9
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $BLIND10
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $BLIND11

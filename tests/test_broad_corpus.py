@@ -1,5 +1,5 @@
-"""Checks of bench.broad_corpus's package tables, and of blind9's and blind10's listers on tiny made-up files (no apt,
-no build)."""
+"""Checks of bench.broad_corpus's package tables, and of blind9's, blind10's and blind11's listers on tiny made-up
+files (no apt, no build)."""
 from __future__ import annotations
 
 import re
@@ -12,11 +12,11 @@ from bench import broad_corpus as bc
 OWN_TABLES = {
     "holdout": bc.HOLDOUT_PACKAGES, "fresh": bc.FRESH_PACKAGES, "blind5": bc.BLIND5_PACKAGES,
     "blind6": bc.BLIND6_PACKAGES, "blind7": bc.BLIND7_PACKAGES, "blind8": bc.BLIND8_PACKAGES,
-    "blind9": bc.BLIND9_PACKAGES, "blind10": bc.BLIND10_PACKAGES,
+    "blind9": bc.BLIND9_PACKAGES, "blind10": bc.BLIND10_PACKAGES, "blind11": bc.BLIND11_PACKAGES,
 }
 SCRIPT_VARS = {"tune": "PICTURES", "holdout": "HOLDOUT", "fresh": "FRESH", "blind5": "BLIND5",
                "blind6": "BLIND6", "blind7": "BLIND7", "blind8": "BLIND8",
-               "blind9": "BLIND9", "blind10": "BLIND10"}
+               "blind9": "BLIND9", "blind10": "BLIND10", "blind11": "BLIND11"}
 
 
 def _script_lists() -> dict[str, list[str]]:
@@ -109,3 +109,52 @@ def test_blind10_photos_take_the_first_frame_of_a_sequence(tmp_path: Path) -> No
     got = {Path(s.path).relative_to(root).as_posix(): s.pool
            for s in bc.blind10_photo_sources("visp-images-data", files)}
     assert got == {"Klimt/Klimt.png": "photo", "cube/image.0000.pgm": "photo"}
+
+
+def test_blind11_game_pieces_take_the_first_frame_and_one_tile_per_level(tmp_path: Path) -> None:
+    data = tmp_path / "usr/share/games/raincat/data"
+    files = [_png(data / f"cat/cat-walk/cat-walk{i}.png", (128, 128), 60 + i) for i in (1, 2, 10)]
+    files += [_png(data / "level-misc/fire-hydrant-left1.png", (256, 128)),
+              _png(data / "level-misc/fire-hydrant-left2.png", (256, 128)),
+              _png(data / "items/cork.png", (128, 128)), _png(data / "items/tarp.png", (256, 16)),
+              _png(data / "levels/river/river_0_0.png", (1024, 1024)),
+              _png(data / "levels/river/river_1_0.png", (1024, 1024)),
+              _png(data / "backgrounds/clouds_background.png", (1024, 1024))]
+    pools = {Path(s.path).relative_to(data).as_posix(): s.pool
+             for s in bc.blind11_game_sources("raincat-data", files)}
+    assert pools == {"cat/cat-walk/cat-walk1.png": "clipart", "level-misc/fire-hydrant-left1.png": "clipart",
+                     "items/cork.png": "clipart", "levels/river/river_0_0.png": "wallpaper",
+                     "backgrounds/clouds_background.png": "wallpaper"}
+
+
+def test_blind11_backdrops_dark_are_astronomy_and_masks_are_left_out(tmp_path: Path) -> None:
+    images = tmp_path / "usr/share/games/blockout2/images"
+    files = [_png(images / "background.png", (256, 256), 5), _png(images / "background2.png", (256, 256), 200),
+             _png(images / "sprites.png", (256, 256)), _png(images / "spritesa.png", (256, 256)),
+             _png(images / "menufont.png", (256, 256)), _png(images / "online.png", (32, 32))]
+    pools = {Path(s.path).name: s.pool for s in bc.blind11_game_sources("blockout2", files)}
+    assert pools == {"background.png": "astronomy", "background2.png": "wallpaper", "sprites.png": "clipart"}
+
+
+def test_blind11_cap_keeps_at_most_cap_per_pool() -> None:
+    sources = [bc.Source(f"x-{i}", "p", "screenshot", f"/x/{i}.png", lambda: None) for i in range(10)]
+    sources += [bc.Source(f"y-{i}", "p", "diagram", f"/y/{i}.png", lambda: None) for i in range(3)]
+    kept = bc._capped(sources, 4)
+    assert [s.pool for s in kept].count("screenshot") == 4 and [s.pool for s in kept].count("diagram") == 3
+    assert kept == [s for s in sources if s in kept]               # listed order
+    assert {s.name for s in bc._capped(list(reversed(sources)), 4)} == {s.name for s in kept}
+
+
+def test_blind11_photos_take_one_copy_of_each(tmp_path: Path) -> None:
+    root = tmp_path / "usr/share/libjxl-testdata"
+    files = [_png(root / "external/wesaturate/500px/abc_srgb8.png", (500, 500)),
+             _png(root / "external/wesaturate/500px/abc_grayscale.png", (500, 500)),
+             _png(root / "external/wesaturate/64px/abc_srgb8.png", (64, 64)),
+             _png(root / "external/wesaturate/64px/def_srgb8.png", (64, 64)),
+             _png(root / "external/wesaturate/64px/def_709_g1.png", (64, 64)),
+             _png(root / "external/pngsuite/basn2c08.png", (32, 32)),
+             _png(root / "jxl/flower/flower.png", (320, 240)), _png(root / "jxl/flower/flower_alpha.png", (320, 240))]
+    got = {Path(s.path).relative_to(root).as_posix(): s.pool
+           for s in bc.blind11_picture_sources("libjxl-testdata", files)}
+    assert got == {"external/wesaturate/500px/abc_srgb8.png": "photo",
+                   "external/wesaturate/64px/def_srgb8.png": "photo", "jxl/flower/flower.png": "photo"}
