@@ -41,10 +41,10 @@ packages again, added after blind7 had been seen) was the next blind part (run o
 2026-12-07, seen since). The ``blind9`` part (its own Debian packages again, added
 after blind8 had been seen) was the next blind part (run once on 2026-12-07, seen
 since). The ``blind10`` part (its own Debian packages again, added after blind9 had
-been seen) is the next blind part: ``--part blind10`` once, to quote a frozen
-configuration; never run, scored or looked at while tuning. The ``blind11`` part (its
-own Debian packages again, added while blind10 was still blind) is the blind part after
-it: ``--part blind11`` once, likewise, after blind10.
+been seen) was the next blind part (run once on 2026-12-07, seen since). The ``blind11``
+part (its own Debian packages again, added while blind10 was still blind) is the next
+blind part: ``--part blind11`` once, to quote a frozen configuration; never run, scored
+or looked at while tuning.
 """
 from __future__ import annotations
 
@@ -330,9 +330,8 @@ def main(argv: list[str] | None = None) -> int:
                     default="both",
                     help="both: tune and aside; holdout: seen, a tuning part since 2026-12-06; fresh: run "
                          "once blind on 2026-12-06, seen since; blind5: run once blind on 2026-12-07, seen "
-                         "since; blind6, ..., blind9: run once blind on 2026-12-07, seen since; blind10: the "
-                         "next blind part, run once to quote a frozen configuration, never while tuning; "
-                         "blind11: the blind part after blind10, likewise")
+                         "since; blind6, ..., blind10: run once blind on 2026-12-07, seen since; blind11: the "
+                         "next blind part, run once to quote a frozen configuration, never while tuning")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="job override; may repeat")
     ap.add_argument("--conf", action="append", type=Path, default=[], help="job YAML config; may repeat")
     ap.add_argument("--label", default="shipped defaults", help="name of this configuration in the report")
