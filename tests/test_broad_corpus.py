@@ -158,3 +158,33 @@ def test_blind11_photos_take_one_copy_of_each(tmp_path: Path) -> None:
            for s in bc.blind11_picture_sources("libjxl-testdata", files)}
     assert got == {"external/wesaturate/500px/abc_srgb8.png": "photo",
                    "external/wesaturate/64px/def_srgb8.png": "photo", "jxl/flower/flower.png": "photo"}
+
+
+def _photo(seed: int, size: tuple[int, int] = (320, 240)) -> Image.Image:
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    small = (rng.random((12, 16, 3)) * 255).astype("uint8")
+    return Image.fromarray(small).resize(size, Image.Resampling.BICUBIC)
+
+
+def test_the_source_check_rejects_one_picture_from_two_files() -> None:
+    """A photograph, then a darkened original made from another file of it (a thumbnail): the darkened
+    picture passes the check of the pictures as made (dark is a look-alike kind), so only its source
+    tells; rejected in the parts that check sources, accepted (as before) in the others. Windows cut
+    from one file never reject each other, and another photograph passes."""
+    photo = _photo(1, (640, 480))
+    thumb = photo.resize((320, 240), Image.Resampling.BICUBIC)
+    dark = bc._scale_to_mean(thumb, 18.0, dark=True)
+    for by_source, want in ((True, "same_source"), (False, None)):
+        reg = bc.Registry()
+        assert reg.check(bc.Candidate("photo_a", "photo", "p", "a.jpg", photo, source=photo), by_source) is None
+        got = reg.check(bc.Candidate("dark_under_a_thumb", "dark", "p", "a_thumb.jpg", dark, source=thumb), by_source)
+        assert got == want
+        other = _photo(2)
+        assert reg.check(bc.Candidate("photo_b", "photo", "p", "b.jpg", other, source=other), by_source) is None
+    reg = bc.Registry()
+    big = _photo(3, (1200, 900))
+    windows = [bc.Candidate(f"series_c_w{k}", "series", "p", f"c.jpg@x{k * 240},y0",
+                            big.crop((k * 240, 0, k * 240 + 600, 675)), source=big) for k in range(3)]
+    assert [reg.check(w, True) for w in windows] == [None, None, None]
+    assert bc.SOURCE_CHECK_PARTS == ("blind11",)  # the parts built before it stay as they were
