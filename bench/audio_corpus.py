@@ -1,11 +1,26 @@
 """Audio match-quality corpus: real recordings from installed Debian packages, planted edits,
-hard negatives, and a part kept aside (split by source package).
+hard negatives, and parts kept aside (split by source package).
 
     apt-get install --no-install-recommends wesnoth-1.16-music wesnoth-1.16-data naev-data \\
         lincity-ng-data tuxpaint-stamps-default sound-theme-freedesktop warzone2100-music \\
         pocketsphinx-testdata oxygen-sounds libchromaprint-tools
-    python -m bench.audio_corpus                 # out/audio/{tune,aside}/ + split.json
+    apt-get install --no-install-recommends supertux-data colobot-common-sounds \\
+        asterisk-core-sounds-en-wav extremetuxracer-data lomiri-sounds        # blind2
+    python -m bench.audio_corpus                 # out/audio/{tune,aside,blind2}/ + split.json
+    python -m bench.audio_corpus --part blind2   # one part alone: the others' files are left as they are
     python -m bench.audio_corpus --part tune --music 4 --speech 6 --effects 3   # smaller
+
+Parts (PARTS; KEPT_ASIDE are never tuned on): `tune` (the only part looked at while tuning), `aside`
+(kept aside, run once blind, seen since) and `blind2` (added after aside was seen: packages that no
+earlier audio part uses; nobody listens to it, probes or tunes on it; the lead builds it with
+`--part blind2` and runs `python -m bench.audio --part blind2` once, with a frozen configuration).
+Each part's draws are seeded by its name and its sources alone, so a part built alone is the same as
+in a full build. A part in EARLIER_PARTS passes over any source file that is a byte copy of a file
+listed by an earlier part's sources (earlier_hashes: supertux-data's `saw.wav` is lincity-ng-data's
+`Mill1.wav`), so building it needs their packages installed too; after the build its originals are
+also compared with the built originals of those parts (earlier_shared: the same test as for
+`recording` below, every pair of one of its originals and one of theirs); the pairs found, expected
+none, go to PART/earlier_parts.json and change nothing else.
 
 Nothing is downloaded. Layout: out/audio/PART/files/ID.EXT and out/audio/PART/truth.csv with
 columns id, path, group, kind, edit, package, source, offset_s, time_scale, duration_s, recording.
@@ -79,6 +94,7 @@ class Source:
     folder: str
     pattern: str = "*"
     exclude: str = ""  # files whose name contains this are skipped
+    recursive: bool = True  # False: only the files directly in `folder`, not in its subfolders
 
 
 # the split is by package: everything a package gives goes to one part
@@ -99,7 +115,24 @@ PARTS = {
         Source("pocketsphinx-testdata", "speech", "/usr/share/pocketsphinx/test/data"),
         Source("oxygen-sounds", "effects", "/usr/share/sounds", "Oxygen-*"),
     ],
+    # added after aside was seen: packages no earlier audio part uses. The speech is a real voice
+    # (Asterisk's English prompts, 8 kHz telephone recordings), only the sentence prompts of the top
+    # folder (its subfolders hold single digits, letters and silences); extremetuxracer-data's sound
+    # folder holds mostly sliding noises (by name), lomiri-sounds' phone ringtones and notifications
+    "blind2": [
+        Source("supertux-data", "music", "/usr/share/games/supertux2/music", "*.ogg"),
+        Source("colobot-common-sounds", "music", "/usr/share/games/colobot/music", "*.ogg"),
+        Source("asterisk-core-sounds-en-wav", "speech", "/usr/share/asterisk/sounds/en_US_f_Allison", "*.wav",
+               recursive=False),
+        Source("supertux-data", "effects", "/usr/share/games/supertux2/sounds"),
+        Source("extremetuxracer-data", "effects", "/usr/share/games/etr/sounds"),
+        Source("lomiri-sounds", "effects", "/usr/share/sounds/lomiri"),
+    ],
 }
+KEPT_ASIDE = ("aside", "blind2")  # never tuned on; blind2 is run once, blind
+# a part's originals are also compared with the originals of these parts (earlier_shared): a part added
+# later should share no recording with the parts looked at before it; tune and aside check nothing
+EARLIER_PARTS = {"blind2": ("tune", "aside")}
 EDITS = ("mp3_64k", "aac_96k", "opus_32k", "resample_22050_mono", "gain_+6", "gain_-6", "lowpass_3k",
          "eq_tilt", "noise_15db", "mix_under_-10db", "trim", "pad_silence", "tempo_+3", "excerpt")
 ENCODE = {"mp3_64k": ("mp3", "libmp3lame", 64_000), "aac_96k": ("m4a", "aac", 96_000),
@@ -210,18 +243,33 @@ def apply_edit(edit: str, x: np.ndarray, rate: int, rng, under: np.ndarray | Non
 # ---------------------------------------------------------------------------- sources
 
 def list_files(src: Source) -> list[Path]:
-    files = [p for p in Path(src.folder).rglob(src.pattern)
+    folder = Path(src.folder)
+    files = [p for p in (folder.rglob(src.pattern) if src.recursive else folder.glob(src.pattern))
              if p.suffix in AUDIO_EXT and p.is_file() and not (src.exclude and src.exclude in p.name)]
     return sorted(files, key=lambda p: stable_rank(f"{src.package}/{p.name}"))
 
 
-def pick(src: Source, count: int, min_s: float) -> tuple[list, list]:
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def earlier_hashes(part: str) -> set[str]:
+    """sha256 of every file that the sources of the parts before `part` (EARLIER_PARTS) list, chosen or
+    not: a later part skips a source file that is a byte copy of one of them (packages do ship each
+    other's sounds). Empty for tune and aside, whose draws are as they were before blind2."""
+    return {file_sha256(f) for e in EARLIER_PARTS.get(part, ()) for s in PARTS[e] for f in list_files(s)}
+
+
+def pick(src: Source, count: int, min_s: float, skip: frozenset | set = frozenset()) -> tuple[list, list]:
     """-> (originals [(path, x, rate)], as many spares [(path, x, rate)]) in the seeded order;
-    a spare is the track mixed under one original's mix_under copy."""
+    a spare is the track mixed under one original's mix_under copy. A file whose sha256 is in
+    `skip` (earlier_hashes) is passed over."""
     chosen, spare = [], []
     for p in list_files(src):
         if len(chosen) >= count and len(spare) >= count:
             break
+        if skip and file_sha256(p) in skip:
+            continue
         try:
             x, rate = read_audio(p)
         except Exception:  # an unreadable source file is skipped (counted in the report)
@@ -248,9 +296,10 @@ def build_part(part: str, counts: dict, out: Path) -> list[dict]:
     files = out / part / "files"
     files.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(stable_rank(part) % 2**32)
+    skip = earlier_hashes(part)
     for src in PARTS[part]:
         min_s = {"music": 60.0, "speech": 2.0, "effects": MIN_EFFECT_S}[src.kind]
-        chosen, spare = pick(src, counts[src.kind], min_s)
+        chosen, spare = pick(src, counts[src.kind], min_s, skip)
         for k, (p, x, rate) in enumerate(chosen):  # each mix gets its own unrelated track
             under = spare[k][1] if k < len(spare) else None
             rows += write_group(src, p, x, rate, under, files, rng)
@@ -405,6 +454,25 @@ def same_recordings(rows: list[dict], part_dir: Path) -> tuple[list[dict], list[
     return [dict(r, recording=name.get(r["group"], r["group"])) for r in rows], found
 
 
+def earlier_shared(rows: list[dict], part_dir: Path, earlier: dict[str, Path]) -> list[dict]:
+    """Pairs of one original of this part (rows, under part_dir) and one original of an earlier part
+    (name -> its built folder, truth.csv and files/) that share at least SHARED_MIN_S of material
+    (shared_seconds, as for `recording`). Expected none: a later part should hold no recording of
+    the parts seen before it. The caller leaves out an earlier part that is not built."""
+    mine = [(r["id"], mono_at(*read_audio(part_dir / r["path"]))) for r in rows if r["edit"] == "original"]
+    found = []
+    for name, folder in earlier.items():
+        with open(folder / "truth.csv") as fh:
+            theirs = [r for r in csv.DictReader(fh) if r["edit"] == "original"]
+        for r in theirs:
+            wave = mono_at(*read_audio(folder / r["path"]))
+            for fid, w in mine:
+                secs, lag = shared_seconds(w, wave)
+                if secs >= SHARED_MIN_S:
+                    found.append(dict(a=fid, part=name, b=r["id"], shared_s=secs, offset_s=round(lag, 3)))
+    return found
+
+
 def write_truth(path: Path, rows: list[dict]) -> None:
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -422,9 +490,35 @@ def retruth(part_dir: Path) -> list[dict]:
     return found
 
 
+def missing_sources(parts: list[str]) -> list[str]:
+    """'package (folder)' of each source of these parts whose folder is not there (package not installed)."""
+    return sorted({f"{s.package} ({s.folder})" for p in parts for s in PARTS[p] if not Path(s.folder).is_dir()})
+
+
+def write_split(out: Path, parts: list[str], counts: dict) -> dict:
+    """split.json: every part's packages (all of PARTS, pairwise disjoint), the versions and counts of
+    the parts built now; a part not built now keeps what an earlier build recorded."""
+    split = {p: sorted({s.package for s in PARTS[p]}) for p in PARTS}
+    names = [pkg for p in split.values() for pkg in p]
+    assert len(names) == len(set(names)), "a package gives to two parts"
+    path = out / "split.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    versions = dict(old.get("versions", {}))
+    versions.update({pkg: package_version(pkg) for p in parts for pkg in split[p]})
+    by_part = dict(old.get("counts_by_part", {}))
+    by_part.update({p: counts for p in parts})
+    doc = {"split": split, "versions": versions,
+           "counts": counts if set(parts) >= {"tune", "aside"} else old.get("counts", counts),
+           "counts_by_part": by_part, "kept_aside": list(KEPT_ASIDE)}
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1))
+    return doc
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", choices=["tune", "aside", "all"], default="all")
+    ap.add_argument("--part", choices=[*PARTS, "all"], default="all",
+                    help="build (or --retruth) this part alone; the other parts' files are left as they are")
     ap.add_argument("--music", type=int, default=6, help="originals per music source")
     ap.add_argument("--speech", type=int, default=10, help="originals per speech source")
     ap.add_argument("--effects", type=int, default=5, help="originals per effects source")
@@ -432,24 +526,33 @@ def main(argv=None) -> int:
     ap.add_argument("--retruth", action="store_true",
                     help="only recompute the `recording` column of the built part(s) (no file written)")
     args = ap.parse_args(argv)
+    parts = list(PARTS) if args.part == "all" else [args.part]
     if args.retruth:
-        for part in (["tune", "aside"] if args.part == "all" else [args.part]):
+        for part in parts:
+            if args.part == "all" and not (args.out / part / "truth.csv").exists():
+                print(part, "not built: skipped")
+                continue
             found = retruth(args.out / part)
             print(part, "originals sharing material:", found)
         return 0
+    missing = missing_sources(sorted({e for p in parts for e in (p, *EARLIER_PARTS.get(p, ()))}))
+    if missing:
+        raise SystemExit("not installed (see the module's apt-get lines): " + ", ".join(missing))
     counts = {"music": args.music, "speech": args.speech, "effects": args.effects}
-    parts = ["tune", "aside"] if args.part == "all" else [args.part]
-    split = {p: sorted({s.package for s in PARTS[p]}) for p in PARTS}
-    assert not set(split["tune"]) & set(split["aside"])
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "split.json").write_text(json.dumps(
-        {"split": split, "versions": {pkg: package_version(pkg) for p in split.values() for pkg in p},
-         "counts": counts}, indent=1))
+    write_split(args.out, parts, counts)
     for part in parts:
         rows, found = same_recordings(build_part(part, counts, args.out), args.out / part)
         write_truth(args.out / part / "truth.csv", rows)
         (args.out / part / "same_recordings.json").write_text(json.dumps(found, indent=1) + "\n")
         print(part, "originals sharing material:", found)
+        if part in EARLIER_PARTS:
+            earlier = {e: args.out / e for e in EARLIER_PARTS[part] if (args.out / e / "truth.csv").exists()}
+            skipped = [e for e in EARLIER_PARTS[part] if e not in earlier]
+            shared = earlier_shared(rows, args.out / part, earlier)
+            (args.out / part / "earlier_parts.json").write_text(json.dumps(
+                {"checked": sorted(earlier), "not_built": skipped, "shared": shared}, indent=1) + "\n")
+            print(part, "originals sharing material with", sorted(earlier), "(not built:", skipped, "):",
+                  len(shared), "pairs")
         by_edit: dict = {}
         for r in rows:
             by_edit[r["edit"]] = by_edit.get(r["edit"], 0) + 1

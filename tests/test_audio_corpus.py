@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
+import pytest
 
 from bench import audio_corpus as C
 
@@ -64,3 +66,123 @@ def test_same_recordings_joins_variants_and_keeps_groups(tmp_path):
         assert cross not in P.truth_pairs(back) and P.score(back, {cross, own}, P.truth_pairs(back))["precision"] == 0.5
     finally:
         P.TRUTH_KEY = "recording"
+
+
+# ---------------------------------------------------------------------------- parts (blind2)
+
+def test_parts_are_split_by_package_and_blind2_is_kept_aside():
+    packages = {p: {s.package for s in C.PARTS[p]} for p in C.PARTS}
+    assert list(C.PARTS) == ["tune", "aside", "blind2"]
+    for a in C.PARTS:
+        for b in C.PARTS:
+            assert a == b or not packages[a] & packages[b], (a, b)
+    assert {s.kind for s in C.PARTS["blind2"]} == {"music", "speech", "effects"}
+    assert set(C.KEPT_ASIDE) == {"aside", "blind2"} and C.EARLIER_PARTS == {"blind2": ("tune", "aside")}
+
+
+def test_tune_and_aside_sources_are_as_before_blind2():
+    """Their draws depend only on their own sources (and the part's name): pinned here."""
+    S = C.Source
+    assert C.PARTS["tune"] == [
+        S("wesnoth-1.16-music", "music", "/usr/share/games/wesnoth/1.16/data/core/music"),
+        S("naev-data", "music", "/usr/share/naev/dat/snd/music"),
+        S("naev-data", "effects", "/usr/share/naev/dat/snd/sounds"),
+        S("lincity-ng-data", "music", "/usr/share/games/lincity-ng/music"),
+        S("lincity-ng-data", "effects", "/usr/share/games/lincity-ng/sounds"),
+        S("tuxpaint-stamps-default", "speech", "/usr/share/tuxpaint/stamps", "*_desc*.ogg"),
+        S("tuxpaint-stamps-default", "effects", "/usr/share/tuxpaint/stamps", "*.ogg", "_desc"),
+        S("sound-theme-freedesktop", "effects", "/usr/share/sounds/freedesktop")]
+    assert C.PARTS["aside"] == [
+        S("warzone2100-music", "music", "/usr/share/games/warzone2100/music"),
+        S("wesnoth-1.16-data", "effects", "/usr/share/games/wesnoth/1.16/data/core/sounds"),
+        S("pocketsphinx-testdata", "speech", "/usr/share/pocketsphinx/test/data"),
+        S("oxygen-sounds", "effects", "/usr/share/sounds", "Oxygen-*")]
+    assert all(s.recursive for p in ("tune", "aside") for s in C.PARTS[p])
+
+
+def test_list_files_recursive_or_top_folder_only(tmp_path):
+    for name in ("a.wav", "b.ogg", "notes.txt", "c_desc.ogg", "digits/1.wav", "sub/deep/d.flac"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    names = lambda src: sorted(p.relative_to(tmp_path).as_posix() for p in C.list_files(src))
+    assert names(C.Source("p", "effects", str(tmp_path))) == ["a.wav", "b.ogg", "c_desc.ogg", "digits/1.wav",
+                                                               "sub/deep/d.flac"]
+    assert names(C.Source("p", "speech", str(tmp_path), "*.wav", recursive=False)) == ["a.wav"]
+    assert names(C.Source("p", "effects", str(tmp_path), "*.ogg", "_desc", recursive=False)) == ["b.ogg"]
+    # the seeded order depends on the package and the file name only
+    src = C.Source("p", "effects", str(tmp_path))
+    assert C.list_files(src) == C.list_files(C.Source("p", "music", str(tmp_path)))
+
+
+def test_a_later_part_skips_byte_copies_of_earlier_parts_files(tmp_path, monkeypatch):
+    early, late = tmp_path / "early", tmp_path / "late"
+    for folder, files in ((early, {"mill.wav": b"same bytes", "other.wav": b"early only"}),
+                          (late, {"saw.wav": b"same bytes", "new.wav": b"late only", "top.txt": b"late only"})):
+        folder.mkdir()
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+    monkeypatch.setitem(C.PARTS, "tune", [C.Source("early-pkg", "effects", str(early))])
+    monkeypatch.setitem(C.PARTS, "aside", [])
+    monkeypatch.setitem(C.PARTS, "blind2", [C.Source("late-pkg", "effects", str(late))])
+    skip = C.earlier_hashes("blind2")
+    assert skip == {C.file_sha256(early / "mill.wav"), C.file_sha256(early / "other.wav")}
+    assert C.earlier_hashes("tune") == set() and C.earlier_hashes("aside") == set()
+    monkeypatch.setattr(C, "read_audio", lambda p: (np.full((1, 4 * R), 0.1, np.float32), R))
+    chosen, spare = C.pick(C.PARTS["blind2"][0], 5, 2.5, skip)
+    assert [p.name for p, _, _ in chosen] == ["new.wav"] and spare == []
+    assert sorted(p.name for p, _, _ in C.pick(C.PARTS["blind2"][0], 5, 2.5)[0]) == ["new.wav", "saw.wav"]
+
+
+def test_earlier_shared_finds_a_recording_of_an_earlier_part(tmp_path):
+    def part(name: str, sounds: dict) -> list[dict]:
+        (tmp_path / name / "files").mkdir(parents=True)
+        rows = []
+        for gid, x in sounds.items():
+            C.write_audio(tmp_path / name / "files" / f"{gid}.flac", x[None], R)
+            rows.append(dict(id=gid, path=f"files/{gid}.flac", group=gid, edit="original", duration_s=len(x) / R,
+                             recording=gid))
+            rows.append(dict(id=f"{gid}-trim", path="files/none.flac", group=gid, edit="trim", duration_s=1.0,
+                             recording=gid))  # not an original: never read
+        return rows
+
+    tune = part("tune", {"t1": _sound(0, 10.0), "t2": _sound(4, 6.0)})
+    C.write_truth(tmp_path / "tune" / "truth.csv", tune)
+    later = part("later", {"n1": _sound(0, 10.0)[2 * R: 7 * R], "n2": _sound(5, 8.0)})  # n1: 5 s of t1
+    found = C.earlier_shared(later, tmp_path / "later", {"tune": tmp_path / "tune"})
+    assert [(f["a"], f["part"], f["b"]) for f in found] == [("n1", "tune", "t1")]
+    assert found[0]["shared_s"] >= 4.5 and found[0]["offset_s"] == 2.0
+    assert C.earlier_shared(later, tmp_path / "later", {}) == []
+
+
+def test_write_split_keeps_the_parts_not_built(tmp_path, monkeypatch):
+    monkeypatch.setattr(C, "package_version", lambda pkg: f"v-{pkg}")
+    old = {"split": {"tune": ["x"], "aside": ["y"]}, "versions": {"x": "1", "y": "2", "naev-data": "0.8"},
+           "counts": {"music": 6, "speech": 10, "effects": 5}}
+    (tmp_path / "split.json").write_text(json.dumps(old))
+    doc = C.write_split(tmp_path, ["blind2"], {"music": 2, "speech": 3, "effects": 1})
+    assert json.loads((tmp_path / "split.json").read_text()) == doc
+    assert doc["split"] == {p: sorted({s.package for s in C.PARTS[p]}) for p in C.PARTS}
+    assert doc["counts"] == old["counts"] and doc["counts_by_part"] == {"blind2": {"music": 2, "speech": 3,
+                                                                                   "effects": 1}}
+    assert doc["versions"]["naev-data"] == "0.8" and doc["versions"]["x"] == "1"  # tune's: as recorded
+    assert all(doc["versions"][pkg] == f"v-{pkg}" for pkg in doc["split"]["blind2"])
+    full = C.write_split(tmp_path, list(C.PARTS), {"music": 6, "speech": 10, "effects": 5})
+    assert set(full["counts_by_part"]) == set(C.PARTS) and full["counts"] == old["counts"]
+
+
+def test_build_refuses_a_part_whose_packages_are_missing(tmp_path, monkeypatch):
+    monkeypatch.setitem(C.PARTS, "blind2", [C.Source("no-such-package", "music", str(tmp_path / "absent"))])
+    with pytest.raises(SystemExit, match="no-such-package"):
+        C.main(["--part", "blind2", "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()  # nothing written, tune and aside untouched
+
+
+def test_scorer_accepts_blind2(tmp_path):
+    """bench.audio --part blind2 parses (and stops here: no corpus in this empty folder; nothing is run)."""
+    from bench import audio as A
+
+    with pytest.raises(SystemExit, match="no corpus at"):
+        A.main(["--part", "blind2", "--corpus", str(tmp_path), "--out", str(tmp_path)])
+    with pytest.raises(SystemExit) as exc:
+        A.main(["--part", "blind3", "--corpus", str(tmp_path)])
+    assert exc.value.code == 2
