@@ -2,15 +2,19 @@
 
 One command::
 
-    python -m bench.video_corpus              # out/video/corpus/{tune,aside,blind2}/, up to 100 originals per part
+    python -m bench.video_corpus              # out/video/corpus/{tune,aside,blind2,blind3}/, up to 100 originals each
     python -m bench.video_corpus --quick      # 20 originals per part (tests, development)
     python -m bench.video_corpus --per-part 60 --workers 2
     python -m bench.video_corpus --parts blind2   # one part alone (the others are left as they are)
+    python -m bench.video_corpus --parts blind3   # the newest kept-aside part alone (its packages: below)
 
 Nothing is downloaded: every picture is a photograph from an installed Debian or pip package
 (:data:`PHOTOS`; ``bench/harness-packages.sh`` installs the Debian ones, plus ``tuxpaint-data``;
 scikit-image is a dependency of the project, scikit-learn is not: without it aside lacks its two
-photos, and ``report.json`` ``missing_photos`` counts what was not found).
+photos, and ``report.json`` ``missing_photos`` counts what was not found). blind3's packages are not
+in ``bench/harness-packages.sh``: ``apt-get install --no-install-recommends`` :data:`BLIND3_DEBIAN`;
+blind3 is built only when every photo it lists, and every photo of the parts it is checked against
+(scikit-learn's two included), is found (:data:`COMPLETE_PARTS`), else the build stops before writing.
 Clips are written with PyAV (libx264 / mpeg4 / libvpx / mjpeg; AAC silence in some containers).
 
 Shots
@@ -56,7 +60,8 @@ Hard negatives (``role`` = negative; each its own group, never a duplicate of an
 Split (``split.json``)
 ----------------------
 Each photo package goes wholly to one part (:data:`PACKAGE_PART`); ``tune/`` is the only part
-that may be looked at while tuning. **Never tune on ``aside/`` or ``blind2/``** (:data:`KEPT_ASIDE`).
+that may be looked at while tuning. **Never tune on ``aside/``, ``blind2/`` or ``blind3/``**
+(:data:`KEPT_ASIDE`).
 
 - ``tune``: plasma-workspace-wallpapers, tuxpaint-data (the slideshows' series), gimp-help-en,
   lomiri-wallpapers-20.04;
@@ -69,18 +74,28 @@ that may be looked at while tuning. **Never tune on ``aside/`` or ``blind2/``** 
   ``MAX_CORRELATION``) is rejected, so blind2 shares no picture with them; tune and aside are
   built exactly as before blind2 existed. Nobody looks at its clips, probes or tunes on it: the
   lead builds it with ``--parts blind2`` and runs ``python -m bench.video --part blind2`` once
-  with the shipped defaults, to quote a frozen configuration.
+  with the shipped defaults, to quote a frozen configuration;
+- ``blind3`` (added 2026-12-07, after blind2 had been run): photographs from Debian packages that no
+  earlier video part uses and that the image harnesses (bench/broad_corpus.py's packages,
+  bench/harness-packages.sh, bench/quality_corpus.py's pip photos) do not use either:
+  kphotoalbum's demo album (24), digikam-data's about-page landscape (1), gramps' example
+  photographs (7 portraits and groups), kodi-data's Estuary home pictures (2), libvips-doc's owl (1),
+  scribus-data's newsletter photo (1), and dde-account-faces' avatar photos (13, the series). Its
+  cells are checked against every picture of tune, aside and blind2 (:data:`EARLIER_PARTS`), as
+  blind2's were against tune and aside; tune, aside and blind2 are built exactly as before blind3
+  existed. Kept blind like blind2: ``--parts blind3``, then ``python -m bench.video --part blind3``
+  once, by the lead, with the configuration to be quoted.
 
 Parts are independent (cells, plans and seeds are per part), so a part built alone
-(``--parts blind2``) is the same as in a full build, and the other parts are left as they are
+(``--parts blind3``) is the same as in a full build, and the other parts are left as they are
 (``report.json`` and ``split.json`` keep their entries).
 
 Layout::
 
-    OUT/{tune,aside,blind2}/originals/<id>.mp4
-    OUT/{tune,aside,blind2}/copies/<id>__<edit>.<ext>
-    OUT/{tune,aside,blind2}/negatives/<kind>/<id>.mp4
-    OUT/{tune,aside,blind2}/truth.csv      one row per file (file = its path under the part = its item_id)
+    OUT/{tune,aside,blind2,blind3}/originals/<id>.mp4
+    OUT/{tune,aside,blind2,blind3}/copies/<id>__<edit>.<ext>
+    OUT/{tune,aside,blind2,blind3}/negatives/<kind>/<id>.mp4
+    OUT/{tune,aside,blind2,blind3}/truth.csv      one row per file (file = its path under the part = its item_id)
     OUT/split.json, OUT/report.json
 
 Deterministic: the same arguments give the same plans, rendered frames and truth (seeded per name;
@@ -109,11 +124,14 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "video" / "corpus"
-PARTS = ("tune", "aside", "blind2")
-KEPT_ASIDE = ("aside", "blind2")   # never tuned on; blind2 is run once, blind (docstring)
+PARTS = ("tune", "aside", "blind2", "blind3")
+KEPT_ASIDE = ("aside", "blind2", "blind3")   # never tuned on; blind2 and blind3 are run once, blind (docstring)
 # a part's cells are also checked against the pictures of these parts (a look-alike is rejected), so
 # a part added later shares no picture with the parts built before it; tune and aside check nothing
-EARLIER_PARTS = {"blind2": ("tune", "aside")}
+EARLIER_PARTS = {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2")}
+# parts built only when every photo they list, and every photo of their EARLIER_PARTS, is found: a
+# missing package would silently give another part (and a weaker look-alike check) on another machine
+COMPLETE_PARTS = ("blind3",)
 DEFAULT_PER_PART = 100
 QUICK_PER_PART = 20
 
@@ -152,13 +170,33 @@ PHOTOS: dict[str, list[str]] = {
     "scikit-image": [f"skimage:{n}" for n in (
         "astronaut.png", "camera.png", "chelsea.png", "coffee.png", "hubble_deep_field.jpg", "motorcycle_left.png",
         "rocket.jpg")],
+    # blind3 (added 2026-12-07): Debian packages that no earlier video part and no image harness uses
+    # (BLIND3_DEBIAN installs them). Left out by eye: dde-account-faces' 9.png (a rendered room) and
+    # default.png (1.png again), gramps' engravings (O1, Alimehemet) and its thumbnails (O0, O2, O3)
+    "kphotoalbum": [f"/usr/share/kphotoalbum/demo/{n}.jpg" for n in (   # the demo album, 800 px wide
+        "anne_helene", "bar55", "bar55_2", "blackie", "cold_water", "donna", "donna_2", "grand_canyon_1",
+        "grand_canyon_2", "grand_canyon_3", "jesper", "jesper_2", "new_wave_1", "new_wave_2", "pool", "pool_2",
+        "qt-logo", "skagen", "skagen_2", "snow", "spiff", "spiff_2", "sunset", "wayne")],
+    "digikam-data": ["/usr/share/digikam/about/images/body-background.jpg"],
+    "gramps": [f"/usr/share/doc/gramps/example/gramps/{n}" for n in (
+        "E_W_Dahlgren.jpg", "654px-Aksel_Andersson.jpg", "Gunnlaugur_Larusson_-_Yawn.jpg",
+        "1897_expeditionsmannschaft_rio_a.jpg", "AntoineClaudet.png", "O4.jpg", "O5.jpg")],
+    "kodi-data": [f"/usr/share/kodi/addons/skin.estuary/extras/home-images/{n}.jpg" for n in ("movie", "music")],
+    "libvips-doc": ["/usr/share/gtk-doc/html/libvips/owl.jpg"],
+    "scribus-data": ["/usr/share/scribus/templates/nl2/flowers.jpg"],
+    "dde-account-faces": [f"/var/lib/AccountsService/icons/bigger/{i}.png" for i in (
+        1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14)],   # 200 x 200 stock photos: the slideshows' series
 }
 PACKAGE_PART = {"plasma-workspace-wallpapers": "tune", "tuxpaint-data": "tune", "gimp-help-en": "tune",
                 "lomiri-wallpapers-20.04": "tune", "mate-backgrounds": "aside", "lomiri-wallpapers-16.04": "aside",
                 "scikit-learn": "aside", "lxqt-themes": "blind2", "tuxtype-data": "blind2",
-                "scikit-image": "blind2"}
+                "scikit-image": "blind2", "kphotoalbum": "blind3", "digikam-data": "blind3", "gramps": "blind3",
+                "kodi-data": "blind3", "libvips-doc": "blind3", "scribus-data": "blind3",
+                "dde-account-faces": "blind3"}
 SERIES_PACKAGE = {"tune": "tuxpaint-data", "aside": "mate-backgrounds",   # the slideshows' photo series
-                  "blind2": "tuxtype-data"}
+                  "blind2": "tuxtype-data", "blind3": "dde-account-faces"}
+# the Debian packages of blind3 (not in bench/harness-packages.sh): apt-get install -y --no-install-recommends
+BLIND3_DEBIAN = tuple(p for p, q in PACKAGE_PART.items() if q == "blind3")
 # photos that ship inside pip packages: "<prefix>:<file>" -> <module>/<folder>/<file>
 PIP_PHOTOS = {"sklearn": ("sklearn", "datasets/images"), "skimage": ("skimage", "data")}
 
@@ -300,6 +338,18 @@ def earlier_thumbs(part: str) -> np.ndarray:
                     if t.std() >= MIN_STD:
                         thumbs.append(t)
     return _unit(np.stack(thumbs)) if thumbs else np.zeros((0, 32 * 18))
+
+
+def missing_photos(part: str) -> dict[str, int]:
+    """Listed photos that are not found, per package, of `part` and of its :data:`EARLIER_PARTS`
+    (packages that miss none are left out)."""
+    parts = (part, *EARLIER_PARTS.get(part, ()))
+    out = {}
+    for package in sorted(p for p, q in PACKAGE_PART.items() if q in parts):
+        n = len(PHOTOS[package]) - len(_photo_paths(package))
+        if n:
+            out[package] = n
+    return out
 
 
 def part_cells(part: str, photos: dict[str, np.ndarray], exclude: set[str], report: dict,
@@ -773,12 +823,20 @@ def build(out_dir: Path = DEFAULT_OUT, per_part: int = DEFAULT_PER_PART, seed: i
     t0 = time.perf_counter()
     negatives = NEGATIVES["quick" if quick else "full"]
     report: dict = {"per_part": per_part, "seed": seed, "negatives": negatives, "missing_photos": {}}
-    split = {"rule": "each photo package wholly in one part (bench/video_corpus.py PACKAGE_PART); aside and "
-                     "blind2 are never tuned on; blind2 is run once, blind",
+    split = {"rule": "each photo package wholly in one part (bench/video_corpus.py PACKAGE_PART); aside, "
+                     "blind2 and blind3 are never tuned on; blind2 and blind3 are run once, blind",
              "packages": dict(sorted(PACKAGE_PART.items())), "parts": {}}
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise ValueError(f"unknown parts {unknown}: choose from {PARTS}")
+    for part in parts:   # before anything is written
+        missing = missing_photos(part) if part in COMPLETE_PARTS else {}
+        if missing:
+            raise RuntimeError(
+                f"{part} is built only with every photo of its packages and of {', '.join(EARLIER_PARTS[part])}; "
+                f"missing (package: photos): {missing}. Install the Debian ones (bench/harness-packages.sh; "
+                f"{part}'s own: apt-get install --no-install-recommends {' '.join(BLIND3_DEBIAN)}) and the pip "
+                f"ones (scikit-learn, scikit-image), or leave {part} out (--parts)")
     for part in parts:
         photos: dict[str, np.ndarray] = {}
         for package in sorted(p for p, q in PACKAGE_PART.items() if q == part):
@@ -790,6 +848,8 @@ def build(out_dir: Path = DEFAULT_OUT, per_part: int = DEFAULT_PER_PART, seed: i
         series = [series_all[i] for i in _rng(seed, part, "series").permutation(len(series_all))]
         series = series[:4 * negatives["slideshow"]]
         earlier = earlier_thumbs(part) if part in EARLIER_PARTS else None
+        if earlier is not None:
+            report.setdefault("earlier_pictures", {})[part] = len(earlier)
         pool = CellPool(part_cells(part, photos, set(series), report, earlier), seed, part)
         plans = plan_part(part, pool, series, per_part, negatives, seed, photos)
         report.setdefault("cells_left", {})[part] = pool.left()

