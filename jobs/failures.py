@@ -297,9 +297,10 @@ def jvm_unreachable(exc: BaseException) -> bool:
             continue
         if "Answer from Java side is empty" in message or "Error while sending or receiving" in message:
             return True
-        # py4j's own classes missing: the gateway answered from a JVM that is shutting down (seen when
-        # pyspark converts the error of a task that ran the driver out of memory)
-        if "py4j.reflection." in message and "does not exist in the JVM" in message:
+        # py4j's own names missing ("py4j.reflection.TypeUtil", or "py4j" itself): the gateway answered
+        # from a JVM that is shutting down (seen when pyspark converts the error of a task that ran the
+        # driver out of memory, e.g. while inferring a JSON table's schema)
+        if re.search(r"\bpy4j(\.[\w.$]+)? does not exist in the JVM", message):
             return True
     return False
 

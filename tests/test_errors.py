@@ -63,6 +63,8 @@ def _line(exc: BaseException, facts=LOCAL, jvm_exit=None, stage="features") -> s
      ["connection to the Spark JVM was lost", "spark-submit --driver-memory 8g"]),
     (RuntimeError("py4j.reflection.TypeUtil does not exist in the JVM"), LOCAL, 52,  # the JVM going down
      ["driver ran out of memory (Java heap", "spark.driver.memory (now 2g)"]),
+    (RuntimeError("py4j does not exist in the JVM"), LOCAL, 52,  # ... reading a table's schema
+     ["driver ran out of memory (Java heap", "spark.driver.memory (now 2g)"]),
     (ConnectionRefusedError(111, "Connection refused"), LOCAL, -9,
      ["JVM was killed (signal 9", "lower spark.driver.memory (now 2g)"]),
     (RuntimeError(WORKER_CRASH), LOCAL, None,
@@ -87,6 +89,14 @@ def test_each_shape_gets_one_line_naming_the_setting(exc, facts, jvm_exit, words
     assert line.startswith("dedup: ") and "\n" not in line
     for word in words:
         assert word in line, (word, line)
+
+
+def test_a_jvm_without_py4j_is_a_resource_failure_but_a_missing_user_class_is_not():
+    # ingest reports bad tables as input errors unless the failure is a resource one: a JVM going
+    # down after an OutOfMemoryError answers that even py4j's names do not exist
+    assert failures.is_resource_failure(RuntimeError("py4j does not exist in the JVM"))
+    assert failures.is_resource_failure(RuntimeError("py4j.reflection.TypeUtil does not exist in the JVM"))
+    assert not failures.is_resource_failure(RuntimeError("org.example.MyReader does not exist in the JVM"))
 
 
 def test_the_cause_is_found_down_the_chain_and_the_stage_is_the_innermost():
