@@ -3291,7 +3291,7 @@ class Registry:
             corr = max(float((self._stack @ sig).max()), float((self._stack @ qc._mirror_signature(sig)).max()))
             if corr >= (SAME_PICTURE if c.kind in LOOKALIKE else MAX_CORRELATION):
                 return "same_picture" if corr >= SAME_PICTURE else "correlated"
-        source = None if c.source is None else qc._signature(c.source)
+        source = sig if c.source is img else None if c.source is None else qc._signature(c.source)
         if by_source and source is not None and self._same_source(source, _source_key(c.path)):
             return "same_source"
         self.shas.add(sha)

@@ -166,9 +166,9 @@ def run(ctx: RunContext, embed: EmbedSpec | None, model_fingerprint: str | None)
         elif cfg.phash.enabled:
             hashable = hashkeys.hashable(feats, cfg.phash)
             full = candidates.phash_pairs(hashable, cfg.phash)
-            framed = hashkeys.framed_phash_pairs(full, hashable, keep=cfg.phash.far_verify != -1)
-            hash_pairs = _union(spark, [framed if cfg.phash.keys else full,
-                                        hashkeys.key_pairs(hashable, cfg.phash)])
+            if cfg.phash.keys:  # two framed pictures: phash_framed pairs (or none, with far_verify off)
+                full = hashkeys.framed_phash_pairs(full, hashable, keep=cfg.phash.far_verify != -1)
+            hash_pairs = _union(spark, [full, hashkeys.key_pairs(hashable, cfg.phash)])
             parts.append(hashkeys.verify_pairs(hash_pairs, hashable))
         ctx.stats["embedding_stage"] = embed is not None or vectors
         if ctx.stats["embedding_stage"]:

@@ -4,6 +4,7 @@ replaces its whole original, and a lossless file wins over a noisier re-encode o
 from __future__ import annotations
 
 import io
+from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,9 +86,8 @@ def _shapes(size: int = 320) -> Image.Image:
 
 
 @pytest.fixture(scope="module")
-def keep_run(spark, tmp_path_factory) -> pd.DataFrame:
-    """Two originals and their copies, each original the copy that should be kept; the run's
-    manifest by item_id.
+def keep_out(spark, tmp_path_factory) -> Path:
+    """Two originals and their copies, each original the copy that should be kept; the run's output folder.
 
     framed: a photo on a black backdrop (it counts as framed) with a centre crop that cuts the
     backdrop off (unframed: the former keep order put unframed first and kept the crop) and a
@@ -111,8 +111,26 @@ def keep_run(spark, tmp_path_factory) -> pd.DataFrame:
         (root / name).write_bytes(data)
     out = root / "out"
     assert main(["run", "--input", str(root), "--output", str(out), "--run-id", "keep"]) == 0
-    manifest, _, _, _ = read_run(out)
-    return manifest.set_index("item_id")
+    return out
+
+
+@pytest.fixture(scope="module")
+def keep_run(keep_out) -> pd.DataFrame:
+    """The keep run's manifest by item_id."""
+    return read_run(keep_out)[0].set_index("item_id")
+
+
+@pytest.mark.spark
+def test_two_framed_pictures_pair_as_phash_framed_on_the_strong_check(keep_out):
+    # the original on its black backdrop and its half-size JPEG are both framed: their full-image pHash pair
+    # is stored as phash_framed, a duplicate exactly when the whole pictures' check reaches far_verify
+    _, pairs, _, summary = read_run(keep_out)
+    framed = pairs[pairs["stage"] == "phash_framed"]
+    assert {"framed_half.jpg", "framed_original.png"} <= set(framed["item_a"]) | set(framed["item_b"])
+    assert (framed["hamming"] <= summary["thresholds"]["phash_candidate_hamming"]).all()
+    far = summary["thresholds"]["phash_far_verify"]
+    assert (framed["is_duplicate"] == (framed["verify_score"].fillna(-2) >= far)).all()
+    assert framed["is_duplicate"].any()
 
 
 @pytest.mark.spark
