@@ -337,7 +337,7 @@ class VideoConfig:
     max_pixels: int = 36_000_000      # larger frames (width x height): too_many_pixels
     max_decode_seconds: float = 600.0  # decoding one file longer than this: decode_timeout
     min_information: float = 2.0      # frames whose content box has less hash information never vote or match
-    min_quality: float = 1.0          # ... nor frames flatter than this (mean gradient, grey levels)
+    min_quality: float = 0.85         # ... nor frames flatter than this (mean gradient, grey levels; a hazy shot 0.88-0.97)
     frame_hamming: int = 12           # two frames match at <= this many differing bits of 64
     max_bucket: int = 100             # videos sharing one frame-hash band value beyond this: the bucket is skipped
     # bucket keys: single 16-bit bands, or pairs of bands (32 bits: far fewer unrelated frames meet in a

@@ -60,7 +60,7 @@ class DecodeLimits:
     max_pixels: int = 36_000_000
     max_decode_seconds: float = 600.0
     min_information: float = 2.0
-    min_quality: float = 1.0
+    min_quality: float = 0.85
 
 
 @dataclass(frozen=True)
