@@ -332,6 +332,12 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
     """
     bar = F.when(F.coalesce(F.col("sparse"), F.lit(False)), F.lit(phash.verify_bar(True))) \
            .otherwise(F.lit(phash.verify_bar(False)))
+    if phash.limit_verify != -1:  # pairs at their family's limit need at least limit_verify
+        at_limit = F.lit(False)
+        for stage in phash.LIMIT_STAGES:
+            limit = phash.limit_hamming(stage)
+            at_limit = at_limit | ((F.col("stage") == stage) & F.col("hamming").between(limit - 1, limit))
+        bar = F.when(at_limit & (bar > -1), F.greatest(bar, F.lit(phash.limit_verify))).otherwise(bar)
     checked = (bar <= -1) | F.coalesce(F.col("verify_score") >= bar, F.lit(False))
     near = (F.col("hamming") <= phash.max_hamming) & checked
     # farther pairs, and pairs of two framed pictures, on a strong pixel check (stored up to candidate_hamming)

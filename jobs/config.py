@@ -114,9 +114,17 @@ class PhashConfig:
     # but whose thumbnails still agree (bench/RESULTS.md ## broad). So is a pHash pair of two framed
     # pictures (stage phash_framed, checked on the whole pictures). -1 turns both off.
     far_verify: float = 0.95
+    # A full-image or mirrored pHash pair at its family's limit (the last step to max_hamming or
+    # flip_hamming: distances are even) needs at least this pixel check; nearer pairs need
+    # min_verify. The farther two hashes, the stronger the pixel evidence a duplicate must show
+    # (8-10 bits: far_verify); at the limit, look-alikes (one icon template, clip art of one set)
+    # outnumber copies. -1: min_verify alone.
+    limit_verify: float = 0.8
 
     def validate(self) -> None:
         _between("phash.max_hamming", self.max_hamming, 0, 64)
+        if self.limit_verify != -1:
+            _between("phash.limit_verify", self.limit_verify, 0.0, 1.0, "or -1: off")
         if self.far_verify != -1:
             _between("phash.far_verify", self.far_verify, 0.0, 1.0, "or -1: off")
         _between("phash.min_verify", self.min_verify, -1.0, 1.0)
@@ -132,9 +140,23 @@ class PhashConfig:
             _between(f"phash.{key}_hamming", getattr(self, f"{key}_hamming"), 0, 32)
         _between("phash.key_candidate_extra", self.key_candidate_extra, 0, 16)
 
-    def verify_bar(self, sparse: bool) -> float:
-        """The pixel check's bar for a hash pair (with a sparse image or not); <= -1: no check."""
-        return self.min_verify_sparse if sparse else self.min_verify
+    def verify_bar(self, sparse: bool, stage: str | None = None, hamming: int | None = None) -> float:
+        """The pixel check's bar for a hash pair (with a sparse image or not); <= -1: no check.
+
+        With its ``stage`` and ``hamming``: at least limit_verify for a pair at its family's limit
+        (:meth:`limit_hamming`)."""
+        bar = self.min_verify_sparse if sparse else self.min_verify
+        limit = None if stage is None or hamming is None else self.limit_hamming(stage)
+        if bar > -1 and self.limit_verify != -1 and limit is not None and limit - 1 <= hamming <= limit:
+            return max(bar, self.limit_verify)
+        return bar
+
+    def limit_hamming(self, stage: str) -> int | None:
+        """The decision limit that limit_verify guards for ``stage`` (full-image and mirrored pHash
+        pairs, whose views line up exactly), or None."""
+        return {"phash": self.max_hamming, "phash_flip": self.flip_hamming}.get(stage)
+
+    LIMIT_STAGES = ("phash", "phash_flip")  # the stages limit_hamming knows
 
     def key_hamming(self, family: str) -> int:
         """Decision threshold of a key family (trim, flip, crop, rotate)."""

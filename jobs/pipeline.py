@@ -335,6 +335,7 @@ def _summary(ctx: RunContext, actions: dict, reasons: dict, model_fp: str | None
             "phash_min_verify": cfg.phash.min_verify if cfg.phash.enabled else None,
             "phash_min_verify_sparse": cfg.phash.min_verify_sparse if cfg.phash.enabled else None,
             "phash_far_verify": cfg.phash.far_verify if cfg.phash.enabled else None,
+            "phash_limit_verify": cfg.phash.limit_verify if cfg.phash.enabled else None,
             "embedding_threshold": cfg.embedding.threshold if emb_on else None,
             "embedding_candidate_threshold": cfg.embedding.candidate_threshold if emb_on else None,
         },

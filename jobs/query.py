@@ -145,7 +145,7 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
         far = cfg.candidate_hamming if stage in (STAGE_PHASH, STAGE_PHASH_FRAMED) and cfg.far_verify != -1 else limit
         for i in np.flatnonzero(d <= far):
             if d[i] <= limit:
-                if "thumb" in rows and not _pixels_agree(keyed, rows.loc[i], stage, cfg):
+                if "thumb" in rows and not _pixels_agree(keyed, rows.loc[i], stage, int(d[i]), cfg):
                     continue
             elif "thumb" not in rows or not _pixel_score(keyed, rows.loc[i], stage) >= cfg.far_verify:
                 continue  # beyond max_hamming: only on a strong pixel check, as the job decides
@@ -154,10 +154,10 @@ def _hash_matches(store: Store, image, cfg: PhashConfig) -> list[dict]:
     return out
 
 
-def _pixels_agree(mine: robust.KeyFeatures, row: pd.Series, stage: str, cfg: PhashConfig) -> bool:
+def _pixels_agree(mine: robust.KeyFeatures, row: pd.Series, stage: str, hamming: int, cfg: PhashConfig) -> bool:
     """The job's pixel check (candidates.decide) for one hash match against a stored content."""
     sparse = bool(mine.sparse) or bool(row.get("sparse") or False)
-    bar = cfg.verify_bar(sparse)
+    bar = cfg.verify_bar(sparse, stage, hamming)
     if bar <= -1:
         return True
     return bool(_pixel_score(mine, row, stage) >= bar)

@@ -128,6 +128,34 @@ def test_far_phash_pairs_pass_only_on_a_strong_pixel_check(spark):
     assert (off["is_duplicate"] == near).all()
 
 
+def test_pairs_at_the_limit_need_limit_verify(spark):
+    """A full-image or mirrored pHash pair at its family's limit (the last even step) needs
+    limit_verify; nearer pairs and the other families keep min_verify; -1 turns the rule off."""
+    from jobs.config import EmbeddingConfig
+    cfg = PhashConfig(max_hamming=6, flip_hamming=4, trim_hamming=6, crop_hamming=6, candidate_hamming=6,
+                      min_verify=0.6, min_verify_sparse=0.4, far_verify=0.95, limit_verify=0.8)
+    ddl = "sha_a string, sha_b string, stage string, similarity double, hamming int, verify_score double, sparse boolean"
+    rows = [("a", "b", s, 1 - h / 64, h, v, sp) for s in ("phash", "phash_flip", "phash_trim", "phash_crop")
+            for h in (2, 3, 4, 5, 6) for v in (0.85, 0.7, 0.5) for sp in (False, True)]
+    got = candidates.decide(spark.createDataFrame(rows, ddl), cfg, EmbeddingConfig()).toPandas()
+    limit = got["stage"].map({"phash": 6, "phash_flip": 4, "phash_trim": 6, "phash_crop": 6})
+    at_limit = got["stage"].isin(["phash", "phash_flip"]) & (got["hamming"] >= limit - 1) & (got["hamming"] <= limit)
+    bar = np.where(got["sparse"], 0.4, 0.6)
+    bar = np.where(at_limit, np.maximum(bar, 0.8), bar)
+    want = (got["hamming"] <= limit) & (got["verify_score"] >= bar)
+    assert (got["is_duplicate"] == want).all()
+    # a pHash pair at 6 bits with a 0.7 check fails, at 4 bits it passes; a trim pair at 6 passes
+    pick = lambda st, h, v: got[(got["stage"] == st) & (got["hamming"] == h) & (got["verify_score"] == v)  # noqa: E731
+                                & ~got["sparse"]]["is_duplicate"].item()
+    assert not pick("phash", 6, 0.7) and pick("phash", 4, 0.7) and pick("phash_trim", 6, 0.7)
+    assert not pick("phash_flip", 4, 0.7) and pick("phash_flip", 2, 0.7) and pick("phash", 6, 0.85)
+    off = candidates.decide(spark.createDataFrame(rows, ddl), dataclasses.replace(cfg, limit_verify=-1),
+                            EmbeddingConfig()).toPandas()
+    assert (off["is_duplicate"] == ((off["hamming"] <= limit) & (off["verify_score"] >= np.where(off["sparse"], 0.4, 0.6)))).all()
+    assert cfg.verify_bar(False, "phash", 6) == 0.8 and cfg.verify_bar(True, "phash", 2) == 0.4
+    assert cfg.verify_bar(False, "phash_trim", 6) == 0.6 and cfg.verify_bar(False) == 0.6
+
+
 def _framed_stages(pairs, feats, keep: bool = True) -> dict:
     got = hashkeys.framed_phash_pairs(pairs, feats, keep=keep).toPandas()
     return dict(zip(zip(got["sha_a"], got["sha_b"]), got["stage"]))

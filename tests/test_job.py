@@ -114,6 +114,8 @@ def test_pairs_and_thresholds(hash_run):
     near, score = phash["hamming"] <= max_h, phash["verify_score"].fillna(-2)
     # within max_hamming: a duplicate only on the pixel check; beyond it, exactly when that check is strong
     assert (score[near & phash["is_duplicate"]] >= min(t["phash_min_verify"], t["phash_min_verify_sparse"])).all()
+    at_limit = phash["hamming"] >= max_h - 1  # the last step: at least limit_verify
+    assert (score[near & at_limit & phash["is_duplicate"]] >= t["phash_limit_verify"]).all()
     assert (phash.loc[~near, "is_duplicate"] == (score[~near] >= t["phash_far_verify"])).all()
     assert near.any()  # (this corpus stores no far pair; the far rule itself: tests/test_hashkeys)
     assert np.allclose(phash["similarity"], 1 - phash["hamming"] / 64)

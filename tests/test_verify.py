@@ -213,10 +213,10 @@ def test_query_applies_the_pixel_check_like_the_job():
     copy = _features(_jpeg(_nebula(1), 60))
     row = lambda f: pd.Series({"thumb": f.thumb, "sparse": f.sparse, "chroma": list(f.chroma)})  # noqa: E731
     cfg = PhashConfig()
-    assert _pixels_agree(one, row(copy), "phash_trim", cfg)
-    assert not _pixels_agree(one, row(other), "phash_trim", cfg)
-    assert _pixels_agree(one, row(other), "phash_trim", PhashConfig(min_verify=-1, min_verify_sparse=-1))
-    assert not _pixels_agree(one, row(other), "phash_trim", PhashConfig(min_verify=-1))  # sparse: its own bar
+    assert _pixels_agree(one, row(copy), "phash_trim", 0, cfg)
+    assert not _pixels_agree(one, row(other), "phash_trim", 0, cfg)
+    assert _pixels_agree(one, row(other), "phash_trim", 0, PhashConfig(min_verify=-1, min_verify_sparse=-1))
+    assert not _pixels_agree(one, row(other), "phash_trim", 0, PhashConfig(min_verify=-1))  # sparse: its own bar
 
 
 def _marker(x: float, side: int = 480) -> Image.Image:
