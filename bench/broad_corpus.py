@@ -2,11 +2,11 @@
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind11}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind12}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
     python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
-    python -m bench.broad_corpus --parts blind11  # the next blind part alone (the others are left as they are)
+    python -m bench.broad_corpus --parts blind12  # the next blind part alone (the others are left as they are)
 
 The packages are installed by ``bench/harness-packages.sh`` (apt). A package
 that is not installed is skipped and reported (``report.json``, stderr); the
@@ -56,7 +56,7 @@ original's (or its mirror's). The look-alike kinds (astronomy, dark, white,
 series, icon) are the hard negatives: they are only rejected at
 ``SAME_PICTURE`` = 0.995 (the same picture at another size). Each source file
 is used at most once (as an original, or as the base of one derived original).
-The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, ..., blind11 (a
+The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, ..., blind12 (a
 picture found in two packages stays in the aside part; each later part goes after
 the earlier ones, so a picture that an earlier part already holds is rejected from
 it, and adding it left the earlier parts byte-identical).
@@ -359,10 +359,36 @@ part holds is rejected from blind11). No package gives more than :data:`BLIND11_
 Nobody runs the job on blind11, looks at its pictures or scores it while tuning:
 ``python -m bench.broad --part blind11`` once, to quote a frozen configuration (after blind10).
 
+The blind12 part (the blind one after blind11)
+----------------------------------------------
+``blind12/`` was added while blind11 was still blind, in the same way: only from Debian packages that give
+nothing to tune, aside, holdout, fresh or blind5 ... blind11 (:data:`BLIND12_PACKAGES`,
+bench/harness-packages.sh ``BLIND12``), the same kinds and makers, built last, with the same-source check
+(:data:`SOURCE_CHECK_PARTS`). No package gives more than :data:`BLIND12_CAP` sources to one pool:
+
+- ``astronomy``: VisPy's gallery pictures and cartopy's maps that mostly show the sky (on black), and the
+  dark backdrops of the space games (spacearyarya, xsoldier, FreeDroid) and the other games below;
+- ``clipart``: the game pictures of spacearyarya, xsoldier, Wing, FreeDroid, LBreakout2, Hex-a-hop,
+  Amoebax, BomberClone, FreeDink, Cuyo, Dave Gnukem, Airstrike and Biloba (the first frame of each
+  animation, no sprite strips, fonts, bars or shots; on white, at least 64 px);
+- ``icon``: paper-icon-theme (Paper's 512 px PNGs), gnome-extra-icons (PNGs of at least 64 px) and
+  bootstrap-icons (SVGs), at 64..256 px;
+- ``screenshot``: the Debian Edu manual's pictures, Dr. Geo's English help figures, Biloba's English help
+  screens, AfterStep's manual pictures, pyqtgraph's and silx's widget pictures;
+- ``diagram``: VisPy's and silx's other pictures, cartopy's world map and test plots, dipy's figures;
+- ``wallpaper``: the bright game backdrops (named back*, *background, title, splash, ...; Dink's tile
+  screens) and AfterStep's desktop pictures; ``photo``: cartopy's satellite picture (the only one);
+- ``scanned_page``: the PDFs of live-manual-pdf, gle-graphics-manual and debian-edu-doc-en, and the copyright
+  texts of the blind12 packages and their dependencies (:data:`PACKAGE_EXTRAS`);
+- ``dark``, ``white``, ``series``: derived from blind12's own pictures; title frames of its own.
+
+Nobody runs the job on blind12, looks at its pictures or scores it while tuning:
+``python -m bench.broad --part blind12`` once, to quote a frozen configuration (after blind11).
+
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/, aside/, holdout/, fresh/, blind5/, ..., blind10/ and blind11/:
+    tune/, aside/, holdout/, fresh/, blind5/, ..., blind11/ and blind12/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -401,15 +427,15 @@ from udfs.robust import quality
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
 PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10",
-         "blind11")
+         "blind11", "blind12")
 HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
-#: holdout, then fresh, then blind5, ..., blind10, then blind11 last: each one's pictures are checked
+#: holdout, then fresh, then blind5, ..., blind11, then blind12 last: each one's pictures are checked
 #: against the earlier parts', and those stay as they were before it was added (a picture found in holdout
-#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind11)
+#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind12)
 BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10",
-               "blind11")
+               "blind11", "blind12")
 #: the parts built only from their own Debian packages (and the documents those installed)
-OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11")
+OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -564,10 +590,24 @@ BLIND11_PACKAGES: tuple[str, ...] = (
     "xteddy", "libjxl-testdata",                                               # photographs
     "debmake-doc", "abinit-doc",                                               # PDF manuals
 )
+#: The Debian packages of the blind12 part (bench/harness-packages.sh BLIND12 installs exactly these), added
+#: while blind11 was still blind: none of them gives a picture to tune, aside, holdout, fresh or blind5 ...
+#: blind11.
+BLIND12_PACKAGES: tuple[str, ...] = (
+    "python-vispy-doc", "python-cartopy-data",                                 # astronomy, diagrams (+ a photo)
+    "spacearyarya", "xsoldier", "wing-data", "freedroid-data",                 # space games: backdrops, clip art
+    "lbreakout2-data", "hex-a-hop-data", "amoebax-data", "bomberclone-data",   # clip art (+ backdrops)
+    "freedink-data", "cuyo-data", "davegnukem-data", "airstrike-common",       # clip art (+ backdrops)
+    "paper-icon-theme", "gnome-extra-icons", "bootstrap-icons",                # icons
+    "debian-edu-doc-en", "drgeo-doc", "biloba-data", "afterstep-data",         # screenshots (+ wallpapers)
+    "python-pyqtgraph-doc", "python-silx-doc",                                 # screenshots, diagrams
+    "python-dipy-doc",                                                         # diagrams
+    "live-manual-pdf", "gle-graphics-manual",                                  # PDF manuals
+)
 #: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
 PACKAGES: tuple[str, ...] = (TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES + BLIND5_PACKAGES
                              + BLIND6_PACKAGES + BLIND7_PACKAGES + BLIND8_PACKAGES + BLIND9_PACKAGES
-                             + BLIND10_PACKAGES + BLIND11_PACKAGES)
+                             + BLIND10_PACKAGES + BLIND11_PACKAGES + BLIND12_PACKAGES)
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -587,6 +627,7 @@ PACKAGE_PART: dict[str, str] = {
     **{p: "blind9" for p in BLIND9_PACKAGES},
     **{p: "blind10" for p in BLIND10_PACKAGES},
     **{p: "blind11" for p in BLIND11_PACKAGES},
+    **{p: "blind12" for p in BLIND12_PACKAGES},
 }
 #: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
 #: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
@@ -631,6 +672,8 @@ PACKAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "python-pycoast-doc": ("fonts-font-awesome", "sphinx-rtd-theme-common"),
     # blind11 (apt --no-install-recommends on Debian 12, 2026-12-07)
     "blockout2": ("libsdl-mixer1.2", "libsdl1.2debian", "libmad0", "libmikmod3"),
+    # blind12 (apt --no-install-recommends on Debian 12, 2026-12-07)
+    "spacearyarya": ("libkxl0",),
 }
 
 #: Packages installed on the recording machine by other work in the same tree (video and audio
@@ -2620,6 +2663,149 @@ def blind11_picture_sources(package: str, files: list[Path]) -> list[Source]:
             for p in _big_enough(sorted(picked))]
 
 
+# ---------------------------------------------------------------------------- blind12 sources
+
+#: the most sources one blind12 package gives to one pool (as BLIND11_CAP: the ones first by crc32 of their names)
+BLIND12_CAP = 40
+
+#: a sprite strip or animation sheet (one row of frames), not one picture: longer side over shorter side
+STRIP_ASPECT = 6.0
+#: game pictures that are backdrops (dark: astronomy, on black; else wallpaper), by the start of their name
+BLIND12_BACKDROPS = ("back", "bg", "sky", "title", "splash", "credits", "gradient", "map", "logo", "console",
+                     "takeover", "transfer", "menuback", "nukeback", "esplash")
+#: blind12 game pictures that are not pictures (fonts, bars, shots, explosions), beside GAME_NOT_PICTURES
+BLIND12_NOT_PICTURES = GAME_NOT_PICTURES + ("shot", "explo", "fire", "hud", "button")
+#: the root of each blind12 game's pictures and the file types it ships them in
+BLIND12_GAME_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "spacearyarya": ("/games/spacearyarya/bmp/", (".bmp",)),
+    "xsoldier": ("/games/xsoldier/", (".xpm",)),
+    "wing-data": ("/games/wing/images/", (".bmp",)),
+    "freedroid-data": ("/games/freedroid/graphics/", (".png", ".jpg")),
+    "lbreakout2-data": ("/games/lbreakout2/", (".png",)),
+    "hex-a-hop-data": ("/games/hex-a-hop/", (".png",)),
+    "amoebax-data": ("/games/amoebax/graphics/", (".png",)),
+    "bomberclone-data": ("/games/bomberclone/", (".png",)),
+    "freedink-data": ("/games/dink/dink/", (".bmp",)),
+    "cuyo-data": ("/games/cuyo/pics/", (".xpm",)),
+    "davegnukem-data": ("/games/davegnukem/", (".tga", ".bmp")),
+    "airstrike-common": ("/games/airstrike/", (".png",)),
+    "biloba-data": ("/biloba/", (".png",)),
+}
+
+
+def _strip(p: Path) -> bool:
+    """A sprite strip or sheet of one row (longer side >= STRIP_ASPECT x the shorter); unreadable too."""
+    try:
+        with Image.open(p) as im:
+            w, h = im.size
+    except Exception:
+        return True
+    return max(w, h) >= STRIP_ASPECT * max(1, min(w, h))
+
+
+def _blind12_backdrop(stem: str, rel: str) -> bool:
+    return (stem.startswith(BLIND12_BACKDROPS) or any(w in stem for w in ("background", "backdrop", "wallpaper", "-bg"))
+            or "/tiles/" in rel.lower() or stem == "newhighscore")
+
+
+def blind12_game_sources(package: str, files: list[Path]) -> list[Source]:
+    """Game pictures of at least 64 px under the game's root (BLIND12_GAME_ROOTS), no sprite strips, fonts,
+    bars, buttons, shots or explosions: backdrops (:func:`_blind12_backdrop`: named so, Dink's tile screens)
+    are astronomy when dark (on black), else wallpaper; Biloba's English help screens are screenshots (not
+    their Maemo copies or other languages); the other pictures are clip art (on white), the first frame of
+    each animation."""
+    root, suffixes = BLIND12_GAME_ROOTS[package]
+    out: list[Source | None] = []
+    sprites = []
+    for p in _big_enough(_real(_under(files, root), suffixes), 64):
+        stem, rel = p.stem.lower(), str(p).split(root, 1)[-1]
+        if _strip(p) or any(w in stem for w in BLIND12_NOT_PICTURES):
+            continue
+        if package == "biloba-data":
+            if rel.startswith("en/aide") and not stem.endswith("maemo"):
+                out.append(_raster_source(_name(package, p, root), package, "screenshot", p))
+            elif rel.startswith("common/"):
+                sprites.append(p)
+        elif _blind12_backdrop(stem, rel):
+            out.append(_sky_or_wallpaper(package, p, root))
+        else:
+            sprites.append(p)
+    out += [_raster_source(_name(package, p, root), package, "clipart", p) for p in _first_frames(sprites)]
+    return [s for s in out if s is not None]
+
+
+def blind12_icon_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """Paper's 512 px PNGs (not its @2x copies, not Paper-Mono-Dark) and the GNOME extra icons' PNGs of at
+    least 64 px, scaled to 64..256 px; Bootstrap's SVG icons rendered at 64..256 px."""
+    if package == "bootstrap-icons":
+        return _svg_icons(package, files, seed, "/bootstrap-icons/svg/", "/svg/")
+    if package == "paper-icon-theme":
+        return _raster_icons(package, files, seed, "/icons/Paper/512x512/", "/512x512/")
+    out = []
+    for p in _big_enough(_real(_under(files, "/share/pixmaps/"), (".png",)), 64):
+        name = _name(package, p, "/pixmaps/")
+        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+        out.append(_raster_source(name, package, "icon", p, side=size))
+    return out
+
+
+#: silx's manual pictures of its widgets and windows (screenshots); its other pictures are plots and images
+SILX_WINDOWS = ("widget", "window", "dialog", "view", "browser", "toolbar", "table", "tree", "viewer", "combo",
+                "slider", "button", "selector", "frame", "legend", "positioninfo", "compare")
+
+
+def blind12_doc_sources(package: str, files: list[Path]) -> list[Source]:
+    """Manual pictures of at least 100 px: the Debian Edu manual's (bookworm's and bullseye's), Dr. Geo's
+    English help figures, AfterStep's manual pictures, pyqtgraph's (screenshots); silx's widget pictures
+    (screenshots) and its other pictures, VisPy's gallery pictures (not the thumbnails), cartopy's world
+    map and test plots (astronomy when they mostly show the sky, on black, else diagram), dipy's figures
+    (diagram), cartopy's satellite picture (photo), AfterStep's desktop backdrops (wallpaper)."""
+    out: list[Source | None] = []
+    if package == "debian-edu-doc-en":
+        root = "/doc/debian-edu-doc-en/"
+        out = [_raster_source(_name(package, p, root), package, "screenshot", p)
+               for p in _big_enough(_real(_under(files, root, "-manual-images/"), (".png",)), 100)]
+    elif package == "drgeo-doc":
+        root = "/drgeo/help/c/figures/"
+        out = [_raster_source(_name(package, p, root), package, "screenshot", p)
+               for p in _big_enough(_real(_under(files, root), (".png",)), 100)]
+    elif package == "afterstep-data":
+        root = "/afterstep-data/html/images/"
+        out = [_raster_source(_name(package, p, root), package, "screenshot", p)
+               for p in _big_enough(_real(_under(files, root), (".jpg",)), 64)]
+        out += [_raster_source(_name(package, p, "/desktop/"), package, "wallpaper", p, side=MAX_SOURCE_SIDE)
+                for p in _big_enough(_real(_under(files, "/afterstep/desktop/"), (".jpg",)), 200)]
+    elif package == "python-pyqtgraph-doc":
+        root = "/html/_images/"
+        out = [_raster_source(_name(package, p, root), package, "screenshot", p)
+               for p in _big_enough(_real(_under(files, "/python-pyqtgraph-doc/", root), (".png",)), 100)]
+    elif package == "python-silx-doc":
+        root = "/html/_images/"
+        for p in _big_enough(_real(_under(files, "/python3-silx/", root), (".png",)), 100):
+            if any(w in p.stem.lower() for w in SILX_WINDOWS):
+                out.append(_raster_source(_name(package, p, root), package, "screenshot", p))
+            else:
+                out.append(_sky_or(package, p, root, "diagram"))
+    elif package == "python-vispy-doc":
+        root = "/html/"
+        found = _under(files, "/python-vispy-doc/html/")
+        found = [p for p in found if "/_images/" in str(p) or str(p.parent).endswith("/_static/screenshots")]
+        out = [_sky_or(package, p, root, "diagram") for p in _big_enough(_real(found, (".png",)), 100)]
+    elif package == "python-cartopy-data":
+        root = "/cartopy/"
+        for p in _big_enough(_real(_under(files, root), (".png", ".jpg")), 100):
+            if "/raster/sample/" in str(p):
+                out.append(_raster_source(_name(package, p, root), package, "photo", p))
+            else:
+                out.append(_sky_or(package, p, root, "diagram"))
+    else:                                   # python-dipy-doc
+        root = "/html/"
+        out = [_raster_source(_name(package, p, root), package, "diagram", p)
+               for p in _big_enough(_real(_under(files, "/python-dipy-doc/html/"), (".png", ".jpg")), 100)
+               if "logo" not in p.stem]
+    return [s for s in out if s is not None]
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -2848,6 +3034,15 @@ LISTERS: dict[str, PackageLister] = {
     "libjxl-testdata": lambda p, f, s: _capped(blind11_picture_sources(p, f)),
     "debmake-doc": lambda p, f, s: [],          # PDF manuals only (pdf_sources)
     "abinit-doc": lambda p, f, s: [],           # PDF reports only (pdf_sources)
+    # blind12 (each at most BLIND12_CAP sources per pool)
+    **{p: (lambda p, f, s: _capped(blind12_game_sources(p, f), BLIND12_CAP)) for p in BLIND12_GAME_ROOTS},
+    **{p: (lambda p, f, s: _capped(blind12_icon_sources(p, f, s), BLIND12_CAP))
+       for p in ("paper-icon-theme", "gnome-extra-icons", "bootstrap-icons")},
+    **{p: (lambda p, f, s: _capped(blind12_doc_sources(p, f), BLIND12_CAP))
+       for p in ("debian-edu-doc-en", "drgeo-doc", "afterstep-data", "python-pyqtgraph-doc", "python-silx-doc",
+                 "python-vispy-doc", "python-cartopy-data", "python-dipy-doc")},
+    "live-manual-pdf": lambda p, f, s: [],      # PDF manuals only (pdf_sources)
+    "gle-graphics-manual": lambda p, f, s: [],  # PDF manual only (pdf_sources)
 }
 
 
@@ -2901,7 +3096,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
     taken = {s.name for s in kept}
     for part, group in zip(OWN_PARTS, groups[1:]):
-        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind11: not "b" again
+        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind12: not "b" again
         for s in group:
             if s.name in taken:
                 s.name = f"{s.name}-{tag}"
@@ -3063,7 +3258,7 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
                 name = f"title-{state['tried']:04d}"
                 if hash_part(name) != part:
                     continue
-            else:                               # holdout ... blind11: frames of their own (other names, draws)
+            else:                               # holdout ... blind12: frames of their own (other names, draws)
                 name = f"title-{part}-{state['tried']:04d}"
             if state["n"] >= limit:
                 return None
@@ -3242,7 +3437,7 @@ def kind_makers(part: str, pools: dict[tuple[str, str], Pool], seed: int) -> dic
 #: source correlates >= SAME_PICTURE (or mirrored) with the source of an accepted original from another
 #: file is rejected ("same_source"). The earlier parts are built as before (their sources are registered,
 #: not checked), so they stay byte-identical.
-SOURCE_CHECK_PARTS = ("blind11",)
+SOURCE_CHECK_PARTS = ("blind11", "blind12")
 
 
 def _source_key(path: str) -> str:
@@ -3491,6 +3686,9 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
                                   "packages: never run the job on it, score it or look at its pictures while "
                                   "tuning; score it once, to quote a frozen configuration."),
         "blind11_is_kept_aside": ("blind11/ is the blind part after blind10 (added while blind10 was still blind), "
+                                  "from its own Debian packages: never run the job on it, score it or look at its "
+                                  "pictures while tuning; score it once, to quote a frozen configuration."),
+        "blind12_is_kept_aside": ("blind12/ is the blind part after blind11 (added while blind11 was still blind), "
                                   "from its own Debian packages: never run the job on it, score it or look at its "
                                   "pictures while tuning; score it once, to quote a frozen configuration."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},

@@ -96,6 +96,15 @@ python-lmfit-doc qtcharts5-doc-html python-biopython-doc python-nibabel-doc prop
 wordpress-theme-twentytwentyone wordpress-theme-twentytwentytwo xteddy libjxl-testdata debmake-doc
 abinit-doc"
 
+# the picture sources of blind12/, the blind part after blind11 (exactly bench/broad_corpus.py
+# BLIND12_PACKAGES), added while blind11 was still blind: none of them gives a picture to tune, aside,
+# holdout, fresh or blind5 ... blind11. Without recommends; apt pulls in libkxl0 with spacearyarya
+# (PACKAGE_EXTRAS), whose documents go to blind12.
+BLIND12="python-vispy-doc python-cartopy-data spacearyarya xsoldier wing-data freedroid-data lbreakout2-data
+hex-a-hop-data amoebax-data bomberclone-data freedink-data cuyo-data davegnukem-data airstrike-common
+paper-icon-theme gnome-extra-icons bootstrap-icons debian-edu-doc-en drgeo-doc biloba-data afterstep-data
+python-pyqtgraph-doc python-silx-doc python-dipy-doc live-manual-pdf gle-graphics-manual"
+
 # renderers: gdk-pixbuf-thumbnailer + librsvg's loader (SVG icons, figures, wallpapers), pdftoppm (pages)
 TOOLS="libgdk-pixbuf2.0-bin librsvg2-common poppler-utils"
 
@@ -121,3 +130,5 @@ apt-get install -y --no-install-recommends $BLIND9
 apt-get install -y --no-install-recommends $BLIND10
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $BLIND11
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $BLIND12
