@@ -41,10 +41,11 @@ packages again, added after blind7 had been seen) was the next blind part (run o
 2026-12-07, seen since). The ``blind9`` part (its own Debian packages again, added
 after blind8 had been seen) was the next blind part (run once on 2026-12-07, seen
 since). The ``blind10`` part (its own Debian packages again, added after blind9 had
-been seen) was the next blind part (run once on 2026-12-07, seen since). The ``blind11``
-part (its own Debian packages again, added while blind10 was still blind) is the next
-blind part: ``--part blind11`` once, to quote a frozen configuration; never run, scored
-or looked at while tuning.
+been seen) was the next blind part (run once on 2026-12-07, seen since), and so were
+``blind11`` and ``blind12`` (each its own Debian packages again, added while the part
+before was still blind). A part built after the last one run is the next blind part:
+``--part PART`` once, to quote a frozen configuration; never run, scored or looked at
+while tuning.
 """
 from __future__ import annotations
 
@@ -325,13 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build", action="store_true", help="(re)build the corpus first")
     ap.add_argument("--per-part", type=int, default=bc.DEFAULT_PER_PART, help="with --build: files per part")
     ap.add_argument("--quick", action="store_true", help=f"with --build: about {bc.QUICK_PER_PART} files per part")
-    ap.add_argument("--part", choices=("tune", "aside", "both", "holdout", "fresh", "blind5", "blind6",
-                                       "blind7", "blind8", "blind9", "blind10", "blind11"),
-                    default="both",
+    ap.add_argument("--part", choices=("both", *bc.BUILD_ORDER), default="both",
                     help="both: tune and aside; holdout: seen, a tuning part since 2026-12-06; fresh: run "
-                         "once blind on 2026-12-06, seen since; blind5: run once blind on 2026-12-07, seen "
-                         "since; blind6, ..., blind10: run once blind on 2026-12-07, seen since; blind11: the "
-                         "next blind part, run once to quote a frozen configuration, never while tuning")
+                         "once blind on 2026-12-06, seen since; blind5, ..., blind12: run once blind on "
+                         "2026-12-07, seen since; a part built after the last one run is the next blind part: "
+                         "run it once to quote a frozen configuration, never while tuning")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="job override; may repeat")
     ap.add_argument("--conf", action="append", type=Path, default=[], help="job YAML config; may repeat")
     ap.add_argument("--label", default="shipped defaults", help="name of this configuration in the report")
@@ -339,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write every score to this file")
     args = ap.parse_args(argv)
     if args.result is not None and args.part == "both":
-        ap.error("--result scores one part: give --part tune, aside, holdout, fresh, blind5, ..., blind11")
+        ap.error("--result scores one part: give --part tune, aside, holdout, fresh, blind5, ...")
     parts = ["tune", "aside"] if args.part == "both" else [args.part]
     if args.build:
         bc.build(args.corpus, bc.QUICK_PER_PART if args.quick else args.per_part, parts=tuple(parts))
