@@ -6,9 +6,10 @@ of the scored pairs (decisions, clusters, keep policy, manifest) is shared.
 - contents: a file's bytes hashed with sha256, as for images; identical bytes
   are exact duplicates (stage `exact`).
 - features per distinct content (udfs/audio_adapters.py): duration, sample rate,
-  channels, codec, bitrate, lossless, and the fingerprint: triplet hashes of
-  spectral peaks with the anchor time of each (udfs/audio.fingerprint, ~50 a
-  second; none for silence, tones and clips too short to judge); cached by
+  channels, codec, bitrate, lossless, the noise floor (a keep-order column), and
+  the fingerprint: triplet hashes of spectral peaks with the anchor time of each
+  (udfs/audio.fingerprint, ~50 a second; none for silence, tones and clips too
+  short to judge); cached by
   content sha256 + audio feature fingerprint.
 - `audio_peaks`: an inverted-index join over the hashes, never all pairs of
   files. Every hash is one (content, hash, time) row, shuffled once by hash
@@ -41,7 +42,8 @@ from udfs.metrics import STAGE_AUDIO_PEAKS
 
 log = logging.getLogger("dedup")
 
-AUDIO_FEATURE_VERSION = "3"  # bump when udfs/audio.py or udfs/audio_adapters.py change what they compute
+AUDIO_FEATURE_VERSION = "4"  # bump when udfs/audio.py or udfs/audio_adapters.py change what they compute
+# (4: the noise_floor_db column, bench/AUDIO_KEEP_NOISE.md)
 VOTE_BIN_S = 2.0             # offset bins of the candidate vote (two neighbours summed: +-3% tempo over a minute)
 
 
@@ -77,8 +79,8 @@ def print_features(contents: DataFrame) -> DataFrame:
 
     Defaults: times required with hashes (`bad_fingerprint` without, or of another length, or unsorted
     anchor times are sorted with their hashes); duration_s the last time + 1 s, audible_s the span of the
-    times + 1 s; sample_rate, channels, codec, bitrate, lossless null. An empty `hashes` is a recording
-    without information (low_information), as the kernel's."""
+    times + 1 s; sample_rate, channels, codec, bitrate, lossless, noise_floor_db null. An empty `hashes` is a
+    recording without information (low_information), as the kernel's."""
     present = [c for c in A.PRINT_TYPES if c in contents.columns]
     grouped = (contents.where(F.col("content_sha256").isNotNull()).groupBy("content_sha256")
                        .agg(*[F.first(c).alias(c) for c in present]))
@@ -95,6 +97,7 @@ def print_features(contents: DataFrame) -> DataFrame:
         F.coalesce(col("audible_s"), F.when(n > 0, span + 1.0).otherwise(0.0)).alias("audible_s"),
         col("sample_rate").alias("sample_rate"), col("channels").alias("channels"), col("codec").alias("codec"),
         col("bitrate").alias("bitrate"), col("lossless").alias("lossless"),
+        col("noise_floor_db").alias("noise_floor_db"),
         F.when(error.isNull(), F.transform(sorted_z, lambda z: z["h"])).alias("hashes"),
         F.when(error.isNull(), F.transform(sorted_z, lambda z: z["t"])).alias("times"),
         error.alias("decode_error"))
@@ -118,7 +121,8 @@ def manifest_features(features: DataFrame) -> DataFrame:
     compared = F.coalesce(F.size("hashes"), F.lit(0)) > 0
     return features.select("content_sha256", F.lit(None).cast("int").alias("width"),
                            F.lit(None).cast("int").alias("height"), "duration_s", "audible_s", "sample_rate", "channels", "codec",
-                           "bitrate", "lossless", "decode_error", F.lit(None).cast("long").alias("phash"),
+                           "bitrate", "lossless", "noise_floor_db", "decode_error",
+                           F.lit(None).cast("long").alias("phash"),
                            F.lit(None).cast("long").alias("phash_trim"), compared.alias("compared"))
 
 

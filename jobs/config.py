@@ -407,9 +407,11 @@ class VideoConfig:
 
 
 # lossless (1 for PCM, FLAC, ALAC, WavPack, ...), bitrate (bits/s), duration_s, audible_s (without leading and
-# trailing silence), bytes: of the audio (udfs/audio_adapters.py); sample_rate, channels: of its stream; links: as above
+# trailing silence), bytes: of the audio (udfs/audio_adapters.py); sample_rate, channels: of its stream; links: as
+# above; noise_floor_db: how far the recording's quiet level lies below its loud level, per frequency, in 3 dB
+# steps (<= 0, lower = cleaner: added noise raises it; gain, EQ and silence padding leave it; udfs/audio.noise_floor)
 AUDIO_KEEP_COLUMNS = ("lossless", "bitrate", "audible_s", "duration_s", "bytes", "sample_rate", "channels", "links",
-                      "item_id", "uri")
+                      "noise_floor_db", "item_id", "uri")
 AUDIO_EXTENSIONS = ("wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "wma", "aif", "aiff", "aifc",
                     "mka", "ac3", "amr", "au", "caf", "wv", "ape")
 
@@ -448,9 +450,10 @@ class AudioConfig:
     decode_workers: int = _runtime(2)  # files decoded at once per Spark task (each held in memory)
     # lossless before lossy, then the highest bitrate, then the longest audible version (to 0.5 s: silence
     # padding does not count), then the copy matching the most others (an added noise floor or a track
-    # mixed under matches fewer), then the least padded one
-    keep_order: tuple[str, ...] = ("lossless desc", "bitrate desc", "audible_s desc", "links desc", "duration_s asc",
-                                   "bytes desc", "item_id asc")
+    # mixed under matches fewer), then the lowest noise floor (a lossless copy with noise added has the
+    # original's bitrate and the larger file: bench/AUDIO_KEEP_NOISE.md), then the least padded one
+    keep_order: tuple[str, ...] = ("lossless desc", "bitrate desc", "audible_s desc", "links desc",
+                                   "noise_floor_db asc", "duration_s asc", "bytes desc", "item_id asc")
 
     def validate(self) -> None:
         if not self.extensions:

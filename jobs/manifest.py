@@ -21,7 +21,7 @@ def keep_order_columns(order: list[tuple[str, str]]) -> list[Column]:
 # (jobs/video_kind.py) and the audio kind (jobs/audio_kind.py), carried when the features have them
 TEXT_COLUMNS = ("chars", "words")
 VIDEO_COLUMNS = ("duration_s", "fps", "frames_sampled", "bitrate")
-AUDIO_COLUMNS = ("sample_rate", "channels", "codec", "lossless", "audible_s")
+AUDIO_COLUMNS = ("sample_rate", "channels", "codec", "lossless", "audible_s", "noise_floor_db")
 KIND_COLUMNS = (*TEXT_COLUMNS, *VIDEO_COLUMNS, *AUDIO_COLUMNS)
 # keep-policy columns computed per content by the clustering (jobs/decisions.py), not per item
 CONTENT_ORDER_COLUMNS = ("links",)

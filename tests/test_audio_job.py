@@ -1,7 +1,8 @@
 """`dedup run --kind audio` end to end (Spark local mode): synthesised recordings in, manifests out.
 
 One original (12 s of jobs/audio_example.melody, FLAC at 44.1 kHz) with an exact copy, an MP3,
-a WAV resampled to 22,050 Hz, a copy 3% faster and a 6 s excerpt; negatives (another piece of
+a WAV resampled to 22,050 Hz, a copy 3% faster and a 6 s excerpt; a second recording and its copy
+with white noise over it (both FLAC at one rate); negatives (another piece of
 the same generator, silence); broken files; all into a corpus store. A second run reads a JSONL
 table of two new recordings against the store, and `dedup query` asks the store about files.
 """
@@ -27,6 +28,7 @@ R = E.RATE
 COPIES = ["copies/exact.flac", "copies/mp3.mp3", "copies/wav22.wav", "copies/fast.flac", "copies/excerpt.flac",
           "copies/padded.flac"]
 NEGATIVES = ["neg/other.flac", "neg/silence.flac"]
+NOISE = ["noise/b.flac", "noise/b-noisy.flac"]
 
 
 def _corpus(root: Path) -> None:
@@ -41,6 +43,13 @@ def _corpus(root: Path) -> None:
     # the original padded with silence, at its resolution: longer, more bytes, the same audible length
     pad = lambda s: np.zeros(int(s * R), np.float32)  # noqa: E731
     E.write_audio(root / "copies/padded.flac", np.concatenate([pad(1.5), x, pad(2.3)]), out_rate=2 * R)
+    # a recording and its copy with white noise at 15 dB SNR: same codec, rate, bitrate and audible length, and
+    # the noise makes the copy's FLAC larger (what kept the tune part's noisy FLACs: bytes desc)
+    b = E.melody(9, seconds=10.0)
+    noise = np.random.default_rng(9).standard_normal(b.size).astype(np.float32)
+    E.write_audio(root / NOISE[0], b, out_rate=2 * R)
+    E.write_audio(root / NOISE[1], b + noise * np.sqrt(np.mean(b ** 2) / np.mean(noise ** 2) / 10 ** 1.5),
+                  out_rate=2 * R)
     E.write_audio(root / "neg/other.flac", E.melody(6, seconds=12.0))
     E.write_audio(root / "neg/silence.flac", np.zeros(4 * R, np.float32))
     E.write_broken(root / "broken", original)
@@ -97,6 +106,10 @@ def test_copies_dropped_for_the_lossless_original(audio_run):
         assert m.at[item, "action"] == "drop" and m.at[item, "keeper_id"] == keeper[0], item
         assert m.at[item, "matched_by"] in ("audio_peaks", "exact"), item
     assert m.at["neg/other.flac", "action"] == "keep" and m.at["neg/other.flac", "reason"] == "unique"
+    # the clean recording over its noisy copy: both lossless at one bitrate and audible length, matching each other
+    # only; then the lower noise floor (without noise_floor_db, bytes desc kept the larger, noisy FLAC)
+    assert m.at[NOISE[0], "action"] == "keep" and m.at[NOISE[0], "reason"] == "keeper"
+    assert m.at[NOISE[1], "action"] == "drop" and m.at[NOISE[1], "keeper_id"] == NOISE[0]
     # silence has no fingerprint hashes: nothing could compare it, and the manifest says so
     assert m.at["neg/silence.flac", "action"] == "keep" and m.at["neg/silence.flac", "reason"] == "low_information"
 

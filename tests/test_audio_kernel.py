@@ -175,3 +175,32 @@ def test_empty_and_too_long_audio_are_refused():
     with pytest.raises(A.AudioError) as err:
         A.decode_audio(wav_bytes(melody(9, seconds=3.0)), max_duration_s=1.0)
     assert err.value.reason == "too_long"
+
+
+def test_noise_floor_ranks_the_clean_recording_first():
+    """The keep order's noise_floor_db (lower = cleaner): white noise at 15 dB SNR raises it; digital-silence
+    padding (frames holding exact zeros do not count, so the padded head and tail neither count as a clean floor
+    nor shift it) and a gain leave it, a low-pass does not make a copy look cleaner than its original. On 16-bit
+    quantised samples, 3 s and 12 s clips."""
+    q = lambda s: (np.round(np.clip(s, -1, 1) * 32767) / 32767).astype(np.float32)  # noqa: E731
+    for seed, seconds in ((21, 3.0), (22, 3.0), (23, 12.0), (24, 12.0)):
+        x = melody(seed, seconds=seconds)
+        noise = np.random.default_rng(seed).standard_normal(x.size).astype(np.float32)
+        noisy = x + noise * (_rms(x) / _rms(noise) / 10 ** 0.75)
+        padded = np.concatenate([np.zeros(int(2.03 * SR), np.float32), x, np.zeros(int(3.11 * SR), np.float32)])
+        band = np.fft.rfftfreq(x.size, 1 / SR) <= 3000
+        lowpass = np.fft.irfft(np.fft.rfft(x) * band, n=x.size).astype(np.float32)
+        clean = q(x)  # the 16-bit original; its copies are made from it, as a gain copy of a file is
+        floor = {k: A.noise_floor(q(v), SR) for k, v in
+                 {"clean": clean, "noisy": clean + noisy - x, "padded": padded, "gain_-6": 0.5 * clean,
+                  "gain_+6": 2 * clean, "lowpass": lowpass}.items()}
+        assert floor["clean"] is not None and floor["clean"] <= -30, (seed, floor)
+        assert floor["noisy"] >= floor["clean"] + 2 * A.FLOOR_STEP_DB, (seed, floor)
+        assert floor["padded"] == floor["clean"] == floor["gain_+6"], (seed, floor)
+        # halving requantises: the 16-bit rounding noise rises against the sound, never falls
+        assert floor["gain_-6"] >= floor["clean"], (seed, floor)
+        assert floor["lowpass"] >= floor["clean"], (seed, floor)
+        # one spectrogram pass gives the fingerprint and the floor
+        h, t, f = A.fingerprint_and_floor(q(x), SR)
+        assert f == floor["clean"] and np.array_equal(h, fp(q(x))[0])
+    assert A.noise_floor(np.zeros(3 * SR, np.float32), SR) is None  # digital silence: no floor

@@ -32,6 +32,11 @@ Executor-side and Spark-free (PyAV for decoding, numpy for everything else). Con
 * `fingerprint` returns empty arrays for audio without enough information: less than
   `MIN_INFORMATIVE_S` seconds holding peaks, or fewer than `MIN_DISTINCT` distinct hashes
   (silence, DC, pure tones, clicks, clips too short to judge).
+* `noise_floor` (and `fingerprint_and_floor`, from the same spectrogram pass): per analysed bin, its quiet
+  level (10th percentile over the frames) below its loud level (90th), averaged over the bins, in 3 dB
+  steps: <= 0, lower = cleaner. Frames holding digital silence do not count. A keep-order column
+  (`noise_floor_db`): added noise raises it, a gain, an EQ or silence padding does not
+  (bench/AUDIO_KEEP_NOISE.md; part of the audio feature fingerprint since AUDIO_FEATURE_VERSION 4).
 * `align(fp_a, fp_b)` votes on (time scale, offset) over all equal-hash pairs, refines by
   least squares on the inliers and returns the matched span. Convention:
   t_a = time_scale * t_b + offset_s (offset_s = where b's second 0 falls in a; a copy of a
@@ -72,6 +77,14 @@ MIN_SCORE = 6  # shipped default: distinct anchor times on the alignment line (b
 MIN_COVERAGE = 0.3  # ... and the matched span covers this share of at least one of the two files
 MAX_PER_HASH = 16  # equal-hash pairs per hash value in align (repeated loops, drones)
 AUDIBLE_STEP_S = 0.5  # audible_span's rounding: a fade or a noise floor over a tail does not rank copies
+# noise floor (noise_floor): per analysed bin, the FLOOR_QUIET_PCT-th percentile of its level over the counted
+# frames minus its FLOOR_LOUD_PCT-th, averaged over the bins, rounded to FLOOR_STEP_DB (bench/AUDIO_KEEP_NOISE.md)
+FLOOR_QUIET_PCT, FLOOR_LOUD_PCT = 10, 90
+FLOOR_RANGE_DB = 60.0  # counted frames: loudest bin within this of the recording's loud frames (their 99th pct)
+FLOOR_ZERO_SAMPLES = 16  # ... and fewer exact-zero samples than this in the window (digital silence, padding)
+FLOOR_MAX_FRAMES = 4096  # at most this many frames, evenly spaced, enter the percentiles (memory: ~8 MiB)
+FLOOR_MIN_FRAMES = 8  # fewer counted frames: no floor (null)
+FLOOR_STEP_DB = 3.0
 
 _LN_DB = 20.0 / np.log(10.0)
 
@@ -245,25 +258,69 @@ def peaks(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n,) float32 at RATE -> (frame int32, frequency Hz float32), sorted by frame then frequency.
 
     Blocked: memory is O(BLOCK_FRAMES + 2 BG_FRAMES) spectrogram rows whatever the duration."""
-    x = np.asarray(samples, np.float32)
-    x = x - x.mean() if x.size else x
+    t, f, _ = _analyse(samples)
+    return t, f
+
+
+def _analyse(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """peaks(samples) and noise_floor(samples) from one pass over the spectrogram blocks."""
+    raw = np.asarray(samples, np.float32)
+    x = raw - raw.mean() if raw.size else raw
     n_frames = max(0, (x.size - N_FFT) // HOP + 1)
     ts, fs, ss = [], [], []
     margin = BG_FRAMES + NEIGH_T
+    # the floor's frames: evenly spaced, and none holding a run of digital silence (counted before the mean is
+    # taken off: padding is exact zeros in the decoded file)
+    stride = max(1, -(-n_frames // FLOOR_MAX_FRAMES))
+    zeros = np.r_[0, np.cumsum(raw == 0)] if n_frames else np.zeros(1, np.int64)
+    rows = []
     for start in range(0, n_frames, BLOCK_FRAMES):
         lo, hi = max(0, start - margin), min(n_frames, start + BLOCK_FRAMES + margin)
         logmag = _spectrogram(x[lo * HOP: (hi - 1) * HOP + N_FFT])
         core = slice(start - lo, min(start + BLOCK_FRAMES, n_frames) - lo)
         t, f, s = _block_peaks(logmag, core)
         ts.append(t + lo), fs.append(f), ss.append(s)
+        g = np.arange(-(-start // stride) * stride, min(start + BLOCK_FRAMES, n_frames), stride)
+        g = g[zeros[g * HOP + N_FFT] - zeros[g * HOP] < FLOOR_ZERO_SAMPLES]
+        rows.append(logmag[g - lo])
+    floor = _floor_db(np.concatenate(rows)) if rows else None
     if not ts:
-        return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        return np.zeros(0, np.int32), np.zeros(0, np.float32), floor
     t, f, s = np.concatenate(ts), np.concatenate(fs), np.concatenate(ss)
     keep = _top_per_second(t, s)
     order = np.lexsort((f[keep], t[keep]))
-    return t[keep][order].astype(np.int32), (f[keep][order] * RATE / N_FFT).astype(np.float32)
+    return t[keep][order].astype(np.int32), (f[keep][order] * RATE / N_FFT).astype(np.float32), floor
 
 
+def _floor_db(logmag: np.ndarray) -> float | None:
+    """(frames, bins) natural-log magnitudes -> the noise floor in dB (<= 0), rounded; None if too few frames."""
+    if logmag.shape[0] == 0:
+        return None
+    top = logmag.max(axis=1)
+    counted = logmag[top > np.percentile(top, 99) - FLOOR_RANGE_DB / _LN_DB]
+    if counted.shape[0] < FLOOR_MIN_FRAMES:
+        return None
+    quiet, loud = np.percentile(counted, [FLOOR_QUIET_PCT, FLOOR_LOUD_PCT], axis=0)
+    db = float(np.mean(quiet - loud)) * _LN_DB
+    return float(round(db / FLOOR_STEP_DB) * FLOOR_STEP_DB) + 0.0  # + 0.0: no -0.0
+
+
+def noise_floor(samples: np.ndarray, rate: int = RATE) -> float | None:
+    """How far a recording's quiet level lies below its loud level, in dB (<= 0; lower = cleaner), rounded to
+    FLOOR_STEP_DB; None when fewer than FLOOR_MIN_FRAMES frames count (silence, a click).
+
+    Per analysed frequency bin (150-3800 Hz, the fingerprint's spectrogram): the FLOOR_QUIET_PCT-th percentile
+    of the bin's level over the counted frames minus its FLOOR_LOUD_PCT-th, averaged over the bins. Counted
+    frames: their loudest bin within FLOOR_RANGE_DB of the recording's loud frames, and no run of digital
+    silence in their window (FLOOR_ZERO_SAMPLES exact zeros), so padding neither counts as a clean floor nor
+    changes one. Added noise fills the quiet frames and the bins between a sound's partials: the floor rises
+    (white noise at 15 dB SNR: +6.6 dB median on the tune part). Unchanged by a gain or a static EQ (both
+    percentiles of a bin move together) and by silence padding; a low-pass leaves its stop band to the
+    quantisation noise, which rises towards the loud level there: not lower. Relative, so it ranks copies of
+    one recording, not recordings against each other (a drone has a high floor, a drum loop a low one)."""
+    if rate != RATE:
+        samples = _resample(samples, rate)
+    return _analyse(samples)[2]
 def _top_per_second(t: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """Indices of the peaks with fewer than PEAKS_PER_S stronger peaks within +-0.5 s.
 
@@ -305,10 +362,16 @@ def fingerprint(samples: np.ndarray, rate: int = RATE) -> tuple[np.ndarray, np.n
     """Mono samples -> (hashes (m,) int64, times (m,) float32 s of each hash's anchor).
 
     Empty for audio without enough information (see MIN_INFORMATIVE_S, MIN_DISTINCT)."""
+    hashes, times, _ = fingerprint_and_floor(samples, rate)
+    return hashes, times
+
+
+def fingerprint_and_floor(samples: np.ndarray, rate: int = RATE) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """fingerprint(samples, rate) and noise_floor(samples, rate) from one spectrogram pass."""
     if rate != RATE:
         samples = _resample(samples, rate)
-    t, f = peaks(samples)
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+    t, f, floor = _analyse(samples)
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.float32), floor)
     per_second = np.bincount(t // int(round(1 / FRAME_S))) if t.size else np.zeros(0)
     if np.count_nonzero(per_second >= 3) < MIN_INFORMATIVE_S:
         return empty
@@ -326,7 +389,7 @@ def fingerprint(samples: np.ndarray, rate: int = RATE) -> tuple[np.ndarray, np.n
     if np.unique(h).size < MIN_DISTINCT:
         return empty
     order = np.argsort(at, kind="stable")
-    return h[order], (at[order] * FRAME_S).astype(np.float32)
+    return h[order], (at[order] * FRAME_S).astype(np.float32), floor
 
 
 def _resample(samples: np.ndarray, rate: int) -> np.ndarray:

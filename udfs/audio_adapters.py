@@ -20,14 +20,19 @@ from udfs.packing import hash_partition, packed_by_partition, ragged_arange
 #: the decoded rate (sample rate x channels x sample bits, so a 44.1 kHz FLAC ranks above a 22 kHz WAV),
 #: for lossy ones as the stream or container reports it; null if unknown. audible_s: the duration without
 #: leading and trailing silence (udfs/audio.audible_span; the keep order's length: padding does not count).
+#: noise_floor_db: how far the recording's quiet level lies below its loud level, per frequency, in dB (<= 0,
+#: 3 dB steps; lower = cleaner: added noise raises it, a gain, an EQ or silence padding does not move it;
+#: udfs/audio.noise_floor); null when too little of the recording is above silence.
 AUDIO_FEATURE_DDL = ("content_sha256 string, duration_s double, audible_s double, sample_rate int, channels int, "
-                     "codec string, bitrate long, lossless boolean, hashes array<long>, times array<float>, decode_error string")
+                     "codec string, bitrate long, lossless boolean, noise_floor_db double, hashes array<long>, "
+                     "times array<float>, decode_error string")
 FEATURE_COLUMNS = tuple(c.split()[0] for c in AUDIO_FEATURE_DDL.split(", "))
 #: Precomputed fingerprints a table may carry instead of audio files (`hashes` required: udfs/audio.fingerprint's
 #: hashes, `times` their anchor times in seconds), with their Spark types; see jobs/audio_kind.print_features
 #: for the defaults of the others.
 PRINT_TYPES = {"hashes": "array<bigint>", "times": "array<float>", "duration_s": "double", "audible_s": "double",
-               "sample_rate": "int", "channels": "int", "codec": "string", "bitrate": "bigint", "lossless": "boolean"}
+               "sample_rate": "int", "channels": "int", "codec": "string", "bitrate": "bigint", "lossless": "boolean",
+               "noise_floor_db": "double"}
 ALIGNED_DDL = ("sha_a string, sha_b string, similarity double, aligned_anchors int, start_a double, end_a double, "
                "start_b double, end_b double, coverage_a double, coverage_b double, time_scale double")
 
@@ -50,6 +55,7 @@ class AudioFeatures(NamedTuple):
     codec: str
     bitrate: int | None
     lossless: bool
+    noise_floor_db: float | None  # quiet level below loud level, dB, <= 0 (udfs/audio.noise_floor)
     hashes: np.ndarray  # (m,) int64
     times: np.ndarray   # (m,) float32 seconds
 
@@ -83,11 +89,11 @@ def audio_features(data: bytes, limits: AudioLimits = AudioLimits()) -> AudioFea
         if looks_like_audio(data):
             raise ItemError("truncated", f"{exc.message} ({len(data)} bytes)") from None
         raise ItemError("not_audio", f"unrecognised audio format ({len(data)} bytes)") from None
-    hashes, times = A.fingerprint(d.samples, d.rate)
+    hashes, times, floor = A.fingerprint_and_floor(d.samples, d.rate)
     lossless = is_lossless(d.codec)
     pcm = d.source_rate * d.channels * d.sample_bits
     return AudioFeatures(d.duration_s, A.audible_span(d.samples, d.rate), d.source_rate, d.channels, d.codec,
-                         (pcm if lossless and pcm else d.bit_rate) or None, lossless, hashes, times)
+                         (pcm if lossless and pcm else d.bit_rate) or None, lossless, floor, hashes, times)
 
 
 def features_frame(shas, results) -> pd.DataFrame:
@@ -96,7 +102,8 @@ def features_frame(shas, results) -> pd.DataFrame:
     for sha, result in zip(shas, results):
         failed = isinstance(result, Exception)
         rows["content_sha256"].append(sha)
-        for c in ("duration_s", "audible_s", "sample_rate", "channels", "codec", "bitrate", "lossless"):
+        for c in ("duration_s", "audible_s", "sample_rate", "channels", "codec", "bitrate", "lossless",
+                  "noise_floor_db"):
             rows[c].append(None if failed else getattr(result, c))
         rows["hashes"].append(None if failed else result.hashes.tolist())
         rows["times"].append(None if failed else result.times.tolist())
@@ -108,7 +115,8 @@ def features_frame(shas, results) -> pd.DataFrame:
         "sample_rate": pd.array(rows["sample_rate"], dtype="Int32"),
         "channels": pd.array(rows["channels"], dtype="Int32"),
         "bitrate": pd.array(rows["bitrate"], dtype="Int64"),
-        "lossless": pd.array(rows["lossless"], dtype="boolean")})[list(FEATURE_COLUMNS)]
+        "lossless": pd.array(rows["lossless"], dtype="boolean"),
+        "noise_floor_db": pd.array(rows["noise_floor_db"], dtype="Float64")})[list(FEATURE_COLUMNS)]
 
 
 def audio_features_batches(batches: Iterator[pd.DataFrame], max_bytes: int, limits: AudioLimits, fetch=None,
