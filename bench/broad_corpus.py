@@ -2,11 +2,11 @@
 
 One command::
 
-    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind12}/, ~2,300 files per part
+    python -m bench.broad_corpus                  # out/broad/{tune,aside,holdout,fresh,blind5,...,blind13}/, ~2,300 files per part
     python -m bench.broad_corpus --quick          # ~300 files per part
     python -m bench.broad_corpus --per-part 4000  # scale it
     python -m bench.broad_corpus --parts holdout  # one part alone (the same files as in a full build)
-    python -m bench.broad_corpus --parts blind12  # the next blind part alone (the others are left as they are)
+    python -m bench.broad_corpus --parts blind13  # the next blind part alone (the others are left as they are)
 
 The packages are installed by ``bench/harness-packages.sh`` (apt). A package
 that is not installed is skipped and reported (``report.json``, stderr); the
@@ -56,7 +56,7 @@ original's (or its mirror's). The look-alike kinds (astronomy, dark, white,
 series, icon) are the hard negatives: they are only rejected at
 ``SAME_PICTURE`` = 0.995 (the same picture at another size). Each source file
 is used at most once (as an original, or as the base of one derived original).
-The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, ..., blind12 (a
+The check runs over all parts in the order aside, tune, holdout, fresh, blind5, blind6, ..., blind13 (a
 picture found in two packages stays in the aside part; each later part goes after
 the earlier ones, so a picture that an earlier part already holds is rejected from
 it, and adding it left the earlier parts byte-identical).
@@ -385,10 +385,38 @@ bench/harness-packages.sh ``BLIND12``), the same kinds and makers, built last, w
 Nobody runs the job on blind12, looks at its pictures or scores it while tuning:
 ``python -m bench.broad --part blind12`` once, to quote a frozen configuration (after blind11).
 
+The blind13 part (the blind one after blind12)
+----------------------------------------------
+``blind13/`` was added while blind12 was still blind, in the same way: only from Debian packages that give
+nothing to tune, aside, holdout, fresh or blind5 ... blind12 (:data:`BLIND13_PACKAGES`,
+bench/harness-packages.sh ``BLIND13``), the same kinds and makers, built last, with the same-source check
+(:data:`SOURCE_CHECK_PARTS`). No package gives more than :data:`BLIND13_CAP` sources to one pool:
+
+- ``photo``: Le Biniou's photographs (opale95, zebulon, covid-19), tagua's wallpaper photographs, RMagick's
+  example photographs, Qt Quick's example photographs, Shotwell's help photograph;
+- ``astronomy``: glmark2's NASA textures and the other dark textures, Le Biniou's photographs that mostly
+  show the sky (on black), and the dark backdrops of the games below;
+- ``clipart``: Le Biniou's symbols, tagua's SVG pieces, Enlightenment's flags, and the game pictures of
+  XBubble, Pekka Kana 2, Wizznic, Mirror Magic, Meritous, OpenSSN, Micropolis, Hannah, GNUjump, KETM, Pax
+  Britannica, Orbital Eunuchs Sniper and FooBillard++ (the first frame of each animation, no sprite strips,
+  fonts, bars or shots; on white, at least 64 px);
+- ``icon``: Siril's, RawTherapee's, MyPaint's and gThumb's SVG icons, Enlightenment's and the Lomiri
+  gallery's PNGs, at 64..256 px;
+- ``screenshot``: the Qt 5 manuals of Data Visualization, Qt 3D, Multimedia, Quick Controls 1, Location
+  and Positioning, GTK 2's widget pictures and tutorial, Hydrogen's tutorial, gThumb's, Shotwell's and Le
+  Biniou's help pictures, FooBillard++'s game-mode pictures;
+- ``diagram``: Qt Quick's and Qt QML's figures, Qt 3D's and Qt Location's API figures, GDK 2's;
+- ``wallpaper``: glmark2's bright textures and the bright game backdrops;
+- ``scanned_page``: the copyright texts of the blind13 packages; ``dark``, ``white``, ``series``: derived
+  from blind13's own pictures; title frames of its own.
+
+Nobody runs the job on blind13, looks at its pictures or scores it while tuning:
+``python -m bench.broad --part blind13`` once, to quote a frozen configuration (after blind12).
+
 Layout under ``out_dir`` (default ``out/broad/``, git-ignored)::
 
     split.json                     package -> part, the hash rule, every original's part
-    tune/, aside/, holdout/, fresh/, blind5/, ..., blind11/ and blind12/:
+    tune/, aside/, holdout/, fresh/, blind5/, ..., blind12/ and blind13/:
       originals/KIND/ID.jpg|png    originals that have edited copies
       edited/KIND/ID__EDIT.EXT     the copies (JPEG q92; q30, PNG, WebP per edit)
       singles/KIND/ID.jpg|png      originals without copies (edit = distractor)
@@ -427,15 +455,16 @@ from udfs.robust import quality
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "broad"  # /out/ is git-ignored
 PARTS = ("tune", "aside", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10",
-         "blind11", "blind12")
+         "blind11", "blind12", "blind13")
 HASH_PARTS = ("tune", "aside")        # the parts a one-source kind is split between (by name)
-#: holdout, then fresh, then blind5, ..., blind11, then blind12 last: each one's pictures are checked
+#: holdout, then fresh, then blind5, ..., blind12, then blind13 last: each one's pictures are checked
 #: against the earlier parts', and those stay as they were before it was added (a picture found in holdout
-#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind12)
+#: and in tune/aside stays in tune/aside, not in holdout; likewise for fresh, blind5, ..., blind13)
 BUILD_ORDER = ("aside", "tune", "holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10",
-               "blind11", "blind12")
+               "blind11", "blind12", "blind13")
 #: the parts built only from their own Debian packages (and the documents those installed)
-OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12")
+OWN_PARTS = ("holdout", "fresh", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12",
+             "blind13")
 
 MAX_SIDE = 1600
 MAX_SOURCE_SIDE = 4000                # decode larger sources at about this size (series windows)
@@ -604,10 +633,26 @@ BLIND12_PACKAGES: tuple[str, ...] = (
     "python-dipy-doc",                                                         # diagrams
     "live-manual-pdf", "gle-graphics-manual",                                  # PDF manuals
 )
+#: The Debian packages of the blind13 part (bench/harness-packages.sh BLIND13 installs exactly these), added
+#: while blind12 was still blind: none of them gives a picture to tune, aside, holdout, fresh or blind5 ...
+#: blind12.
+BLIND13_PACKAGES: tuple[str, ...] = (
+    "lebiniou-data", "tagua-data", "ruby-rmagick-doc", "shotwell-common",      # photographs (+ symbols, pieces)
+    "glmark2-data",                                                            # astronomy, wallpapers
+    "siril-common", "rawtherapee-data", "mypaint-data", "gthumb-data",         # icons (+ screenshots)
+    "enlightenment-data", "lomiri-gallery-app-common",                         # icons, flags
+    "qtdatavisualization5-doc-html", "qt3d5-doc-html", "qtmultimedia5-doc-html",  # screenshots
+    "qtquickcontrols5-doc-html", "qtlocation5-doc-html", "libgtk2.0-doc",      # screenshots (+ diagrams)
+    "hydrogen-doc", "qtdeclarative5-doc-html",                                 # screenshots, diagrams
+    "xbubble-data", "pekka-kana-2-data", "wizznic-data", "mirrormagic-data",   # clip art (+ backdrops)
+    "meritous-data", "openssn-data", "micropolis-data", "hannah-data",         # clip art (+ backdrops)
+    "gnujump-data", "ketm-data", "pax-britannica-data",                        # clip art (+ backdrops)
+    "orbital-eunuchs-sniper-data", "foobillardplus-data",                      # clip art (+ backdrops)
+)
 #: The Debian packages of the harness (bench/harness-packages.sh installs exactly these).
 PACKAGES: tuple[str, ...] = (TUNE_ASIDE_PACKAGES + HOLDOUT_PACKAGES + FRESH_PACKAGES + BLIND5_PACKAGES
                              + BLIND6_PACKAGES + BLIND7_PACKAGES + BLIND8_PACKAGES + BLIND9_PACKAGES
-                             + BLIND10_PACKAGES + BLIND11_PACKAGES + BLIND12_PACKAGES)
+                             + BLIND10_PACKAGES + BLIND11_PACKAGES + BLIND12_PACKAGES + BLIND13_PACKAGES)
 HASH_SPLIT = "hash"
 #: Part of each package's pictures; HASH_SPLIT: by a hash of the original's name.
 PACKAGE_PART: dict[str, str] = {
@@ -628,6 +673,7 @@ PACKAGE_PART: dict[str, str] = {
     **{p: "blind10" for p in BLIND10_PACKAGES},
     **{p: "blind11" for p in BLIND11_PACKAGES},
     **{p: "blind12" for p in BLIND12_PACKAGES},
+    **{p: "blind13" for p in BLIND13_PACKAGES},
 }
 #: Extra packages whose files count as the key's (dependencies apt pulls in). A holdout package's
 #: extras are the dependencies installed with it (apt --no-install-recommends on Debian 12): their
@@ -2806,6 +2852,191 @@ def blind12_doc_sources(package: str, files: list[Path]) -> list[Source]:
     return [s for s in out if s is not None]
 
 
+
+
+# ---------------------------------------------------------------------------- blind13 sources
+
+#: the most sources one blind13 package gives to one pool (as BLIND12_CAP: the ones first by crc32 of their names)
+BLIND13_CAP = 40
+
+#: the root of each blind13 game's pictures and the file types it ships them in
+BLIND13_GAME_ROOTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "xbubble-data": ("/xbubble/themes/", (".png",)),
+    "pekka-kana-2-data": ("/games/pekka-kana-2/data/", (".bmp", ".png")),
+    "wizznic-data": ("/games/wizznic/", (".png",)),
+    "mirrormagic-data": ("/games/mirrormagic/graphics/", (".png",)),
+    "meritous-data": ("/games/meritous/i/", (".png",)),
+    "openssn-data": ("/games/openssn/images/", (".png",)),
+    "micropolis-data": ("/games/micropolis/images/", (".xpm",)),
+    "hannah-data": ("/games/hannah/", (".png",)),
+    "gnujump-data": ("/games/gnujump/skins/", (".png",)),
+    "ketm-data": ("/games/ketm/", (".bmp",)),
+    "pax-britannica-data": ("/pax-britannica/sprites/", (".png",)),
+    "orbital-eunuchs-sniper-data": ("/games/orbital_eunuchs_sniper/", (".png",)),
+    "foobillardplus-data": ("/games/foobillardplus/data/", (".png", ".jpg")),
+}
+#: blind13 game pictures that are not pictures (fonts, bars, shots, level thumbnails), beside BLIND12_NOT_PICTURES
+BLIND13_NOT_PICTURES = BLIND12_NOT_PICTURES + ("charmap", "level0", "level1", "arrow", "smoke")
+
+
+def _blind13_backdrop(stem: str, rel: str) -> bool:
+    return _blind12_backdrop(stem, rel) or stem.endswith("bg") or any(f"/{d}/" in f"/{rel.lower()}" for d in ("scenery", "bg", "boards"))
+
+
+def blind13_game_sources(package: str, files: list[Path]) -> list[Source]:
+    """Game pictures of at least 64 px under the game's root (BLIND13_GAME_ROOTS), no sprite strips, fonts,
+    bars, buttons, shots, explosions, level thumbnails or tile sheets: backdrops (:func:`_blind13_backdrop`: named so, or in
+    a scenery, bg or boards folder) are astronomy when dark (on black), else wallpaper; FooBillard++'s
+    game-mode pictures are screenshots (not its web pages' pictures); the other pictures are clip art (on
+    white), the first frame of each animation."""
+    root, suffixes = BLIND13_GAME_ROOTS[package]
+    out: list[Source | None] = []
+    sprites = []
+    for p in _big_enough(_real(_under(files, root), suffixes), 64):
+        stem, rel = p.stem.lower(), str(p).split(root, 1)[-1]
+        if _strip(p) or any(w in stem for w in BLIND13_NOT_PICTURES) or "/levels/" in rel or "gfx/tiles/" in rel:
+            continue
+        if package == "foobillardplus-data":
+            if rel.startswith("locale/img/"):
+                out.append(_raster_source(_name(package, p, root), package, "screenshot", p))
+                continue
+            if rel.startswith("html/"):
+                continue
+        if _blind13_backdrop(stem, rel):
+            out.append(_sky_or_wallpaper(package, p, root))
+        else:
+            sprites.append(p)
+    out += [_raster_source(_name(package, p, root), package, "clipart", p) for p in _first_frames(sprites)]
+    return [s for s in out if s is not None]
+
+
+def blind13_icon_sources(package: str, files: list[Path], seed: int) -> list[Source]:
+    """SVG icons rendered at 64..256 px: Siril's pixmaps, RawTherapee's images, MyPaint's scalable actions,
+    gThumb's actions; PNG icons of at least 64 px scaled to 64..256 px: Enlightenment's and the Lomiri
+    gallery's (not its frames and overlays); Enlightenment's flags are clip art (on white)."""
+    if package == "siril-common":
+        return _svg_icons(package, files, seed, "/siril/pixmaps/", "/pixmaps/")
+    if package == "rawtherapee-data":
+        return _svg_icons(package, files, seed, "/rawtherapee/images/", "/images/")
+    if package == "mypaint-data":
+        return _svg_icons(package, files, seed, "/icons/hicolor/scalable/actions/", "/scalable/")
+    if package == "gthumb-data":
+        out = _svg_icons(package, files, seed, "/gthumb/icons/hicolor/", "/hicolor/")
+        root = "/help/C/gthumb/figures/"
+        return out + [_raster_source(_name(package, p, root), package, "screenshot", p)
+                      for p in _big_enough(_real(_under(files, root), (".png",)), 100)]
+    out = []
+    if package == "enlightenment-data":
+        root = "/enlightenment/data/"
+        out += [_raster_source(_name(package, p, root), package, "clipart", p)
+                for p in _big_enough(_real(_under(files, root + "flags/"), (".png",)), 64)]
+        icons = _big_enough(_real(_under(files, root + "icons/") + _under(files, root + "images/"), (".png",)), 64)
+    else:                                   # lomiri-gallery-app-common
+        root = "/lomiri-gallery-app/"
+        icons = [p for p in _big_enough(_real(_under(files, root), (".png",)), 64)
+                 if not any(w in p.stem for w in ("frame", "overlay", "shadow"))]
+    for p in icons:
+        name = _name(package, p, root)
+        size = ICON_SIZES[int(_rng(seed, "icon-size", name).integers(len(ICON_SIZES)))]
+        out.append(_raster_source(name, package, "icon", p, side=size))
+    return out
+
+
+#: glmark2's textures that are not colour pictures (normal and height maps, caustics frames, glyph atlases)
+GLMARK2_SKIP = ("normal", "height", "-nm", "jellyfish", "font", "glyph", "effect", "desktop-")
+#: Le Biniou's photographs of the sky (astronomy, on black)
+LEBINIOU_SKY = ("moon", "sunrise", "lightning", "constellation")
+#: Le Biniou's pictures in its photograph folders that are not photographs (codes, lettering, a clock)
+LEBINIOU_NOT_PHOTOS = ("barcode", "qrcode", "acronym", "morse", "phonetic", "digital_clock")
+
+
+def blind13_picture_sources(package: str, files: list[Path]) -> list[Source]:
+    """Photographs: Le Biniou's opale95, zebulon and covid-19 pictures (not its codes and lettering; its
+    moon, sunrise, lightning and constellation pictures are astronomy, on black), tagua's wallpapers, RMagick's example photographs and Shotwell's help photograph;
+    Le Biniou's symbols and tagua's SVG pieces (clip art); Le Biniou's and Shotwell's help pictures
+    (screenshots); glmark2's textures (NASA's and the other dark ones: astronomy, on black; else wallpaper; not
+    its normal, height or caustics maps, glyph atlases)."""
+    out: list[Source | None] = []
+    if package == "lebiniou-data":
+        root = "/lebiniou/"
+        for p in _big_enough(_real(_under(files, "/lebiniou/images/"), (".png", ".jpg")), 100):
+            folder = p.parent.name
+            stem = p.stem.lower()
+            if folder in ("opale95", "zebulon", "covid-19") and not any(w in stem for w in LEBINIOU_NOT_PHOTOS):
+                if any(w in stem for w in LEBINIOU_SKY):
+                    out.append(_raster_source(_name(package, p, root), package, "astronomy", p, (0, 0, 0)))
+                else:
+                    out.append(_raster_source(_name(package, p, root), package, "photo", p))
+            elif folder == "biniou":
+                out.append(_raster_source(_name(package, p, root), package, "clipart", p))
+        out += [_raster_source(_name(package, p, root), package, "screenshot", p)
+                for p in _big_enough(_real(_under(files, "/lebiniou/vue/img/"), (".png",)), 100)]
+    elif package == "tagua-data":
+        root = "/tagua/themes/"
+        out = [_raster_source(_name(package, p, root), package, "photo", p, side=MAX_SOURCE_SIDE)
+               for p in _big_enough(_real(_under(files, root + "wallpapers/"), (".jpg",)), 200)]
+        out += [_svg_source(_name(package, p, root), package, "clipart", p, 256)
+                for p in _real(_under(files, root + "pieces/"), (".svg",))]
+    elif package == "ruby-rmagick-doc":
+        root = "/html/ex/images/"
+        out = [_raster_source(_name(package, p, root), package, "photo", p)
+               for p in _big_enough(_real(_under(files, root), (".jpg", ".png")), 100)]
+    elif package == "shotwell-common":
+        root = "/help/C/shotwell/figures/"
+        for p in _big_enough(_real(_under(files, root), (".jpg", ".png")), 100):
+            pool = "photo" if p.suffix == ".jpg" else "screenshot"
+            out.append(_raster_source(_name(package, p, root), package, pool, p))
+    else:                                   # glmark2-data
+        root = "/glmark2/textures/"
+        for p in _big_enough(_real(_under(files, root), (".png", ".jpg")), 128):
+            if any(w in p.stem for w in GLMARK2_SKIP):
+                continue
+            if p.stem.startswith("nasa"):
+                out.append(_raster_source(_name(package, p, root), package, "astronomy", p, (0, 0, 0)))
+            else:
+                out.append(_sky_or_wallpaper(package, p, root))
+    return [s for s in out if s is not None]
+
+
+#: Qt manuals' pictures that are page decoration, not figures
+QT_DOC_SKIP = ("logo", "arrow", "bullet", "home", "ico_")
+
+
+def blind13_doc_sources(package: str, files: list[Path]) -> list[Source]:
+    """Manual pictures of at least 100 px: the example and control pictures of the Qt 5 manuals of Data
+    Visualization, Qt 3D (its JPEGs and *example* PNGs), Multimedia, Quick Controls 1, Location and
+    Positioning (not their api-* figures), GTK 2's widget pictures and tutorial, Hydrogen's tutorial
+    (screenshots); Qt 3D's and Qt Location's other figures, GDK 2's, Qt Quick's and Qt QML's (diagrams);
+    Qt Quick's example photographs (JPEG: photo)."""
+    out: list[Source | None] = []
+    found = _big_enough(_real(_under(files, "/usr/share/"), (".png", ".jpg")), 100)
+    found = [p for p in found if not any(w in p.stem.lower() for w in QT_DOC_SKIP)]
+    if package == "hydrogen-doc":
+        root = "/img_tutorial/"
+        return [_raster_source(_name(package, p, root), package, "screenshot", p) for p in _under(found, root)]
+    if package == "libgtk2.0-doc":
+        for p in found:
+            if "/gtk-doc/html/gdk2/" in str(p):
+                out.append(_raster_source(_name(package, p, "/html/"), package, "diagram", p))
+            elif "/gtk-doc/html/gtk2/" in str(p) or "/tutorial/images/" in str(p):
+                root = "/html/" if "/gtk-doc/" in str(p) else "/libgtk2.0-doc/"
+                out.append(_raster_source(_name(package, p, root), package, "screenshot", p))
+        return out
+    root = "/qt5/doc/"
+    for p in _under(found, root, "/images/"):
+        stem = p.stem.lower()
+        if package == "qtdeclarative5-doc-html":
+            pool = "photo" if p.suffix == ".jpg" else "diagram"
+        elif package == "qt3d5-doc-html":
+            pool = "screenshot" if p.suffix == ".jpg" or "example" in stem else "diagram"
+        elif package == "qtlocation5-doc-html":
+            pool = "diagram" if stem.startswith("api-") else "screenshot"
+        else:                               # Data Visualization, Multimedia, Quick Controls 1
+            pool = "screenshot"
+        out.append(_raster_source(_name(package, p, root), package, pool, p))
+    return out
+
+
 PackageLister = Callable[[str, list[Path], int], list[Source]]
 
 LISTERS: dict[str, PackageLister] = {
@@ -3043,6 +3274,17 @@ LISTERS: dict[str, PackageLister] = {
                  "python-vispy-doc", "python-cartopy-data", "python-dipy-doc")},
     "live-manual-pdf": lambda p, f, s: [],      # PDF manuals only (pdf_sources)
     "gle-graphics-manual": lambda p, f, s: [],  # PDF manual only (pdf_sources)
+    # blind13 (each at most BLIND13_CAP sources per pool)
+    **{p: (lambda p, f, s: _capped(blind13_game_sources(p, f), BLIND13_CAP)) for p in BLIND13_GAME_ROOTS},
+    **{p: (lambda p, f, s: _capped(blind13_icon_sources(p, f, s), BLIND13_CAP))
+       for p in ("siril-common", "rawtherapee-data", "mypaint-data", "gthumb-data", "enlightenment-data",
+                 "lomiri-gallery-app-common")},
+    **{p: (lambda p, f, s: _capped(blind13_picture_sources(p, f), BLIND13_CAP))
+       for p in ("lebiniou-data", "tagua-data", "ruby-rmagick-doc", "shotwell-common", "glmark2-data")},
+    **{p: (lambda p, f, s: _capped(blind13_doc_sources(p, f), BLIND13_CAP))
+       for p in ("qtdatavisualization5-doc-html", "qt3d5-doc-html", "qtmultimedia5-doc-html",
+                 "qtquickcontrols5-doc-html", "qtlocation5-doc-html", "libgtk2.0-doc", "hydrogen-doc",
+                 "qtdeclarative5-doc-html")},
 }
 
 
@@ -3096,7 +3338,7 @@ def all_sources(seed: int) -> tuple[list[Source], list[str]]:
                 s.name = f"{s.name}-{zlib.crc32(s.path.encode()) % 100000:05d}"
     taken = {s.name for s in kept}
     for part, group in zip(OWN_PARTS, groups[1:]):
-        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind12: not "b" again
+        tag = part[0] if part in ("holdout", "fresh", "blind5") else part     # blind6 ... blind13: not "b" again
         for s in group:
             if s.name in taken:
                 s.name = f"{s.name}-{tag}"
@@ -3258,7 +3500,7 @@ def title_maker(part: str, seed: int, limit: int = 400) -> Maker:
                 name = f"title-{state['tried']:04d}"
                 if hash_part(name) != part:
                     continue
-            else:                               # holdout ... blind12: frames of their own (other names, draws)
+            else:                               # holdout ... blind13: frames of their own (other names, draws)
                 name = f"title-{part}-{state['tried']:04d}"
             if state["n"] >= limit:
                 return None
@@ -3437,7 +3679,7 @@ def kind_makers(part: str, pools: dict[tuple[str, str], Pool], seed: int) -> dic
 #: source correlates >= SAME_PICTURE (or mirrored) with the source of an accepted original from another
 #: file is rejected ("same_source"). The earlier parts are built as before (their sources are registered,
 #: not checked), so they stay byte-identical.
-SOURCE_CHECK_PARTS = ("blind11", "blind12")
+SOURCE_CHECK_PARTS = ("blind11", "blind12", "blind13")
 
 
 def _source_key(path: str) -> str:
@@ -3689,6 +3931,9 @@ def split_record(chosen: dict[str, list[Candidate]], missing: list[str]) -> dict
                                   "from its own Debian packages: never run the job on it, score it or look at its "
                                   "pictures while tuning; score it once, to quote a frozen configuration."),
         "blind12_is_kept_aside": ("blind12/ is the blind part after blind11 (added while blind11 was still blind), "
+                                  "from its own Debian packages: never run the job on it, score it or look at its "
+                                  "pictures while tuning; score it once, to quote a frozen configuration."),
+        "blind13_is_kept_aside": ("blind13/ is the blind part after blind12 (added while blind12 was still blind), "
                                   "from its own Debian packages: never run the job on it, score it or look at its "
                                   "pictures while tuning; score it once, to quote a frozen configuration."),
         "packages": {p: PACKAGE_PART.get(p, HASH_SPLIT) for p in PACKAGES},

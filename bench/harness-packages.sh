@@ -105,6 +105,16 @@ hex-a-hop-data amoebax-data bomberclone-data freedink-data cuyo-data davegnukem-
 paper-icon-theme gnome-extra-icons bootstrap-icons debian-edu-doc-en drgeo-doc biloba-data afterstep-data
 python-pyqtgraph-doc python-silx-doc python-dipy-doc live-manual-pdf gle-graphics-manual"
 
+# the picture sources of blind13/, the blind part after blind12 (exactly bench/broad_corpus.py
+# BLIND13_PACKAGES), added while blind12 was still blind: none of them gives a picture to tune, aside,
+# holdout, fresh or blind5 ... blind12. Without recommends apt pulls in nothing else with them.
+BLIND13="lebiniou-data tagua-data ruby-rmagick-doc shotwell-common glmark2-data siril-common rawtherapee-data
+mypaint-data gthumb-data enlightenment-data lomiri-gallery-app-common qtdatavisualization5-doc-html
+qt3d5-doc-html qtmultimedia5-doc-html qtquickcontrols5-doc-html qtlocation5-doc-html libgtk2.0-doc hydrogen-doc
+qtdeclarative5-doc-html xbubble-data pekka-kana-2-data wizznic-data mirrormagic-data meritous-data openssn-data
+micropolis-data hannah-data gnujump-data ketm-data pax-britannica-data orbital-eunuchs-sniper-data
+foobillardplus-data"
+
 # renderers: gdk-pixbuf-thumbnailer + librsvg's loader (SVG icons, figures, wallpapers), pdftoppm (pages)
 TOOLS="libgdk-pixbuf2.0-bin librsvg2-common poppler-utils"
 
@@ -132,3 +142,5 @@ apt-get install -y --no-install-recommends $BLIND10
 apt-get install -y --no-install-recommends $BLIND11
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $BLIND12
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $BLIND13

@@ -13,10 +13,11 @@ OWN_TABLES = {
     "holdout": bc.HOLDOUT_PACKAGES, "fresh": bc.FRESH_PACKAGES, "blind5": bc.BLIND5_PACKAGES,
     "blind6": bc.BLIND6_PACKAGES, "blind7": bc.BLIND7_PACKAGES, "blind8": bc.BLIND8_PACKAGES,
     "blind9": bc.BLIND9_PACKAGES, "blind10": bc.BLIND10_PACKAGES, "blind11": bc.BLIND11_PACKAGES, "blind12": bc.BLIND12_PACKAGES,
+    "blind13": bc.BLIND13_PACKAGES,
 }
 SCRIPT_VARS = {"tune": "PICTURES", "holdout": "HOLDOUT", "fresh": "FRESH", "blind5": "BLIND5",
                "blind6": "BLIND6", "blind7": "BLIND7", "blind8": "BLIND8",
-               "blind9": "BLIND9", "blind10": "BLIND10", "blind11": "BLIND11", "blind12": "BLIND12"}
+               "blind9": "BLIND9", "blind10": "BLIND10", "blind11": "BLIND11", "blind12": "BLIND12", "blind13": "BLIND13"}
 
 
 def _script_lists() -> dict[str, list[str]]:
