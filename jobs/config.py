@@ -451,7 +451,8 @@ class AudioConfig:
     # lossless before lossy, then the highest bitrate, then the longest audible version (to 0.5 s: silence
     # padding does not count), then the copy matching the most others (an added noise floor or a track
     # mixed under matches fewer), then the lowest noise floor (a lossless copy with noise added has the
-    # original's bitrate and the larger file: bench/AUDIO_KEEP_NOISE.md), then the least padded one
+    # original's bitrate and the larger file: bench/RESULTS.md ## audio, "the noise floor in the audio
+    # keep order"), then the least padded one
     keep_order: tuple[str, ...] = ("lossless desc", "bitrate desc", "audible_s desc", "links desc",
                                    "noise_floor_db asc", "duration_s asc", "bytes desc", "item_id asc")
 

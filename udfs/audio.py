@@ -36,7 +36,8 @@ Executor-side and Spark-free (PyAV for decoding, numpy for everything else). Con
   level (10th percentile over the frames) below its loud level (90th), averaged over the bins, in 3 dB
   steps: <= 0, lower = cleaner. Frames holding digital silence do not count. A keep-order column
   (`noise_floor_db`): added noise raises it, a gain, an EQ or silence padding does not
-  (bench/AUDIO_KEEP_NOISE.md; part of the audio feature fingerprint since AUDIO_FEATURE_VERSION 4).
+  (bench/RESULTS.md ## audio, "the noise floor in the audio keep order"; part of the audio feature
+  fingerprint since AUDIO_FEATURE_VERSION 4).
 * `align(fp_a, fp_b)` votes on (time scale, offset) over all equal-hash pairs, refines by
   least squares on the inliers and returns the matched span. Convention:
   t_a = time_scale * t_b + offset_s (offset_s = where b's second 0 falls in a; a copy of a
@@ -78,7 +79,8 @@ MIN_COVERAGE = 0.3  # ... and the matched span covers this share of at least one
 MAX_PER_HASH = 16  # equal-hash pairs per hash value in align (repeated loops, drones)
 AUDIBLE_STEP_S = 0.5  # audible_span's rounding: a fade or a noise floor over a tail does not rank copies
 # noise floor (noise_floor): per analysed bin, the FLOOR_QUIET_PCT-th percentile of its level over the counted
-# frames minus its FLOOR_LOUD_PCT-th, averaged over the bins, rounded to FLOOR_STEP_DB (bench/AUDIO_KEEP_NOISE.md)
+# frames minus its FLOOR_LOUD_PCT-th, averaged over the bins, rounded to FLOOR_STEP_DB (bench/RESULTS.md
+# ## audio, "the noise floor in the audio keep order")
 FLOOR_QUIET_PCT, FLOOR_LOUD_PCT = 10, 90
 FLOOR_RANGE_DB = 60.0  # counted frames: loudest bin within this of the recording's loud frames (their 99th pct)
 FLOOR_ZERO_SAMPLES = 16  # ... and fewer exact-zero samples than this in the window (digital silence, padding)
