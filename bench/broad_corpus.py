@@ -357,7 +357,8 @@ part holds is rejected from blind11). No package gives more than :data:`BLIND11_
 - ``dark``, ``white``, ``series``: derived from blind11's own pictures; title frames of its own.
 
 Nobody runs the job on blind11, looks at its pictures or scores it while tuning:
-``python -m bench.broad --part blind11`` once, to quote a frozen configuration (after blind10).
+``python -m bench.broad --part blind11`` once, to quote a frozen configuration (after blind10). Run once, blind,
+on 2026-12-07 (stop 26), seen since.
 
 The blind12 part (the blind one after blind11)
 ----------------------------------------------
@@ -383,7 +384,8 @@ bench/harness-packages.sh ``BLIND12``), the same kinds and makers, built last, w
 - ``dark``, ``white``, ``series``: derived from blind12's own pictures; title frames of its own.
 
 Nobody runs the job on blind12, looks at its pictures or scores it while tuning:
-``python -m bench.broad --part blind12`` once, to quote a frozen configuration (after blind11).
+``python -m bench.broad --part blind12`` once, to quote a frozen configuration (after blind11). Run once, blind,
+on 2026-12-07 (stop 26), seen since.
 
 The blind13 part (the blind one after blind12)
 ----------------------------------------------
