@@ -334,8 +334,7 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
            .otherwise(F.lit(phash.verify_bar(False)))
     if phash.limit_verify != -1:  # pairs at their family's limit need at least limit_verify
         at_limit = F.lit(False)
-        for stage in phash.LIMIT_STAGES:
-            limit = phash.limit_hamming(stage)
+        for stage, limit in phash.limit_hammings().items():
             at_limit = at_limit | ((F.col("stage") == stage) & F.col("hamming").between(limit - 1, limit))
         bar = F.when(at_limit & (bar > -1), F.greatest(bar, F.lit(phash.limit_verify))).otherwise(bar)
     checked = (bar <= -1) | F.coalesce(F.col("verify_score") >= bar, F.lit(False))

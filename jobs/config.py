@@ -144,19 +144,17 @@ class PhashConfig:
         """The pixel check's bar for a hash pair (with a sparse image or not); <= -1: no check.
 
         With its ``stage`` and ``hamming``: at least limit_verify for a pair at its family's limit
-        (:meth:`limit_hamming`)."""
+        (:meth:`limit_hammings`)."""
         bar = self.min_verify_sparse if sparse else self.min_verify
-        limit = None if stage is None or hamming is None else self.limit_hamming(stage)
+        limit = None if stage is None or hamming is None else self.limit_hammings().get(stage)
         if bar > -1 and self.limit_verify != -1 and limit is not None and limit - 1 <= hamming <= limit:
             return max(bar, self.limit_verify)
         return bar
 
-    def limit_hamming(self, stage: str) -> int | None:
-        """The decision limit that limit_verify guards for ``stage`` (full-image and mirrored pHash
-        pairs, whose views line up exactly), or None."""
-        return {"phash": self.max_hamming, "phash_flip": self.flip_hamming}.get(stage)
-
-    LIMIT_STAGES = ("phash", "phash_flip")  # the stages limit_hamming knows
+    def limit_hammings(self) -> dict[str, int]:
+        """stage -> the decision limit that limit_verify guards (full-image and mirrored pHash pairs,
+        whose views line up exactly)."""
+        return {"phash": self.max_hamming, "phash_flip": self.flip_hamming}
 
     def key_hamming(self, family: str) -> int:
         """Decision threshold of a key family (trim, flip, crop, rotate)."""

@@ -323,6 +323,8 @@ def noise_floor(samples: np.ndarray, rate: int = RATE) -> float | None:
     if rate != RATE:
         samples = _resample(samples, rate)
     return _analyse(samples)[2]
+
+
 def _top_per_second(t: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """Indices of the peaks with fewer than PEAKS_PER_S stronger peaks within +-0.5 s.
 
