@@ -39,7 +39,8 @@ the corpus and under no other copy, 10 dB below), trim (10% off the head and 5% 
 pad_silence (2 s before, 3 s after), tempo_+3 (resampled 3% faster: pitch rises too),
 excerpt (10-30 s cut out of a music original, with its offset).
 Hard negatives (`edit` = neg_*): another section of the same track (neg_other_section, no
-overlap with the original; not checked for repeats: a looping track repeats its material there), quiet and near-silent clips (neg_near_silent: noise at -60 dBFS;
+overlap in time with the original; a looping track may repeat the original's material there: see
+`recording` below), quiet and near-silent clips (neg_near_silent: noise at -60 dBFS;
 neg_silence: digital silence), tones (neg_tone: sines, neg_beeps: a beep train), and the
 other originals of the same package (every original is a negative of every other group).
 
@@ -58,9 +59,22 @@ recall and offsets are counted against it) and taking its original's `recording`
 has recording == group. Scoring (bench/audio_probe.TRUTH_KEY): a pair of files of two originals of one
 recording is ignored by default (they share a part, not all: a duplicate call is no error, a miss no
 miss), or counted true (`recording-all`) or false (`group`, the truth before this column).
-Nothing else of the build depends on it (no random draw, no file). Hard negatives are not re-checked:
-an other-section negative that repeats its track's material stays a negative (see the module's
-other notes). `python -m bench.audio_corpus --retruth` recomputes the column for a part already built.
+Nothing else of the build depends on it (no random draw, no file).
+
+Other sections that repeat their track (same test, same threshold): a looping game track's other
+section can repeat seconds of its original's exact waveform, and a copy of the original then rightly
+matches it (found on 2026-12-07: tune's `01 - pronobozo - lincity` 20.5 s and `casualties_of_war`
+3.0 s, aside's `track16` 6.0 s and `menu` 2.5 s, blind2's `music008` 11.5 s and `music012` 2.5 s, each
+with its own track's original only). So each `neg_other_section` negative is
+compared by shared_seconds with its own track's original and with every other original of its package;
+when it shares >= SHARED_MIN_S with one, it takes that original's `recording` (its own track's original
+first, else the one sharing the longest run, ties: the smaller id). Its `group` stays its own (it is
+still no copy of anything: per-edit recall and the negatives' counts are as before), so under the
+default truth a pair of it and a file of that recording is ignored, like two originals sharing
+material; it joins no originals to each other. The synthetic negatives (silence, near-silence, tones,
+beeps) are not compared. same_recordings.json lists the pairs found: originals' as {a, b, shared_s,
+offset_s}, a negative's as {a: the original, b: the negative, ..., negative: true}.
+`python -m bench.audio_corpus --retruth` recomputes the column (and the json) for a part already built.
 """
 from __future__ import annotations
 
@@ -450,7 +464,26 @@ def same_recordings(rows: list[dict], part_dir: Path) -> tuple[list[dict], list[
     for group in members.values():  # the longest original names the recording (ties: the smaller id)
         head = min(group, key=lambda r: (-float(r["duration_s"]), r["id"]))["id"]
         name.update({r["group"]: head for r in group})
-    # negatives (an other section is its own group) are not re-checked: recording == group
+    # an other section of a track (its own group) that repeats an original of its package takes that
+    # original's recording; it joins nothing (no two originals are joined through it)
+    for r in rows:
+        if r["edit"] != "neg_other_section":
+            continue
+        x, rate = read_audio(part_dir / r["path"])
+        wave = mono_at(x, rate)
+        own = r["id"].removesuffix("-neg_other_section")
+        best = None
+        for o in originals:
+            if o.get("package") != r.get("package") and o["id"] != own:
+                continue
+            secs, lag = shared_seconds(wave, waves[o["id"]])
+            if secs >= SHARED_MIN_S:
+                found.append(dict(a=o["id"], b=r["id"], shared_s=secs, offset_s=round(lag, 3), negative=True))
+                rank = (o["id"] != own, -secs, o["id"])  # its own track's original first, then the longest run
+                best = min(best, rank) if best else rank
+        if best:
+            name[r["group"]] = name[best[2]]
+    # every other negative (synthetic) keeps recording == group
     return [dict(r, recording=name.get(r["group"], r["group"])) for r in rows], found
 
 
@@ -488,6 +521,12 @@ def retruth(part_dir: Path) -> list[dict]:
     write_truth(part_dir / "truth.csv", rows)
     (part_dir / "same_recordings.json").write_text(json.dumps(found, indent=1) + "\n")
     return found
+
+
+def report_shared(part: str, found: list[dict]) -> None:
+    print(part, "originals sharing material:", [f for f in found if not f.get("negative")])
+    print(part, "other sections repeating an original (take its recording):",
+          [f for f in found if f.get("negative")])
 
 
 def missing_sources(parts: list[str]) -> list[str]:
@@ -532,8 +571,7 @@ def main(argv=None) -> int:
             if args.part == "all" and not (args.out / part / "truth.csv").exists():
                 print(part, "not built: skipped")
                 continue
-            found = retruth(args.out / part)
-            print(part, "originals sharing material:", found)
+            report_shared(part, retruth(args.out / part))
         return 0
     missing = missing_sources(sorted({e for p in parts for e in (p, *EARLIER_PARTS.get(p, ()))}))
     if missing:
@@ -544,7 +582,7 @@ def main(argv=None) -> int:
         rows, found = same_recordings(build_part(part, counts, args.out), args.out / part)
         write_truth(args.out / part / "truth.csv", rows)
         (args.out / part / "same_recordings.json").write_text(json.dumps(found, indent=1) + "\n")
-        print(part, "originals sharing material:", found)
+        report_shared(part, found)
         if part in EARLIER_PARTS:
             earlier = {e: args.out / e for e in EARLIER_PARTS[part] if (args.out / e / "truth.csv").exists()}
             skipped = [e for e in EARLIER_PARTS[part] if e not in earlier]

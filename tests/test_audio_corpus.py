@@ -42,8 +42,9 @@ def test_same_recordings_joins_variants_and_keeps_groups(tmp_path):
         C.write_audio(files / f"{gid}.flac", x[None], R)
         rows.append(dict(id=gid, path=f"files/{gid}.flac", group=gid, edit="original", duration_s=len(x) / R))
         rows.append(dict(id=f"{gid}-trim", path="", group=gid, edit="trim", duration_s=1.0))
-    rows.append(dict(id="a-neg_other_section", path="", group="a-neg_other_section", edit="neg_other_section",
-                     duration_s=1.0))
+    C.write_audio(files / "a-neg_other_section.flac", _sound(6, 6.0)[None], R)  # repeats nothing of a
+    rows.append(dict(id="a-neg_other_section", path="files/a-neg_other_section.flac", group="a-neg_other_section",
+                     edit="neg_other_section", duration_s=6.0))
     out, found = C.same_recordings(rows, tmp_path)
     assert [(f["a"], f["b"]) for f in found] == [("a", "b")] and found[0]["shared_s"] >= 2.5
     assert {r["id"]: r["recording"] for r in out} == {"a": "a", "a-trim": "a", "b": "a", "b-trim": "a", "c": "c",
@@ -66,6 +67,40 @@ def test_same_recordings_joins_variants_and_keeps_groups(tmp_path):
         assert cross not in P.truth_pairs(back) and P.score(back, {cross, own}, P.truth_pairs(back))["precision"] == 0.5
     finally:
         P.TRUTH_KEY = "recording"
+
+
+def test_an_other_section_that_repeats_its_original_takes_its_recording(tmp_path):
+    """A looping track's other section can repeat the original's waveform: it takes the original's
+    `recording` (its group stays its own), so pairs of it and the original's files are ignored by default;
+    an other section that repeats nothing, and the synthetic negatives, keep their own."""
+    files = tmp_path / "files"
+    files.mkdir()
+    orig = _sound(0, 12.0)
+    sounds = {"m1": orig, "m1-neg_other_section": np.concatenate([_sound(7, 4.0), orig[5 * R: 8 * R], _sound(8, 3.0)]),
+              "m2": _sound(9, 10.0), "m2-neg_other_section": _sound(10, 8.0)}
+    rows = []
+    for fid, x in sounds.items():
+        C.write_audio(files / f"{fid}.flac", x[None], R)
+        neg = fid.endswith("-neg_other_section")
+        rows.append(dict(id=fid, path=f"files/{fid}.flac", group=fid, package="pkg",
+                         edit="neg_other_section" if neg else "original", duration_s=len(x) / R))
+        if not neg:
+            rows.append(dict(id=f"{fid}-trim", path="", group=fid, package="pkg", edit="trim", duration_s=1.0))
+    rows.append(dict(id="neg_silence-5s", path="", group="neg_silence-5s", package="synthetic", edit="neg_silence",
+                     duration_s=5.0))  # synthetic: never read
+    out, found = C.same_recordings(rows, tmp_path)
+    assert [(f["a"], f["b"], f.get("negative")) for f in found] == [("m1", "m1-neg_other_section", True)]
+    assert 2.5 <= found[0]["shared_s"] <= 3.5 and found[0]["offset_s"] == 1.0  # 3 s of m1 from 5 s, at 4 s
+    assert {r["id"]: r["recording"] for r in out} == {
+        "m1": "m1", "m1-trim": "m1", "m1-neg_other_section": "m1", "m2": "m2", "m2-trim": "m2",
+        "m2-neg_other_section": "m2-neg_other_section", "neg_silence-5s": "neg_silence-5s"}
+    assert [r["group"] for r in out] == [r["group"] for r in rows]  # still a negative for per-edit recall
+    from bench import audio_probe as P
+
+    index = {r["id"]: i for i, r in enumerate(out)}
+    pair = (index["m1-trim"], index["m1-neg_other_section"])
+    assert P.ignored(out, *pair) and pair not in P.truth_pairs(out)
+    assert not P.ignored(out, index["m2-trim"], index["m2-neg_other_section"])
 
 
 # ---------------------------------------------------------------------------- parts (blind2)
