@@ -103,16 +103,20 @@ def test_an_other_section_that_repeats_its_original_takes_its_recording(tmp_path
     assert not P.ignored(out, index["m2-trim"], index["m2-neg_other_section"])
 
 
-# ---------------------------------------------------------------------------- parts (blind2)
+# ---------------------------------------------------------------------------- parts (blind2, blind3)
 
-def test_parts_are_split_by_package_and_blind2_is_kept_aside():
+def test_parts_are_split_by_package_and_blind2_blind3_are_kept_aside():
     packages = {p: {s.package for s in C.PARTS[p]} for p in C.PARTS}
-    assert list(C.PARTS) == ["tune", "aside", "blind2"]
+    assert list(C.PARTS) == ["tune", "aside", "blind2", "blind3"]
     for a in C.PARTS:
         for b in C.PARTS:
             assert a == b or not packages[a] & packages[b], (a, b)
+    folders = {p: {s.folder for s in C.PARTS[p]} for p in C.PARTS}
+    assert not folders["blind3"] & (folders["tune"] | folders["aside"] | folders["blind2"])
     assert {s.kind for s in C.PARTS["blind2"]} == {"music", "speech", "effects"}
-    assert set(C.KEPT_ASIDE) == {"aside", "blind2"} and C.EARLIER_PARTS == {"blind2": ("tune", "aside")}
+    assert {s.kind for s in C.PARTS["blind3"]} == {"music", "speech", "effects"}
+    assert set(C.KEPT_ASIDE) == {"aside", "blind2", "blind3"}
+    assert C.EARLIER_PARTS == {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2")}
 
 
 def test_tune_and_aside_sources_are_as_before_blind2():
@@ -133,6 +137,19 @@ def test_tune_and_aside_sources_are_as_before_blind2():
         S("pocketsphinx-testdata", "speech", "/usr/share/pocketsphinx/test/data"),
         S("oxygen-sounds", "effects", "/usr/share/sounds", "Oxygen-*")]
     assert all(s.recursive for p in ("tune", "aside") for s in C.PARTS[p])
+
+
+def test_blind2_sources_are_as_before_blind3():
+    """blind2's draws depend on its sources and its skip set (tune's and aside's files): pinned here."""
+    S = C.Source
+    assert C.PARTS["blind2"] == [
+        S("supertux-data", "music", "/usr/share/games/supertux2/music", "*.ogg"),
+        S("colobot-common-sounds", "music", "/usr/share/games/colobot/music", "*.ogg"),
+        S("asterisk-core-sounds-en-wav", "speech", "/usr/share/asterisk/sounds/en_US_f_Allison", "*.wav",
+          recursive=False),
+        S("supertux-data", "effects", "/usr/share/games/supertux2/sounds"),
+        S("extremetuxracer-data", "effects", "/usr/share/games/etr/sounds"),
+        S("lomiri-sounds", "effects", "/usr/share/sounds/lomiri")]
 
 
 def test_list_files_recursive_or_top_folder_only(tmp_path):
@@ -159,9 +176,12 @@ def test_a_later_part_skips_byte_copies_of_earlier_parts_files(tmp_path, monkeyp
     monkeypatch.setitem(C.PARTS, "tune", [C.Source("early-pkg", "effects", str(early))])
     monkeypatch.setitem(C.PARTS, "aside", [])
     monkeypatch.setitem(C.PARTS, "blind2", [C.Source("late-pkg", "effects", str(late))])
+    monkeypatch.setitem(C.PARTS, "blind3", [])
     skip = C.earlier_hashes("blind2")
     assert skip == {C.file_sha256(early / "mill.wav"), C.file_sha256(early / "other.wav")}
     assert C.earlier_hashes("tune") == set() and C.earlier_hashes("aside") == set()
+    # blind3 also passes over blind2's files
+    assert C.earlier_hashes("blind3") == skip | {C.file_sha256(late / n) for n in ("saw.wav", "new.wav")}
     monkeypatch.setattr(C, "read_audio", lambda p: (np.full((1, 4 * R), 0.1, np.float32), R))
     chosen, spare = C.pick(C.PARTS["blind2"][0], 5, 2.5, skip)
     assert [p.name for p, _, _ in chosen] == ["new.wav"] and spare == []
@@ -205,19 +225,30 @@ def test_write_split_keeps_the_parts_not_built(tmp_path, monkeypatch):
     assert set(full["counts_by_part"]) == set(C.PARTS) and full["counts"] == old["counts"]
 
 
-def test_build_refuses_a_part_whose_packages_are_missing(tmp_path, monkeypatch):
-    monkeypatch.setitem(C.PARTS, "blind2", [C.Source("no-such-package", "music", str(tmp_path / "absent"))])
+@pytest.mark.parametrize("part", ["blind2", "blind3"])
+def test_build_refuses_a_part_whose_packages_are_missing(tmp_path, monkeypatch, part):
+    monkeypatch.setitem(C.PARTS, part, [C.Source("no-such-package", "music", str(tmp_path / "absent"))])
     with pytest.raises(SystemExit, match="no-such-package"):
-        C.main(["--part", "blind2", "--out", str(tmp_path / "out")])
-    assert not (tmp_path / "out").exists()  # nothing written, tune and aside untouched
+        C.main(["--part", part, "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()  # nothing written, the other parts untouched
 
 
-def test_scorer_accepts_blind2(tmp_path):
-    """bench.audio --part blind2 parses (and stops here: no corpus in this empty folder; nothing is run)."""
+def test_building_blind3_needs_the_earlier_parts_packages(tmp_path, monkeypatch):
+    """blind3 skips byte copies of tune's, aside's and blind2's files: their packages must be there too."""
+    monkeypatch.setitem(C.PARTS, "blind3", [C.Source("here", "music", str(tmp_path))])
+    monkeypatch.setitem(C.PARTS, "blind2", [C.Source("blind2-pkg", "music", str(tmp_path / "absent"))])
+    with pytest.raises(SystemExit, match="blind2-pkg"):
+        C.main(["--part", "blind3", "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("part", ["blind2", "blind3"])
+def test_scorer_accepts_blind2_and_blind3(tmp_path, part):
+    """bench.audio --part PART parses (and stops here: no corpus in this empty folder; nothing is run)."""
     from bench import audio as A
 
     with pytest.raises(SystemExit, match="no corpus at"):
-        A.main(["--part", "blind2", "--corpus", str(tmp_path), "--out", str(tmp_path)])
+        A.main(["--part", part, "--corpus", str(tmp_path), "--out", str(tmp_path)])
     with pytest.raises(SystemExit) as exc:
-        A.main(["--part", "blind3", "--corpus", str(tmp_path)])
+        A.main(["--part", "blind4", "--corpus", str(tmp_path)])
     assert exc.value.code == 2
