@@ -29,6 +29,15 @@ Executor-side and Spark-free (PyAV for decoding, numpy for everything else). Con
   now and then: the anchor's band (quarter octaves) and log2(t_k - t_i) (quarter steps).
   So a copy played 3% faster (resampled: time and pitch scaled) keeps most of its hashes.
   Hash = int64 (< 2^26), time = the anchor's time in seconds (float32); about 50 a second.
+* Band onsets, for recordings of at most `ONSET_MAX_S` loud seconds (effects, prompts, jingles): per
+  1/3-octave band, the rise of its power level over `ONSET_LAG` frames; a rise of `ONSET_DB` or more
+  that is the largest within +-`ONSET_NEIGH_T` frames and +-1 band is a landmark (at most
+  `ONSETS_PER_S` within +-0.5 s, by rise). Hashed as the peaks are (band centres as frequencies)
+  and offset by `ONSET_SPACE`, they join the same vote and alignment. A noise-like sound (a splash,
+  a slide, a gust) has no partials: its spectral peaks are maxima of noise, which a codec at a low
+  bit rate replaces by its own noise of the same level, so few peaks survive; its band levels do.
+  Tune part: effects recall 0.858 -> 0.959 with no false pair (bench/RESULTS.md ## audio, "band
+  onsets"). Longer recordings have enough peaks, and loops of long music would add chance matches.
 * `fingerprint` returns empty arrays for audio without enough information: less than
   `MIN_INFORMATIVE_S` seconds holding peaks, or fewer than `MIN_DISTINCT` distinct hashes
   (silence, DC, pure tones, clicks, clips too short to judge).
@@ -87,6 +96,15 @@ FLOOR_ZERO_SAMPLES = 16  # ... and fewer exact-zero samples than this in the win
 FLOOR_MAX_FRAMES = 4096  # at most this many frames, evenly spaced, enter the percentiles (memory: ~8 MiB)
 FLOOR_MIN_FRAMES = 8  # fewer counted frames: no floor (null)
 FLOOR_STEP_DB = 3.0
+# band onsets (_onsets): a second kind of landmark for short recordings, hashed like the peaks in their own namespace
+ONSET_MAX_S = 30.0  # recordings with at most this many loud seconds get onset hashes (effects, prompts, jingles)
+ONSET_BANDS_PER_OCTAVE = 3  # band energies in 1/3 octaves over F_LO..F_HI
+ONSET_LAG = 2  # frames: a band's rise is its level minus its level ONSET_LAG frames (32 ms) before
+ONSET_DB = 3.0  # a landmark rises by at least this many dB ...
+ONSET_NEIGH_T = 6  # ... and is the largest rise within +-ONSET_NEIGH_T frames (~0.1 s) and +-1 band
+ONSETS_PER_S = 8  # and has fewer than this many stronger landmarks within +-0.5 s
+ONSET_SPACE = 1 << 26  # onset hashes = this + a triplet hash of onsets (peak hashes are < 2^26)
+ONSET_SCAN_S = 120.0  # files longer than this (silence included) are not scanned for onsets (cost)
 
 _LN_DB = 20.0 / np.log(10.0)
 
@@ -204,10 +222,13 @@ def _spectrogram(x: np.ndarray) -> np.ndarray:
 
 def _derive() -> None:
     """Constants derived from the parameters above (a benchmark sweep that changes them calls this)."""
-    global _WINDOW, _BIN_LO, _BIN_HI, _SILENT, FRAME_S
+    global _WINDOW, _BIN_LO, _BIN_HI, _SILENT, FRAME_S, _BAND_EDGES, _BAND_HZ
     FRAME_S = HOP / RATE
     _WINDOW = np.hanning(N_FFT).astype(np.float32)
     _BIN_LO, _BIN_HI = int(F_LO * N_FFT / RATE), int(F_HI * N_FFT / RATE) + 1
+    edges_hz = F_LO * 2.0 ** (np.arange(int(np.log2(F_HI / F_LO) * ONSET_BANDS_PER_OCTAVE) + 1) / ONSET_BANDS_PER_OCTAVE)
+    _BAND_EDGES = np.unique(np.clip(np.round(edges_hz * N_FFT / RATE).astype(np.int64) - _BIN_LO, 0, _BIN_HI - _BIN_LO))
+    _BAND_HZ = np.sqrt(edges_hz[:-1] * edges_hz[1:]).astype(np.float32)[: _BAND_EDGES.size - 1]  # band centres
     _SILENT = np.log(10 ** (SILENCE_DBFS / 20) * _WINDOW.sum() / 2)  # a full-scale sine's peak: sum/2
 
 
@@ -260,12 +281,13 @@ def peaks(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n,) float32 at RATE -> (frame int32, frequency Hz float32), sorted by frame then frequency.
 
     Blocked: memory is O(BLOCK_FRAMES + 2 BG_FRAMES) spectrogram rows whatever the duration."""
-    t, f, _ = _analyse(samples)
+    t, f, _, _ = _analyse(samples)
     return t, f
 
 
-def _analyse(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray, float | None]:
-    """peaks(samples) and noise_floor(samples) from one pass over the spectrogram blocks."""
+def _analyse(samples: np.ndarray, onsets: bool = False) -> tuple[np.ndarray, np.ndarray, float | None, tuple | None]:
+    """peaks(samples), noise_floor(samples) and, with `onsets`, the band onsets (frame, band centre Hz) of a
+    recording of at most ONSET_MAX_S loud seconds (else None), from one pass over the spectrogram blocks."""
     raw = np.asarray(samples, np.float32)
     x = raw - raw.mean() if raw.size else raw
     n_frames = max(0, (x.size - N_FFT) // HOP + 1)
@@ -276,6 +298,8 @@ def _analyse(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray, float | None]
     stride = max(1, -(-n_frames // FLOOR_MAX_FRAMES))
     zeros = np.r_[0, np.cumsum(raw == 0)] if n_frames else np.zeros(1, np.int64)
     rows = []
+    onsets = onsets and n_frames * FRAME_S <= ONSET_SCAN_S  # a longer file is not scanned (cost)
+    ots, obs, oss, loud_frames = [], [], [], 0
     for start in range(0, n_frames, BLOCK_FRAMES):
         lo, hi = max(0, start - margin), min(n_frames, start + BLOCK_FRAMES + margin)
         logmag = _spectrogram(x[lo * HOP: (hi - 1) * HOP + N_FFT])
@@ -285,13 +309,45 @@ def _analyse(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray, float | None]
         g = np.arange(-(-start // stride) * stride, min(start + BLOCK_FRAMES, n_frames), stride)
         g = g[zeros[g * HOP + N_FFT] - zeros[g * HOP] < FLOOR_ZERO_SAMPLES]
         rows.append(logmag[g - lo])
+        if onsets:
+            loud_frames += int(np.count_nonzero(logmag[core].max(axis=1) > _SILENT))
+            t, b, s = _block_onsets(logmag, core, first=lo == 0)
+            ots.append(t + lo), obs.append(b), oss.append(s)
     floor = _floor_db(np.concatenate(rows)) if rows else None
+    found = None
+    if onsets and ots and loud_frames * FRAME_S <= ONSET_MAX_S:
+        t, b, s = np.concatenate(ots), np.concatenate(obs), np.concatenate(oss)
+        keep = _top_per_second(t, s, ONSETS_PER_S)
+        order = np.lexsort((b[keep], t[keep]))
+        found = t[keep][order].astype(np.int32), _BAND_HZ[b[keep][order]]
     if not ts:
-        return np.zeros(0, np.int32), np.zeros(0, np.float32), floor
+        return np.zeros(0, np.int32), np.zeros(0, np.float32), floor, found
     t, f, s = np.concatenate(ts), np.concatenate(fs), np.concatenate(ss)
-    keep = _top_per_second(t, s)
+    keep = _top_per_second(t, s, PEAKS_PER_S)
     order = np.lexsort((f[keep], t[keep]))
-    return t[keep][order].astype(np.int32), (f[keep][order] * RATE / N_FFT).astype(np.float32), floor
+    return t[keep][order].astype(np.int32), (f[keep][order] * RATE / N_FFT).astype(np.float32), floor, found
+
+
+def _block_onsets(logmag: np.ndarray, core: slice, first: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Band onsets in the frames of `core` -> (frame, band index, rise dB).
+
+    Per 1/ONSET_BANDS_PER_OCTAVE-octave band: its power level (floored at a silent bin's, so a sound after
+    digital silence rises from one fixed level) minus its level ONSET_LAG frames before, in dB; an onset is
+    a rise of at least ONSET_DB that is the largest within +-ONSET_NEIGH_T frames and +-1 band. Band
+    energies survive what moves spectral peaks: a codec replacing noise by its own noise of the same
+    level (splashes, slides, wind, applause), a low bit rate smearing partials. A gain or a static EQ
+    adds a constant per band, which the rise cancels."""
+    power = np.add.reduceat(np.exp(2.0 * logmag), _BAND_EDGES[:-1], axis=1)
+    level = np.log(np.maximum(power, np.exp(2.0 * _SILENT)))
+    rise = np.full(level.shape, -np.inf, np.float32)
+    rise[ONSET_LAG:] = (level[ONSET_LAG:] - level[:-ONSET_LAG]) * (_LN_DB / 2.0)
+    if first:
+        rise[:ONSET_LAG] = -np.inf  # the file's first frames rise from nothing known
+    top = _running_max(_running_max(rise, 1, 1), ONSET_NEIGH_T, 0)
+    is_onset = (rise == top) & (rise >= ONSET_DB)
+    is_onset[: core.start] = is_onset[core.stop:] = False
+    t, b = np.nonzero(is_onset)
+    return t, b, rise[t, b]
 
 
 def _floor_db(logmag: np.ndarray) -> float | None:
@@ -325,8 +381,8 @@ def noise_floor(samples: np.ndarray, rate: int = RATE) -> float | None:
     return _analyse(samples)[2]
 
 
-def _top_per_second(t: np.ndarray, strength: np.ndarray) -> np.ndarray:
-    """Indices of the peaks with fewer than PEAKS_PER_S stronger peaks within +-0.5 s.
+def _top_per_second(t: np.ndarray, strength: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of the landmarks with fewer than `limit` stronger ones within +-0.5 s.
 
     A sliding window, so the choice does not depend on where the file starts (trims, excerpts)."""
     order = np.argsort(t, kind="stable")
@@ -341,7 +397,7 @@ def _top_per_second(t: np.ndarray, strength: np.ndarray) -> np.ndarray:
         idx = np.nonzero(near)[0]
         stronger[idx] += b > a  # peak i sees a stronger later peak i + k
         stronger[idx + k] += a > b
-    return order[stronger < PEAKS_PER_S]
+    return order[stronger < limit]
 
 
 # ---------------------------------------------------------------------------- hashes
@@ -374,12 +430,25 @@ def fingerprint_and_floor(samples: np.ndarray, rate: int = RATE) -> tuple[np.nda
     """fingerprint(samples, rate) and noise_floor(samples, rate) from one spectrogram pass."""
     if rate != RATE:
         samples = _resample(samples, rate)
-    t, f, floor = _analyse(samples)
+    t, f, floor, onsets = _analyse(samples, onsets=True)
     empty = (np.zeros(0, np.int64), np.zeros(0, np.float32), floor)
     per_second = np.bincount(t // int(round(1 / FRAME_S))) if t.size else np.zeros(0)
     if np.count_nonzero(per_second >= 3) < MIN_INFORMATIVE_S:
         return empty
-    hs, anchors = [], []
+    h, at = _triplets(t, f)
+    if onsets is not None:
+        oh, oat = _triplets(*onsets)
+        h, at = np.concatenate([h, oh + ONSET_SPACE]), np.concatenate([at, oat])
+    if np.unique(h).size < MIN_DISTINCT:
+        return empty
+    order = np.argsort(at, kind="stable")
+    return h[order], (at[order] * FRAME_S).astype(np.float32), floor
+
+
+def _triplets(t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Landmarks (frame, Hz), sorted by frame -> (triplet hashes, anchor frames): anchor i, j and k among
+    its next FAN landmarks, t_i < t_j < t_k <= t_i + ZONE_FRAMES (_quantise)."""
+    hs, anchors = [np.zeros(0, np.int64)], [np.zeros(0, np.int32)]
     n = t.size
     for a in range(1, FAN):
         for b in range(a + 1, FAN + 1):
@@ -389,11 +458,7 @@ def fingerprint_and_floor(samples: np.ndarray, rate: int = RATE) -> tuple[np.nda
             i, j, k = i[ok], j[ok], k[ok]
             hs.append(_quantise(t, f, i, j, k))
             anchors.append(t[i])
-    h, at = np.concatenate(hs), np.concatenate(anchors)
-    if np.unique(h).size < MIN_DISTINCT:
-        return empty
-    order = np.argsort(at, kind="stable")
-    return h[order], (at[order] * FRAME_S).astype(np.float32), floor
+    return np.concatenate(hs), np.concatenate(anchors)
 
 
 def _resample(samples: np.ndarray, rate: int) -> np.ndarray:
