@@ -12,7 +12,8 @@ The job runs exactly as users run it: ``python -m jobs.dedup run --input PART
 --output TMP/result [--conf FILE] [--set KEY=VALUE ...]`` in a child process
 (local Spark, the shipped defaults unless overridden); its wall time and the
 stage timings of its ``summary.json`` are reported. The manifest is scored
-with :func:`bench.quality.score` against the part's ``planted.csv``:
+with :func:`bench.quality.score` against the part's ``planted.csv``, less the files whose bytes equal
+a file of another planted group (:func:`identical_across_groups`; ``--keep-identical`` scores them too):
 
 - pair precision / recall / F1, recall per edit;
 - false merges: clusters holding more than one planted group, with the kinds of
@@ -193,11 +194,32 @@ def evaluate(planted: pd.DataFrame, labels: dict[str, str | None]) -> dict:
     return res
 
 
-def score_result(corpus: Path, result: Path) -> dict:
+def identical_across_groups(corpus: Path, planted: pd.DataFrame) -> pd.Series:
+    """Per planted row: its bytes equal those of a file of another planted group.
+
+    Such a file carries no picture of its own: two originals' brightened copies clipped to the same
+    white sheet, blank crops of two pictures, a package's one photograph entered as two originals. No
+    method can keep identical bytes apart, and the truth cannot put them in both groups' clusters, so
+    the score leaves every file of such a set out (``left_out_identical``); by content only."""
+    import hashlib
+
+    sha = pd.Series([hashlib.sha256((corpus / f).read_bytes()).hexdigest() if (corpus / f).exists() else f
+                     for f in planted["file"]], index=planted.index)
+    groups = planted.groupby(sha)["group"].transform("nunique")
+    return groups > 1
+
+
+def score_result(corpus: Path, result: Path, keep_identical: bool = False) -> dict:
+    """Score a run's manifest against the part's planted.csv; files identical across groups are left out
+    (identical_across_groups) unless keep_identical (the truth before 2026-12-07's stop 27)."""
     planted = qc.load_planted(corpus)
+    shared = identical_across_groups(corpus, planted)
+    if not keep_identical:
+        planted = planted[~shared].reset_index(drop=True)
     res = evaluate(planted, q.manifest_labels(result))
     res["errors"] = _errors(result)
     res["files"] = len(planted)
+    res["left_out_identical"] = 0 if keep_identical else int(shared.sum())
     res["keepers"] = keepers(planted, result)
     return res
 
@@ -247,7 +269,8 @@ def headline(parts: dict[str, dict]) -> pd.DataFrame:
     rows = {}
     for part, r in parts.items():
         rows[part] = {
-            "files": r.get("files"), "pair precision": r["precision"], "pair recall": r["recall"], "F1": r["f1"],
+            "files": r.get("files"), "left out (identical)": r.get("left_out_identical"),
+            "pair precision": r["precision"], "pair recall": r["recall"], "F1": r["f1"],
             "false merges": r["false_merges"], "clusters": r["clusters"],
             "largest cluster": r["largest_cluster"]["size"],
             "largest: groups": r["largest_cluster"]["groups"],
@@ -296,7 +319,7 @@ def run_part(root: Path, part: str, args) -> dict:
     if not (corpus / "planted.csv").exists():
         raise SystemExit(f"no corpus at {corpus}: build it with --build (or python -m bench.broad_corpus)")
     if args.result is not None:
-        res = score_result(corpus, args.result)
+        res = score_result(corpus, args.result, args.keep_identical)
         res.update({"result": str(args.result), "timings_s": stage_timings(args.result)})
         return res
     out_dir = Path(tempfile.mkdtemp(prefix=f"broad-{part}-"))
@@ -308,7 +331,7 @@ def run_part(root: Path, part: str, args) -> dict:
     except RuntimeError as exc:   # reported, and the other part still runs
         _log(f"[broad] {part}: {exc}")
         return {"failed": str(exc).splitlines()[0], "log": str(out_dir / "job.log"), "command": cmd}
-    res = score_result(corpus, result)
+    res = score_result(corpus, result, args.keep_identical)
     res.update({"wall_s": round(wall, 1), "timings_s": stage_timings(result), "result": str(result),
                 "command": cmd})
     _log(f"[broad] {part}: job {wall:.0f} s, precision {res['precision']:.3f}, recall {res['recall']:.3f}")
@@ -336,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--label", default="shipped defaults", help="name of this configuration in the report")
     ap.add_argument("--result", type=Path, default=None, help="score this existing job output (one --part)")
     ap.add_argument("--json", type=Path, default=None, help="write every score to this file")
+    ap.add_argument("--keep-identical", action="store_true",
+                    help="score files whose bytes equal another group's file too (the truth before stop 27)")
     args = ap.parse_args(argv)
     if args.result is not None and args.part == "both":
         ap.error("--result scores one part: give --part tune, aside, holdout, fresh, blind5, ...")

@@ -191,3 +191,35 @@ def test_the_source_check_rejects_one_picture_from_two_files() -> None:
     # the parts recorded before the check existed are never checked by source (they stay as they were)
     first = min(bc.BUILD_ORDER.index(p) for p in bc.SOURCE_CHECK_PARTS)
     assert bc.BUILD_ORDER[first] == "blind11" and set(bc.SOURCE_CHECK_PARTS) <= set(bc.BUILD_ORDER[first:])
+
+
+def test_the_score_leaves_out_files_identical_across_groups(tmp_path: Path, monkeypatch) -> None:
+    """Two originals whose brightened copies are the same white sheet: those two files carry no picture
+    of their own and are left out of the score; a cluster holding both is then no false merge. With
+    --keep-identical (the earlier truth) the same run scores a false merge."""
+    import pandas as pd
+
+    from bench import broad
+
+    rows = []
+    for g in ("a", "b"):
+        for edit, data in (("original", f"picture {g}".encode()), ("jpeg_q30", f"copy {g}".encode()),
+                           ("brighten_30", b"white sheet")):
+            f = f"{g}__{edit}.jpg"
+            (tmp_path / f).write_bytes(data)
+            rows.append(dict(file=f, original=g, edit=edit, group=g, kind="scanned_page"))
+    planted = pd.DataFrame(rows)
+    shared = broad.identical_across_groups(tmp_path, planted)
+    assert sorted(planted.loc[shared, "file"]) == ["a__brighten_30.jpg", "b__brighten_30.jpg"]
+    # the job: each original with its JPEG copy, and the two identical sheets together (exact duplicates)
+    labels = {"a__original.jpg": "A", "a__jpeg_q30.jpg": "A", "b__original.jpg": "B", "b__jpeg_q30.jpg": "B",
+              "a__brighten_30.jpg": "A", "b__brighten_30.jpg": "A"}
+    planted.to_csv(tmp_path / "planted.csv", index=False)
+    monkeypatch.setattr(broad.q, "manifest_labels", lambda result: labels)  # stands in for a run's manifest
+    monkeypatch.setattr(broad, "keepers", lambda planted, result: {})
+    monkeypatch.setattr(broad, "_errors", lambda result: 0)
+    fair = broad.score_result(tmp_path, tmp_path)
+    earlier = broad.score_result(tmp_path, tmp_path, keep_identical=True)
+    assert fair["left_out_identical"] == 2 and fair["files"] == 4
+    assert fair["false_merges"] == 0 and fair["precision"] == 1.0
+    assert earlier["false_merges"] == 1 and earlier["precision"] < 1.0
