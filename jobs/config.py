@@ -365,7 +365,7 @@ class VideoConfig:
     band_keys: str = "auto"
     min_votes: int = 2                # distinct frames of each video sharing band values before alignment
     max_gap_s: float = 4.0            # matched frames further apart (seconds of a) split a segment
-    min_distinct_frames: int = 3      # a segment needs this many mutually different matched frames
+    min_distinct_frames: int = 2      # a segment needs this many mutually different matched frames (on both sides)
     threshold: float = 0.6            # decision: the segment's share of matching frames >= this ...
     min_coverage: float = 0.8         # ... and the covered video's share inside the segment >= this
     candidate_threshold: float = 0.3  # aligned pairs from this similarity are stored for retuning

@@ -254,7 +254,7 @@ class AlignParams:
     scales: tuple[float, ...] = DEFAULT_SCALES  # time scales s of t_b = s * t_a + o tried
     sample_fps: float = 2.0            # the sampling rate: tolerance and segment ends follow from it
     max_gap_s: float = 4.0             # a line's matches further apart than this (in a) split the segment
-    min_distinct_frames: int = 3       # the segment needs this many mutually different matched frames
+    min_distinct_frames: int = 2       # the segment needs this many mutually different matched frames
 
     @property
     def step(self) -> float:
