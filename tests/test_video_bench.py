@@ -239,8 +239,9 @@ def test_a_later_part_rejects_cells_that_look_like_an_earlier_parts(monkeypatch)
     assert {c.photo for c in kept} == {"b"}
     assert report["cells"]["blind2"] == {"accepted": len(cells), "flat": 0, "look-alike": 0,
                                          "earlier-part look-alike": 2 * len(cells)}
-    assert vc.EARLIER_PARTS == {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2")}
-    assert set(vc.KEPT_ASIDE) == {"aside", "blind2", "blind3"} and set(vc.KEPT_ASIDE) < set(vc.PARTS)
+    assert vc.EARLIER_PARTS == {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2"),
+                                "blind4": ("tune", "aside", "blind2", "blind3")}
+    assert set(vc.KEPT_ASIDE) == {"aside", "blind2", "blind3", "blind4"} and set(vc.KEPT_ASIDE) < set(vc.PARTS)
 
 
 def _smooth_pictures(cv2, n: int, seed: int = 0) -> list[np.ndarray]:
@@ -279,7 +280,7 @@ def test_blind3_is_checked_against_tune_aside_and_blind2(monkeypatch):
 def test_blind3_is_built_only_with_every_photo(monkeypatch, tmp_path):
     """A photo of blind3, or of a part it is checked against (aside's scikit-learn pair), that is not
     found stops the build before anything is written; tune, aside and blind2 still skip and report."""
-    assert vc.COMPLETE_PARTS == ("blind3",)
+    assert vc.COMPLETE_PARTS == ("blind3", "blind4")
     found = {p: [f"{p}/{i}" for i in range(len(vc.PHOTOS[p]))] for p in vc.PHOTOS}
     monkeypatch.setattr(vc, "_photo_paths", lambda package: found[package])
     assert all(vc.missing_photos(part) == {} for part in vc.PARTS)
@@ -323,4 +324,89 @@ def test_the_scorer_accepts_blind3_and_runs_nothing_without_its_corpus(tmp_path)
     with no corpus it stops at once, before any job, peer or decode loop."""
     with pytest.raises(SystemExit, match="no corpus at"):
         bv.main(["--part", "blind3", "--corpus", str(tmp_path)])
+    assert not any(tmp_path.iterdir())
+
+
+def test_blind4_is_checked_against_tune_aside_blind2_and_blind3(monkeypatch):
+    """blind4's cells are checked against the pictures of tune, aside, blind2 and blind3 (blind3's own
+    check stays tune, aside and blind2): a blind4 photo that is a tune photo, an aside photo's mirror, a
+    blind2 photo or a blind3 photo gives no cell; an unrelated one gives all of its cells."""
+    cv2 = pytest.importorskip("cv2", reason="opencv-python-headless (a bench extra: the corpus builder's thumbnails) "
+                                            "is not installed")
+
+    t, a, b2, b3, new = _smooth_pictures(cv2, 5, seed=1)
+    pictures = {"t": t, "a": a, "b2": b2, "b3": b3, "same_as_t": t.copy(),
+                "mirror_of_a": np.ascontiguousarray(a[:, ::-1]), "same_as_b2": b2.copy(), "same_as_b3": b3.copy(),
+                "new": new}
+    monkeypatch.setattr(vc, "PACKAGE_PART", {"pt": "tune", "pa": "aside", "pb2": "blind2", "pb3": "blind3",
+                                             "pb4": "blind4"})
+    paths = {"pt": ["t"], "pa": ["a"], "pb2": ["b2"], "pb3": ["b3"],
+             "pb4": ["same_as_t", "mirror_of_a", "same_as_b2", "same_as_b3", "new"]}
+    monkeypatch.setattr(vc, "_photo_paths", lambda package: paths[package])
+    monkeypatch.setattr(vc, "load_photo", lambda path: pictures[path])
+    per_photo = 1 + len(vc.photo_cells("p", "t", t))   # the whole photo and its 4 cells
+    assert len(vc.earlier_thumbs("blind4")) == 4 * per_photo
+    assert len(vc.earlier_thumbs("blind3")) == 3 * per_photo   # blind4's pictures are never blind3's concern
+    report: dict = {}
+    photos = {k: pictures[k] for k in paths["pb4"]}
+    kept = vc.part_cells("blind4", photos, set(), report, vc.earlier_thumbs("blind4"))
+    assert {c.photo for c in kept} == {"new"} and len(kept) == per_photo - 1
+    assert report["cells"]["blind4"] == {"accepted": per_photo - 1, "flat": 0, "look-alike": 0,
+                                         "earlier-part look-alike": 4 * (per_photo - 1)}
+
+
+def test_blind4_is_built_only_with_every_photo(monkeypatch, tmp_path):
+    """A photo of blind4, or of a part it is checked against (blind3's packages, aside's scikit-learn
+    pair), that is not found stops the build before anything is written; the message names blind4's
+    own packages."""
+    found = {p: [f"{p}/{i}" for i in range(len(vc.PHOTOS[p]))] for p in vc.PHOTOS}
+    monkeypatch.setattr(vc, "_photo_paths", lambda package: found[package])
+    assert vc.missing_photos("blind4") == {}
+    found["scratch"] = found["scratch"][:-2]
+    found["kphotoalbum"] = found["kphotoalbum"][:-1]
+    assert vc.missing_photos("blind4") == {"kphotoalbum": 1, "scratch": 2}
+    assert vc.missing_photos("blind3") == {"kphotoalbum": 1}   # blind4's packages are never blind3's concern
+    with pytest.raises(RuntimeError, match="'kphotoalbum': 1, 'scratch': 2") as err:
+        vc.build(tmp_path / "corpus", parts=("blind4",))
+    assert " ".join(vc.BLIND4_DEBIAN) in str(err.value)
+    found["scratch"] = [f"scratch/{i}" for i in range(len(vc.PHOTOS["scratch"]))]
+    with pytest.raises(RuntimeError, match=r"\{'kphotoalbum': 1\}"):
+        vc.build(tmp_path / "corpus", parts=("tune", "blind4"))
+    assert not (tmp_path / "corpus").exists()
+
+
+def test_blind4_packages_are_new_to_the_video_audio_and_image_harnesses():
+    """blind4's packages give nothing to tune, aside, blind2 or blind3, nor to the image harnesses (the
+    broad corpus's packages and their extras, bench/harness-packages.sh, the quality corpus's pip
+    photos) or the audio harness; the image harness lists them as foreign (their documents are no
+    part's); its series has the 12 photos of 3 slideshows."""
+    from pathlib import Path
+
+    from bench import audio_corpus as ac
+    from bench import broad_corpus as bc
+
+    blind4 = {p for p, q in vc.PACKAGE_PART.items() if q == "blind4"}
+    assert blind4 == set(vc.BLIND4_DEBIAN) == set(vc.PART_DEBIAN["blind4"]) and len(blind4) == 4
+    assert set(vc.PART_DEBIAN) == set(vc.COMPLETE_PARTS)
+    assert not blind4 & {p for p, q in vc.PACKAGE_PART.items() if q != "blind4"}
+    image = set(bc.PACKAGES) | {e for extras in bc.PACKAGE_EXTRAS.values() for e in extras}
+    assert not blind4 & image, f"now in the image harness: {blind4 & image} (blind4 is no longer unseen there)"
+    assert blind4 <= set(bc.FOREIGN_PACKAGES)
+    script = (Path(vc.ROOT) / "bench" / "harness-packages.sh").read_text().split()
+    assert not blind4 & set(script)
+    quality = (Path(vc.ROOT) / "bench" / "quality_corpus.py").read_text()   # pip packages' photos only
+    assert not {p for p in blind4 if p in quality}
+    assert not blind4 & {s.package for sources in ac.PARTS.values() for s in sources}
+    assert vc.SERIES_PACKAGE["blind4"] in blind4
+    assert len(vc.PHOTOS[vc.SERIES_PACKAGE["blind4"]]) >= 4 * vc.NEGATIVES["full"]["slideshow"]
+    assert all(":" not in f and "*" not in f for p in blind4 for f in vc.PHOTOS[p])   # one listed file, one photo
+    listed = [f for p in blind4 for f in vc.PHOTOS[p]]
+    assert len(listed) == len(set(listed)) == 69
+
+
+def test_the_scorer_accepts_blind4_and_runs_nothing_without_its_corpus(tmp_path):
+    """python -m bench.video --part blind4 is a valid call (argparse would exit 2 on an unknown part);
+    with no corpus it stops at once, before any job, peer or decode loop."""
+    with pytest.raises(SystemExit, match="no corpus at"):
+        bv.main(["--part", "blind4", "--corpus", str(tmp_path)])
     assert not any(tmp_path.iterdir())
