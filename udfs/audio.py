@@ -96,7 +96,7 @@ FLOOR_ZERO_SAMPLES = 16  # ... and fewer exact-zero samples than this in the win
 FLOOR_MAX_FRAMES = 4096  # at most this many frames, evenly spaced, enter the percentiles (memory: ~8 MiB)
 FLOOR_MIN_FRAMES = 8  # fewer counted frames: no floor (null)
 FLOOR_STEP_DB = 3.0
-# band onsets (_onsets): a second kind of landmark for short recordings, hashed like the peaks in their own namespace
+# band onsets (_block_onsets): a second kind of landmark for short recordings, hashed like the peaks in their own namespace
 ONSET_MAX_S = 30.0  # recordings with at most this many loud seconds get onset hashes (effects, prompts, jingles)
 ONSET_BANDS_PER_OCTAVE = 3  # band energies in 1/3 octaves over F_LO..F_HI
 ONSET_LAG = 2  # frames: a band's rise is its level minus its level ONSET_LAG frames (32 ms) before
@@ -311,7 +311,7 @@ def _analyse(samples: np.ndarray, onsets: bool = False) -> tuple[np.ndarray, np.
         rows.append(logmag[g - lo])
         if onsets:
             loud_frames += int(np.count_nonzero(logmag[core].max(axis=1) > _SILENT))
-            t, b, s = _block_onsets(logmag, core, first=lo == 0)
+            t, b, s = _block_onsets(logmag, core)
             ots.append(t + lo), obs.append(b), oss.append(s)
     floor = _floor_db(np.concatenate(rows)) if rows else None
     found = None
@@ -328,7 +328,7 @@ def _analyse(samples: np.ndarray, onsets: bool = False) -> tuple[np.ndarray, np.
     return t[keep][order].astype(np.int32), (f[keep][order] * RATE / N_FFT).astype(np.float32), floor, found
 
 
-def _block_onsets(logmag: np.ndarray, core: slice, first: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _block_onsets(logmag: np.ndarray, core: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Band onsets in the frames of `core` -> (frame, band index, rise dB).
 
     Per 1/ONSET_BANDS_PER_OCTAVE-octave band: its power level (floored at a silent bin's, so a sound after
@@ -339,10 +339,8 @@ def _block_onsets(logmag: np.ndarray, core: slice, first: bool) -> tuple[np.ndar
     adds a constant per band, which the rise cancels."""
     power = np.add.reduceat(np.exp(2.0 * logmag), _BAND_EDGES[:-1], axis=1)
     level = np.log(np.maximum(power, np.exp(2.0 * _SILENT)))
-    rise = np.full(level.shape, -np.inf, np.float32)
+    rise = np.full(level.shape, -np.inf, np.float32)  # a block's first frames (the file's: nothing before) none
     rise[ONSET_LAG:] = (level[ONSET_LAG:] - level[:-ONSET_LAG]) * (_LN_DB / 2.0)
-    if first:
-        rise[:ONSET_LAG] = -np.inf  # the file's first frames rise from nothing known
     top = _running_max(_running_max(rise, 1, 1), ONSET_NEIGH_T, 0)
     is_onset = (rise == top) & (rise >= ONSET_DB)
     is_onset[: core.start] = is_onset[core.stop:] = False
