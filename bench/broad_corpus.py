@@ -799,6 +799,10 @@ FOREIGN_PACKAGES: tuple[str, ...] = (
     "efl-doc", "fonts-motoya-l-cedar", "fonts-roboto-hinted", "libelementary-data", "libnewt0.52", "libpcre3",
     "python3-future", "python3-pefile", "python3-pygame-sdl2", "python3-renpy", "renpy", "renpy-demo", "scratch",
     "squeak-vm", "whiptail",
+    # installed on 2026-12-08 at 01:05 by other work in the tree: the audio harness's blind4 sources (apt pulled in
+    # nothing else; bench/AUDIO_BLIND4.md)
+    "asterisk-core-sounds-it-wav", "drascula-music", "heroes-sound-effects", "hyperrogue-music", "singularity-music",
+    "yaru-theme-sound",
 )
 
 RASTER = (".png", ".jpg", ".jpeg", ".webp")
