@@ -6,18 +6,21 @@ hard negatives, and parts kept aside (split by source package).
         pocketsphinx-testdata oxygen-sounds libchromaprint-tools
     apt-get install --no-install-recommends supertux-data colobot-common-sounds \\
         asterisk-core-sounds-en-wav extremetuxracer-data lomiri-sounds        # blind2
-    apt-get install --no-install-recommends marsshooter-data flare-game asterisk-core-sounds-fr-wav \
+    apt-get install --no-install-recommends marsshooter-data flare-game asterisk-core-sounds-fr-wav \\
         btanks-data deepin-sound-theme                                         # blind3
-    python -m bench.audio_corpus                 # out/audio/{tune,aside,blind2,blind3}/ + split.json
-    python -m bench.audio_corpus --part blind3   # one part alone: the others' files are left as they are
+    apt-get install --no-install-recommends singularity-music drascula-music asterisk-core-sounds-it-wav \\
+        hyperrogue-music heroes-sound-effects yaru-theme-sound                 # blind4
+    python -m bench.audio_corpus                 # out/audio/{tune,aside,blind2,blind3,blind4}/ + split.json
+    python -m bench.audio_corpus --part blind4   # one part alone: the others' files are left as they are
     python -m bench.audio_corpus --part tune --music 4 --speech 6 --effects 3   # smaller
 
 Parts (PARTS; KEPT_ASIDE are never tuned on): `tune` (the only part looked at while tuning), `aside`
 (kept aside, run once blind, seen since), `blind2` (added after aside was seen: packages that no
-earlier audio part uses; run once blind, seen since) and `blind3` (added after blind2 was seen, the
-same way: packages no earlier audio part uses; nobody listens to it, probes or tunes on it; the lead
-builds it with `--part blind3` and runs `python -m bench.audio --part blind3` once, with a frozen
-configuration; bench/AUDIO_BLIND3.md).
+earlier audio part uses; run once blind, seen since), `blind3` (added after blind2 was seen, the
+same way; run once blind, seen since) and `blind4` (added after blind3 was seen, the same way:
+packages no earlier audio part and no image or video part uses; nobody listens to it, probes or
+tunes on it; the lead builds it with `--part blind4` and runs `python -m bench.audio --part blind4`
+once, with a frozen configuration; bench/AUDIO_BLIND4.md).
 Each part's draws are seeded by its name and its sources alone, so a part built alone is the same as
 in a full build. A part in EARLIER_PARTS passes over any source file that is a byte copy of a file
 listed by an earlier part's sources (earlier_hashes: supertux-data's `saw.wav` is lincity-ng-data's
@@ -158,11 +161,25 @@ PARTS = {
         Source("flare-game", "effects", "/usr/share/games/flare/mods/fantasycore/soundfx"),
         Source("deepin-sound-theme", "effects", "/usr/share/sounds/deepin/stereo"),
     ],
+    # added after blind3 was seen: packages no earlier audio part and no image or video part uses. Endgame:
+    # Singularity's soundtrack and Drascula's (its `audio` folder: the per-language folders beside it link to
+    # the same tracks); the speech is Asterisk's Italian prompts, a male voice (it_IT_m_Carlo), the sentence
+    # prompts of the top folder only; HyperRogue's game sounds, Heroes' 8-bit sounds, Yaru's desktop sounds
+    "blind4": [
+        Source("singularity-music", "music", "/usr/share/games/singularity/music", "*.ogg"),
+        Source("drascula-music", "music", "/usr/share/scummvm/drascula/audio", "*.ogg"),
+        Source("asterisk-core-sounds-it-wav", "speech", "/usr/share/asterisk/sounds/it_IT_m_Carlo", "*.wav",
+               recursive=False),
+        Source("hyperrogue-music", "effects", "/usr/share/hyperrogue/sounds"),
+        Source("heroes-sound-effects", "effects", "/usr/share/games/heroes/sfx"),
+        Source("yaru-theme-sound", "effects", "/usr/share/sounds/Yaru/stereo"),
+    ],
 }
-KEPT_ASIDE = ("aside", "blind2", "blind3")  # never tuned on; blind3 is run once, blind
+KEPT_ASIDE = ("aside", "blind2", "blind3", "blind4")  # never tuned on; blind4 is run once, blind
 # a part's originals are also compared with the originals of these parts (earlier_shared): a part added
 # later should share no recording with the parts looked at before it; tune and aside check nothing
-EARLIER_PARTS = {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2")}
+EARLIER_PARTS = {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2"),
+                 "blind4": ("tune", "aside", "blind2", "blind3")}
 EDITS = ("mp3_64k", "aac_96k", "opus_32k", "resample_22050_mono", "gain_+6", "gain_-6", "lowpass_3k",
          "eq_tilt", "noise_15db", "mix_under_-10db", "trim", "pad_silence", "tempo_+3", "excerpt")
 ENCODE = {"mp3_64k": ("mp3", "libmp3lame", 64_000), "aac_96k": ("m4a", "aac", 96_000),

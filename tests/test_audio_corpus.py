@@ -103,20 +103,38 @@ def test_an_other_section_that_repeats_its_original_takes_its_recording(tmp_path
     assert not P.ignored(out, index["m2-trim"], index["m2-neg_other_section"])
 
 
-# ---------------------------------------------------------------------------- parts (blind2, blind3)
+# ---------------------------------------------------------------------------- parts (blind2, blind3, blind4)
 
-def test_parts_are_split_by_package_and_blind2_blind3_are_kept_aside():
+def test_parts_are_split_by_package_and_blind2_blind3_blind4_are_kept_aside():
     packages = {p: {s.package for s in C.PARTS[p]} for p in C.PARTS}
-    assert list(C.PARTS) == ["tune", "aside", "blind2", "blind3"]
+    assert list(C.PARTS) == ["tune", "aside", "blind2", "blind3", "blind4"]
     for a in C.PARTS:
         for b in C.PARTS:
             assert a == b or not packages[a] & packages[b], (a, b)
     folders = {p: {s.folder for s in C.PARTS[p]} for p in C.PARTS}
     assert not folders["blind3"] & (folders["tune"] | folders["aside"] | folders["blind2"])
-    assert {s.kind for s in C.PARTS["blind2"]} == {"music", "speech", "effects"}
-    assert {s.kind for s in C.PARTS["blind3"]} == {"music", "speech", "effects"}
-    assert set(C.KEPT_ASIDE) == {"aside", "blind2", "blind3"}
-    assert C.EARLIER_PARTS == {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2")}
+    assert not folders["blind4"] & set().union(*(folders[p] for p in ("tune", "aside", "blind2", "blind3")))
+    for part in ("blind2", "blind3", "blind4"):
+        assert {s.kind for s in C.PARTS[part]} == {"music", "speech", "effects"}, part
+    assert len({s.package for s in C.PARTS["blind4"] if s.kind == "music"}) >= 2
+    assert len({s.package for s in C.PARTS["blind4"] if s.kind == "effects"}) >= 2
+    assert set(C.KEPT_ASIDE) == {"aside", "blind2", "blind3", "blind4"}
+    assert C.EARLIER_PARTS == {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2"),
+                               "blind4": ("tune", "aside", "blind2", "blind3")}
+
+
+def test_blind4_packages_are_no_image_or_video_part_s_and_foreign_to_the_image_harness():
+    """blind4 takes packages that no image or video part uses; the image harness lists them as foreign
+    (their documents are no part's)."""
+    from bench import broad_corpus as bc
+    from bench import video_corpus as vc
+
+    blind4 = {s.package for s in C.PARTS["blind4"]}
+    image = set(bc.PACKAGES) | {e for extras in bc.PACKAGE_EXTRAS.values() for e in extras}
+    assert not blind4 & image
+    assert not blind4 & set(vc.PACKAGE_PART)
+    assert not blind4 & set((C.ROOT / "bench" / "harness-packages.sh").read_text().split())
+    assert blind4 <= set(bc.FOREIGN_PACKAGES)
 
 
 def test_tune_and_aside_sources_are_as_before_blind2():
@@ -152,6 +170,19 @@ def test_blind2_sources_are_as_before_blind3():
         S("lomiri-sounds", "effects", "/usr/share/sounds/lomiri")]
 
 
+def test_blind3_sources_are_as_before_blind4():
+    """blind3's draws depend on its sources and its skip set (tune's, aside's and blind2's files): pinned here."""
+    S = C.Source
+    assert C.PARTS["blind3"] == [
+        S("marsshooter-data", "music", "/usr/share/games/marsshooter/audio/music", "*.ogg"),
+        S("flare-game", "music", "/usr/share/games/flare/mods/fantasycore/music", "*.ogg"),
+        S("asterisk-core-sounds-fr-wav", "speech", "/usr/share/asterisk/sounds/fr_CA_f_June", "*.wav",
+          recursive=False),
+        S("btanks-data", "effects", "/usr/share/games/btanks/data/sounds"),
+        S("flare-game", "effects", "/usr/share/games/flare/mods/fantasycore/soundfx"),
+        S("deepin-sound-theme", "effects", "/usr/share/sounds/deepin/stereo")]
+
+
 def test_list_files_recursive_or_top_folder_only(tmp_path):
     for name in ("a.wav", "b.ogg", "notes.txt", "c_desc.ogg", "digits/1.wav", "sub/deep/d.flac"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -167,21 +198,24 @@ def test_list_files_recursive_or_top_folder_only(tmp_path):
 
 
 def test_a_later_part_skips_byte_copies_of_earlier_parts_files(tmp_path, monkeypatch):
-    early, late = tmp_path / "early", tmp_path / "late"
+    early, late, later = tmp_path / "early", tmp_path / "late", tmp_path / "later"
     for folder, files in ((early, {"mill.wav": b"same bytes", "other.wav": b"early only"}),
-                          (late, {"saw.wav": b"same bytes", "new.wav": b"late only", "top.txt": b"late only"})):
+                          (late, {"saw.wav": b"same bytes", "new.wav": b"late only", "top.txt": b"late only"}),
+                          (later, {"b3.wav": b"blind3 only"})):
         folder.mkdir()
         for name, data in files.items():
             (folder / name).write_bytes(data)
     monkeypatch.setitem(C.PARTS, "tune", [C.Source("early-pkg", "effects", str(early))])
     monkeypatch.setitem(C.PARTS, "aside", [])
     monkeypatch.setitem(C.PARTS, "blind2", [C.Source("late-pkg", "effects", str(late))])
-    monkeypatch.setitem(C.PARTS, "blind3", [])
+    monkeypatch.setitem(C.PARTS, "blind3", [C.Source("later-pkg", "effects", str(later))])
+    monkeypatch.setitem(C.PARTS, "blind4", [])
     skip = C.earlier_hashes("blind2")
     assert skip == {C.file_sha256(early / "mill.wav"), C.file_sha256(early / "other.wav")}
     assert C.earlier_hashes("tune") == set() and C.earlier_hashes("aside") == set()
-    # blind3 also passes over blind2's files
+    # blind3 also passes over blind2's files, blind4 over blind3's too
     assert C.earlier_hashes("blind3") == skip | {C.file_sha256(late / n) for n in ("saw.wav", "new.wav")}
+    assert C.earlier_hashes("blind4") == C.earlier_hashes("blind3") | {C.file_sha256(later / "b3.wav")}
     monkeypatch.setattr(C, "read_audio", lambda p: (np.full((1, 4 * R), 0.1, np.float32), R))
     chosen, spare = C.pick(C.PARTS["blind2"][0], 5, 2.5, skip)
     assert [p.name for p, _, _ in chosen] == ["new.wav"] and spare == []
@@ -225,7 +259,7 @@ def test_write_split_keeps_the_parts_not_built(tmp_path, monkeypatch):
     assert set(full["counts_by_part"]) == set(C.PARTS) and full["counts"] == old["counts"]
 
 
-@pytest.mark.parametrize("part", ["blind2", "blind3"])
+@pytest.mark.parametrize("part", ["blind2", "blind3", "blind4"])
 def test_build_refuses_a_part_whose_packages_are_missing(tmp_path, monkeypatch, part):
     monkeypatch.setitem(C.PARTS, part, [C.Source("no-such-package", "music", str(tmp_path / "absent"))])
     with pytest.raises(SystemExit, match="no-such-package"):
@@ -233,22 +267,24 @@ def test_build_refuses_a_part_whose_packages_are_missing(tmp_path, monkeypatch, 
     assert not (tmp_path / "out").exists()  # nothing written, the other parts untouched
 
 
-def test_building_blind3_needs_the_earlier_parts_packages(tmp_path, monkeypatch):
-    """blind3 skips byte copies of tune's, aside's and blind2's files: their packages must be there too."""
-    monkeypatch.setitem(C.PARTS, "blind3", [C.Source("here", "music", str(tmp_path))])
-    monkeypatch.setitem(C.PARTS, "blind2", [C.Source("blind2-pkg", "music", str(tmp_path / "absent"))])
-    with pytest.raises(SystemExit, match="blind2-pkg"):
-        C.main(["--part", "blind3", "--out", str(tmp_path / "out")])
+@pytest.mark.parametrize("part,earlier", [("blind3", "blind2"), ("blind4", "blind2"), ("blind4", "blind3")])
+def test_building_a_later_part_needs_the_earlier_parts_packages(tmp_path, monkeypatch, part, earlier):
+    """blind3 skips byte copies of tune's, aside's and blind2's files, blind4 of blind3's too: their packages
+    must be there too."""
+    monkeypatch.setitem(C.PARTS, part, [C.Source("here", "music", str(tmp_path))])
+    monkeypatch.setitem(C.PARTS, earlier, [C.Source(f"{earlier}-pkg", "music", str(tmp_path / "absent"))])
+    with pytest.raises(SystemExit, match=f"{earlier}-pkg"):
+        C.main(["--part", part, "--out", str(tmp_path / "out")])
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("part", ["blind2", "blind3"])
-def test_scorer_accepts_blind2_and_blind3(tmp_path, part):
+@pytest.mark.parametrize("part", ["blind2", "blind3", "blind4"])
+def test_scorer_accepts_the_kept_aside_parts(tmp_path, part):
     """bench.audio --part PART parses (and stops here: no corpus in this empty folder; nothing is run)."""
     from bench import audio as A
 
     with pytest.raises(SystemExit, match="no corpus at"):
         A.main(["--part", part, "--corpus", str(tmp_path), "--out", str(tmp_path)])
     with pytest.raises(SystemExit) as exc:
-        A.main(["--part", "blind4", "--corpus", str(tmp_path)])
+        A.main(["--part", "blind5", "--corpus", str(tmp_path)])
     assert exc.value.code == 2
