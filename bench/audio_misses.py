@@ -18,7 +18,8 @@ copy's peaks as fingerprinted, `peaks_any` among all its local maxima before the
 The whole part is also scored as the job scores it (bench/audio_probe.score on the duplicate pairs:
 precision, recall, per-edit recall, mixed clusters; each false pair listed with its anchors and
 similarity), so a kernel change (--set) is measured offline before a job run; fingerprints are cached
-under out/audio/fp-cache/ per kernel parameters and udfs/audio.py's source. Tune only: the aside part is never probed.
+under out/audio/fp-cache/ per kernel parameters and udfs/audio.py's source. The tune part and the parts already run once blind
+(bench/audio_probe.SEEN_PARTS, figures [seen]); a part kept blind is never probed.
 """
 from __future__ import annotations
 
