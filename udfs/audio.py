@@ -39,7 +39,7 @@ Executor-side and Spark-free (PyAV for decoding, numpy for everything else). Con
   Tune part: effects recall 0.858 -> 0.959 with no false pair (bench/RESULTS.md ## audio, "band
   onsets"). Longer recordings have enough peaks, and loops of long music would add chance matches.
 * `fingerprint` returns empty arrays for audio without enough information: less than
-  `MIN_INFORMATIVE_S` seconds holding peaks, or fewer than `MIN_DISTINCT` distinct hashes
+  `MIN_INFORMATIVE_S` seconds covered by peaks at least 3 to a second (`informative_s`), or fewer than `MIN_DISTINCT` distinct hashes
   (silence, DC, pure tones, clicks, clips too short to judge).
 * `noise_floor` (and `fingerprint_and_floor`, from the same spectrogram pass): per analysed bin, its quiet
   level (10th percentile over the frames) below its loud level (90th), averaged over the bins, in 3 dB
@@ -79,7 +79,7 @@ RANK_LEVEL = 2.0  # a peak's rank: whitened dB minus this times its dB below its
 FAN = 4  # j, k among the next FAN peaks of the anchor
 RT_BINS, RATIO_STEP, BAND_STEP, SPAN_STEP = 16, 12, 4, 4  # hash quantisation (see _quantise)
 ZONE_FRAMES = 90  # t_k - t_i <= 1.44 s
-MIN_INFORMATIVE_S = 2.0
+MIN_INFORMATIVE_S = 0.75  # s covered by peaks 3 to a second (informative_s; tune and the seen aside, blind2, blind3)
 MIN_DISTINCT = 30
 BLOCK_FRAMES = 2048  # spectrogram computed in blocks: memory ~ (BLOCK + 2 * BG_FRAMES) x 513 float32
 SCALES = tuple(np.round(np.arange(0.95, 1.0501, 0.01), 3))
@@ -430,8 +430,7 @@ def fingerprint_and_floor(samples: np.ndarray, rate: int = RATE) -> tuple[np.nda
         samples = _resample(samples, rate)
     t, f, floor, onsets = _analyse(samples, onsets=True)
     empty = (np.zeros(0, np.int64), np.zeros(0, np.float32), floor)
-    per_second = np.bincount(t // int(round(1 / FRAME_S))) if t.size else np.zeros(0)
-    if np.count_nonzero(per_second >= 3) < MIN_INFORMATIVE_S:
+    if informative_s(t) < MIN_INFORMATIVE_S:
         return empty
     h, at = _triplets(t, f)
     if onsets is not None:
@@ -441,6 +440,24 @@ def fingerprint_and_floor(samples: np.ndarray, rate: int = RATE) -> tuple[np.nda
         return empty
     order = np.argsort(at, kind="stable")
     return h[order], (at[order] * FRAME_S).astype(np.float32), floor
+
+
+def informative_s(t: np.ndarray) -> float:
+    """Peak frames, sorted -> seconds covered by peaks at least 3 to a second: the measure of the union of
+    the spans [t_i, t_i+2] of consecutive peaks within 1 s of each other.
+
+    Measured on the peaks themselves, so it does not depend on where the file starts: counting fixed 1 s
+    bins from the file's start put a 2.5 s effect on either side of the gate depending on its copy's trim,
+    gain or resampling (blind3, bench/RESULTS.md ## audio)."""
+    if t.size < 3:
+        return 0.0
+    lo, hi = t[:-2].astype(np.float64), t[2:].astype(np.float64)
+    dense = hi - lo < 1.0 / FRAME_S
+    lo, hi = lo[dense], hi[dense]  # both sorted
+    if lo.size == 0:
+        return 0.0
+    prev = np.r_[-np.inf, hi[:-1]]
+    return float(np.clip(hi - np.maximum(lo, prev), 0.0, None).sum() * FRAME_S)
 
 
 def _triplets(t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
