@@ -33,11 +33,15 @@ from pathlib import Path
 import numpy as np
 
 from bench import audio_probe as P
+from jobs.config import AudioConfig
 from udfs import audio as A
 from udfs import audio_adapters as AA
 
 TUNE = P.TUNE
-MIN_VOTES, MAX_BUCKET, MIN_SCORE, MIN_COVERAGE, MIN_SIMILARITY = 4, 50, 6, 0.3, 0.1  # the job's defaults
+_JOB = AudioConfig()  # the job's defaults
+MIN_VOTES, MAX_BUCKET, MIN_SCORE, MIN_COVERAGE, MIN_SIMILARITY = (
+    _JOB.min_votes, _JOB.max_bucket, _JOB.min_score, _JOB.min_coverage, _JOB.min_similarity)
+LOW_SIMILARITY, LOW_SIMILARITY_SCORE = _JOB.low_similarity, _JOB.low_similarity_score
 
 
 def kernel_params() -> dict:
@@ -126,6 +130,8 @@ def stage_lost(votes: int, r: dict, min_similarity: float) -> str:
     if max(r["coverage_a"], r["coverage_b"]) < MIN_COVERAGE:
         return "coverage"
     if r["similarity"] < min_similarity:
+        return "similarity"
+    if r["similarity"] < LOW_SIMILARITY and r["aligned_anchors"] < LOW_SIMILARITY_SCORE:
         return "similarity"
     return "found"
 

@@ -137,6 +137,8 @@ def is_duplicate(aligned_anchors: int, coverage_a: float, coverage_b: float, cfg
     """The decision on one aligned pair (jobs/candidates.decide applies the same rule in Spark)."""
     if similarity < cfg.min_similarity or aligned_anchors < cfg.min_score:
         return False
+    if similarity < cfg.low_similarity and aligned_anchors < cfg.low_similarity_score:
+        return False
     if cfg.excerpts == "duplicate":
         return bool(max(coverage_a, coverage_b) >= cfg.min_coverage)
     return bool(min(coverage_a, coverage_b) >= cfg.full_coverage)
@@ -145,7 +147,7 @@ def is_duplicate(aligned_anchors: int, coverage_a: float, coverage_b: float, cfg
 def thresholds(cfg: AudioConfig) -> dict:
     """The audio settings summary.json lists under `thresholds`."""
     return {f"audio_{k}": getattr(cfg, k) for k in (
-        "min_score", "min_coverage", "min_similarity", "full_coverage", "candidate_min_score", "excerpts", "min_votes", "max_bucket")}
+        "min_score", "min_coverage", "min_similarity", "low_similarity", "low_similarity_score", "full_coverage", "candidate_min_score", "excerpts", "min_votes", "max_bucket")}
 
 
 # ---------------------------------------------------------------------------- candidate stage

@@ -114,6 +114,7 @@ def audio_section(pairs: pd.DataFrame, manifest: pd.DataFrame, summary: dict, n:
            "and the same stretch of item_b at the aligned offset (lower row), as spectrograms (0-4 kHz) with a "
            f"player. Decision: aligned anchors >= {t.get('audio_min_score')} and coverage >= "
            f"{t.get('audio_min_coverage')}, similarity >= {t.get('audio_min_similarity')} "
+           f"(below {t.get('audio_low_similarity')}: >= {t.get('audio_low_similarity_score')} aligned anchors) "
            f"(excerpts: {t.get('audio_excerpts')}).</p>"]
     for what, rows in (("called duplicates, fewest aligned anchors first", above),
                        ("not duplicates, most aligned anchors first", below)):

@@ -311,7 +311,8 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
            video: VideoConfig = VideoConfig(), audio: AudioConfig = AudioConfig()) -> DataFrame:
     """Add `is_duplicate`: each stage's own decision threshold, applied to stored scores.
 
-    Audio: an aligned pair is a duplicate when its aligned anchors >= audio.min_score, its
+    Audio: an aligned pair is a duplicate when its aligned anchors >= audio.min_score (and >=
+    audio.low_similarity_score when its similarity < audio.low_similarity), its
     similarity >= audio.min_similarity and either recording's share inside the matched span >=
     audio.min_coverage (`audio.excerpts: duplicate`), or both recordings' >= audio.full_coverage
     (`report`).
@@ -360,6 +361,8 @@ def decide(pairs: DataFrame, phash: PhashConfig, emb: EmbeddingConfig, text: Tex
                    else F.least("coverage_a", "coverage_b") >= audio.full_coverage)
         rule = rule.when(F.col("stage") == STAGE_AUDIO_PEAKS,
                          (F.col("aligned_anchors") >= audio.min_score)
+                         & ((F.col("similarity") >= audio.low_similarity)
+                            | (F.col("aligned_anchors") >= audio.low_similarity_score))
                          & F.coalesce((F.col("similarity") >= audio.min_similarity) & covered, F.lit(False)))
     rule = rule.otherwise(F.lit(True))
     return pairs.withColumn("is_duplicate", rule)

@@ -428,7 +428,8 @@ class AudioConfig:
     are covered >= `full_coverage` (excerpts stay non-duplicate pairs with their span); in both
     cases its `similarity` (the share of item_b's anchors inside its matched span that align) must
     be >= `min_similarity`: a few chance anchors strung over a long span (two sections of one
-    track) align a small share of it, a copy most of it.
+    track) align a small share of it, a copy most of it. Below `low_similarity`, the pair also
+    needs `low_similarity_score` aligned anchors: a weak share must rest on much evidence.
     """
 
     extensions: tuple[str, ...] = AUDIO_EXTENSIONS  # files of a directory read as audio
@@ -442,6 +443,11 @@ class AudioConfig:
     # ... and the share of item_b's anchors inside its span that align >= this: chance anchors over a long span
     # (two sections of one track) align few of them (bench/RESULTS.md `## audio`, chosen on the tune part)
     min_similarity: float = 0.1
+    # ... and a pair below `low_similarity` needs `low_similarity_score` aligned anchors: a musical repeat in
+    # another section of one track (a loop or chorus played again, not the same samples) aligns 15-19 anchors
+    # at similarity 0.10-0.14; a copy with another track mixed under it keeps dozens (bench/RESULTS.md `## audio`)
+    low_similarity: float = 0.15
+    low_similarity_score: int = 30
     full_coverage: float = 0.8        # excerpts=report: both files covered >= this
     candidate_min_score: int = 3      # aligned pairs from this score are stored for retuning
     excerpts: str = "duplicate"       # duplicate: a copy covered by its partner is a duplicate; report: both covered
@@ -465,6 +471,8 @@ class AudioConfig:
         _at_least("audio.min_score", self.min_score, 1)
         _between("audio.min_coverage", self.min_coverage, 0.0, 1.0)
         _between("audio.min_similarity", self.min_similarity, 0.0, 1.0)
+        _between("audio.low_similarity", self.low_similarity, 0.0, 1.0)
+        _at_least("audio.low_similarity_score", self.low_similarity_score, 1)
         _between("audio.full_coverage", self.full_coverage, 0.0, 1.0)
         _between("audio.candidate_min_score", self.candidate_min_score, 1, self.min_score,
                  hint="it must be <= audio.min_score")
