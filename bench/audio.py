@@ -6,7 +6,8 @@
     python -m bench.audio --part aside              # ONLY with frozen defaults, once, blind: never tune on aside
     python -m bench.audio --part blind2             # the second kept-aside part: run once blind, seen since
     python -m bench.audio --part blind3             # the third kept-aside part: run once blind, seen since
-    python -m bench.audio --part blind4             # the fourth kept-aside part: the lead, once, blind, frozen config
+    python -m bench.audio --part blind4             # the fourth kept-aside part: run once blind, seen since
+    python -m bench.audio --part blind5             # the fifth kept-aside part: run once blind, seen since
 
 The job runs as users run it: ``python -m jobs.dedup run --kind audio --input PART/files --output
 TMP/result [--conf FILE] [--set KEY=VALUE ...]`` in a child process (bench/broad's command and
@@ -235,10 +236,10 @@ def markdown(part: str, label: str, res: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.audio", description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=OUT,
-                    help="the corpus root (tune/, aside/, blind2/, blind3/, blind4/)")
-    ap.add_argument("--part", choices=("tune", "aside", "blind2", "blind3", "blind4"), default="tune",
-                    help="aside, blind2 and blind3 (seen) and blind4 are kept aside: never tune on them; blind4 is "
-                         "run once, blind")
+                    help="the corpus root (tune/, aside/, blind2/, blind3/, blind4/, blind5/)")
+    ap.add_argument("--part", choices=("tune", "aside", "blind2", "blind3", "blind4", "blind5"), default="tune",
+                    help="aside, blind2, blind3, blind4 and blind5 are kept aside (each run once blind, seen "
+                         "since): never tune on them")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="job override; may repeat")
     ap.add_argument("--conf", action="append", type=Path, default=[], help="job YAML config; may repeat")
     ap.add_argument("--label", default="shipped defaults")
@@ -256,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     part_dir = args.corpus / args.part
     if not (part_dir / "truth.csv").exists():
         raise SystemExit(f"no corpus at {part_dir}: build it with python -m bench.audio_corpus")
-    if args.part in ("aside", "blind2", "blind3", "blind4"):
+    if args.part in ("aside", "blind2", "blind3", "blind4", "blind5"):
         _log(f"[audio] {args.part}: a kept-aside part; quote it once with frozen defaults, never tune on it")
     rows = P.load_truth(part_dir)
     if args.sweep_similarity:

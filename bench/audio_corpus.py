@@ -10,17 +10,22 @@ hard negatives, and parts kept aside (split by source package).
         btanks-data deepin-sound-theme                                         # blind3
     apt-get install --no-install-recommends singularity-music drascula-music asterisk-core-sounds-it-wav \\
         hyperrogue-music heroes-sound-effects yaru-theme-sound                 # blind4
-    python -m bench.audio_corpus                 # out/audio/{tune,aside,blind2,blind3,blind4}/ + split.json
-    python -m bench.audio_corpus --part blind4   # one part alone: the others' files are left as they are
+    apt-get install --no-install-recommends enigma-data fretsonfire-songs-muldjord fretsonfire-songs-sectoid \\
+        asterisk-core-sounds-ru-wav sonic-pi-samples bzflag-data boswars-data  # blind5
+    python -m bench.audio_corpus                 # out/audio/{tune,aside,blind2,blind3,blind4,blind5}/ + split.json
+    python -m bench.audio_corpus --part blind5   # one part alone: the others' files are left as they are
     python -m bench.audio_corpus --part tune --music 4 --speech 6 --effects 3   # smaller
 
 Parts (PARTS; KEPT_ASIDE are never tuned on): `tune` (the only part looked at while tuning), `aside`
 (kept aside, run once blind, seen since), `blind2` (added after aside was seen: packages that no
 earlier audio part uses; run once blind, seen since), `blind3` (added after blind2 was seen, the
-same way; run once blind, seen since) and `blind4` (added after blind3 was seen, the same way:
-packages no earlier audio part and no image or video part uses; nobody listens to it, probes or
-tunes on it; the lead builds it with `--part blind4` and runs `python -m bench.audio --part blind4`
-once, with a frozen configuration; bench/AUDIO_BLIND4.md).
+same way; run once blind, seen since), `blind4` (added after blind3 was seen, the same way:
+packages no earlier audio part and no image or video part uses; run once blind, seen since) and
+`blind5` (added after blind4 was seen, the same way: packages no earlier audio part and no image
+or video part uses; built with `--part blind5` and kept blind until the lead ran `python -m
+bench.audio --part blind5` once, with a frozen configuration; seen since; bench/AUDIO_BLIND5.md).
+A part added next is kept blind the same way: nobody listens to it, probes or tunes on it before
+that one run.
 Each part's draws are seeded by its name and its sources alone, so a part built alone is the same as
 in a full build. A part in EARLIER_PARTS passes over any source file that is a byte copy of a file
 listed by an earlier part's sources (earlier_hashes: supertux-data's `saw.wav` is lincity-ng-data's
@@ -174,12 +179,32 @@ PARTS = {
         Source("heroes-sound-effects", "effects", "/usr/share/games/heroes/sfx"),
         Source("yaru-theme-sound", "effects", "/usr/share/sounds/Yaru/stereo"),
     ],
+    # added after blind4 was seen: packages no earlier audio part and no image or video part uses. Enigma's
+    # soundtrack (its game and menu tracks) and the songs of two Frets on Fire song packages (each song's
+    # `song.ogg`, not its `guitar.ogg` stem: the two are parts of one mix, not duplicates, and a stem would be
+    # mixed under its own song); the speech is Asterisk's Russian prompts (ru_RU_f_IvrvoiceRU, a voice no
+    # earlier part has), the sentence prompts of the top folder only; Sonic Pi's samples (ambiences, loops,
+    # instruments, percussion), BZFlag's game sounds and Bos Wars' unit and building sounds (`sfx_*`: the
+    # other files of its units folder are, by their names, announcements (ready, under attack, completed),
+    # most of them exactly 10 s long)
+    "blind5": [
+        Source("enigma-data", "music", "/usr/share/games/enigma/music", "*.ogg"),
+        Source("fretsonfire-songs-muldjord", "music", "/usr/share/games/fretsonfire/data/songs/muldjord",
+               "song.ogg"),
+        Source("fretsonfire-songs-sectoid", "music", "/usr/share/games/fretsonfire/data/songs/sectoid", "song.ogg"),
+        Source("asterisk-core-sounds-ru-wav", "speech", "/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU", "*.wav",
+               recursive=False),
+        Source("sonic-pi-samples", "effects", "/usr/share/sonic-pi/samples"),
+        Source("bzflag-data", "effects", "/usr/share/games/bzflag"),
+        Source("boswars-data", "effects", "/usr/share/games/boswars/units", "sfx_*"),
+    ],
 }
-KEPT_ASIDE = ("aside", "blind2", "blind3", "blind4")  # never tuned on; blind4 is run once, blind
+KEPT_ASIDE = ("aside", "blind2", "blind3", "blind4", "blind5")  # never tuned on; each run once blind, seen since
 # a part's originals are also compared with the originals of these parts (earlier_shared): a part added
 # later should share no recording with the parts looked at before it; tune and aside check nothing
 EARLIER_PARTS = {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2"),
-                 "blind4": ("tune", "aside", "blind2", "blind3")}
+                 "blind4": ("tune", "aside", "blind2", "blind3"),
+                 "blind5": ("tune", "aside", "blind2", "blind3", "blind4")}
 EDITS = ("mp3_64k", "aac_96k", "opus_32k", "resample_22050_mono", "gain_+6", "gain_-6", "lowpass_3k",
          "eq_tilt", "noise_15db", "mix_under_-10db", "trim", "pad_silence", "tempo_+3", "excerpt")
 ENCODE = {"mp3_64k": ("mp3", "libmp3lame", 64_000), "aac_96k": ("m4a", "aac", 96_000),

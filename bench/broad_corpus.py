@@ -803,7 +803,7 @@ FOREIGN_PACKAGES: tuple[str, ...] = (
     # nothing else; bench/AUDIO_BLIND4.md)
     "asterisk-core-sounds-it-wav", "drascula-music", "heroes-sound-effects", "hyperrogue-music", "singularity-music",
     "yaru-theme-sound",
-    # installed on 2026-12-08 at 01:45 by other work in the tree: the audio harness's blind5 sources (apt pulled in
+    # installed on 2026-12-08 at 01:42 by other work in the tree: the audio harness's blind5 sources (apt pulled in
     # nothing else; bench/AUDIO_BLIND5.md)
     "asterisk-core-sounds-ru-wav", "boswars-data", "bzflag-data", "enigma-data", "fretsonfire-songs-muldjord",
     "fretsonfire-songs-sectoid", "sonic-pi-samples",

@@ -103,38 +103,56 @@ def test_an_other_section_that_repeats_its_original_takes_its_recording(tmp_path
     assert not P.ignored(out, index["m2-trim"], index["m2-neg_other_section"])
 
 
-# ---------------------------------------------------------------------------- parts (blind2, blind3, blind4)
+# ---------------------------------------------------------------------------- parts (blind2, ..., blind5)
 
-def test_parts_are_split_by_package_and_blind2_blind3_blind4_are_kept_aside():
+def test_parts_are_split_by_package_and_blind2_to_blind5_are_kept_aside():
     packages = {p: {s.package for s in C.PARTS[p]} for p in C.PARTS}
-    assert list(C.PARTS) == ["tune", "aside", "blind2", "blind3", "blind4"]
+    assert list(C.PARTS) == ["tune", "aside", "blind2", "blind3", "blind4", "blind5"]
     for a in C.PARTS:
         for b in C.PARTS:
             assert a == b or not packages[a] & packages[b], (a, b)
     folders = {p: {s.folder for s in C.PARTS[p]} for p in C.PARTS}
     assert not folders["blind3"] & (folders["tune"] | folders["aside"] | folders["blind2"])
     assert not folders["blind4"] & set().union(*(folders[p] for p in ("tune", "aside", "blind2", "blind3")))
-    for part in ("blind2", "blind3", "blind4"):
+    assert not folders["blind5"] & set().union(*(folders[p] for p in ("tune", "aside", "blind2", "blind3", "blind4")))
+    for part in ("blind2", "blind3", "blind4", "blind5"):
         assert {s.kind for s in C.PARTS[part]} == {"music", "speech", "effects"}, part
-    assert len({s.package for s in C.PARTS["blind4"] if s.kind == "music"}) >= 2
-    assert len({s.package for s in C.PARTS["blind4"] if s.kind == "effects"}) >= 2
-    assert set(C.KEPT_ASIDE) == {"aside", "blind2", "blind3", "blind4"}
+    for part in ("blind4", "blind5"):
+        assert len({s.package for s in C.PARTS[part] if s.kind == "music"}) >= 2, part
+        assert len({s.package for s in C.PARTS[part] if s.kind == "effects"}) >= 2, part
+    assert set(C.KEPT_ASIDE) == {"aside", "blind2", "blind3", "blind4", "blind5"}
     assert C.EARLIER_PARTS == {"blind2": ("tune", "aside"), "blind3": ("tune", "aside", "blind2"),
-                               "blind4": ("tune", "aside", "blind2", "blind3")}
+                               "blind4": ("tune", "aside", "blind2", "blind3"),
+                               "blind5": ("tune", "aside", "blind2", "blind3", "blind4")}
 
 
-def test_blind4_packages_are_no_image_or_video_part_s_and_foreign_to_the_image_harness():
-    """blind4 takes packages that no image or video part uses; the image harness lists them as foreign
-    (their documents are no part's)."""
+@pytest.mark.parametrize("part", ["blind4", "blind5"])
+def test_later_parts_packages_are_no_image_or_video_part_s_and_foreign_to_the_image_harness(part):
+    """blind4 and blind5 take packages that no image or video part uses; the image harness lists them as
+    foreign (their documents are no part's)."""
     from bench import broad_corpus as bc
     from bench import video_corpus as vc
 
-    blind4 = {s.package for s in C.PARTS["blind4"]}
+    mine = {s.package for s in C.PARTS[part]}
     image = set(bc.PACKAGES) | {e for extras in bc.PACKAGE_EXTRAS.values() for e in extras}
-    assert not blind4 & image
-    assert not blind4 & set(vc.PACKAGE_PART)
-    assert not blind4 & set((C.ROOT / "bench" / "harness-packages.sh").read_text().split())
-    assert blind4 <= set(bc.FOREIGN_PACKAGES)
+    assert not mine & image
+    assert not mine & set(vc.PACKAGE_PART)
+    assert not mine & set((C.ROOT / "bench" / "harness-packages.sh").read_text().split())
+    assert mine <= set(bc.FOREIGN_PACKAGES)
+
+
+def test_blind5_takes_each_song_s_mix_not_its_guitar_stem(tmp_path):
+    """A Frets on Fire song folder holds `song.ogg` and the `guitar.ogg` stem played with it: blind5's song
+    sources list the former only (and no file of a folder of another package)."""
+    for song in ("armygeddon", "chaos god"):
+        for name in ("song.ogg", "guitar.ogg", "notes.mid", "label.png"):
+            (tmp_path / song / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / song / name).write_bytes(b"x")
+    songs = [s for s in C.PARTS["blind5"] if s.package.startswith("fretsonfire-songs-")]
+    assert len(songs) == 2 and {s.kind for s in songs} == {"music"}
+    for s in songs:
+        listed = C.list_files(C.Source(s.package, s.kind, str(tmp_path), s.pattern, s.exclude, s.recursive))
+        assert sorted(str(p.relative_to(tmp_path)) for p in listed) == ["armygeddon/song.ogg", "chaos god/song.ogg"]
 
 
 def test_tune_and_aside_sources_are_as_before_blind2():
@@ -183,6 +201,20 @@ def test_blind3_sources_are_as_before_blind4():
         S("deepin-sound-theme", "effects", "/usr/share/sounds/deepin/stereo")]
 
 
+def test_blind4_sources_are_as_before_blind5():
+    """blind4's draws depend on its sources and its skip set (tune's, aside's, blind2's and blind3's files):
+    pinned here."""
+    S = C.Source
+    assert C.PARTS["blind4"] == [
+        S("singularity-music", "music", "/usr/share/games/singularity/music", "*.ogg"),
+        S("drascula-music", "music", "/usr/share/scummvm/drascula/audio", "*.ogg"),
+        S("asterisk-core-sounds-it-wav", "speech", "/usr/share/asterisk/sounds/it_IT_m_Carlo", "*.wav",
+          recursive=False),
+        S("hyperrogue-music", "effects", "/usr/share/hyperrogue/sounds"),
+        S("heroes-sound-effects", "effects", "/usr/share/games/heroes/sfx"),
+        S("yaru-theme-sound", "effects", "/usr/share/sounds/Yaru/stereo")]
+
+
 def test_list_files_recursive_or_top_folder_only(tmp_path):
     for name in ("a.wav", "b.ogg", "notes.txt", "c_desc.ogg", "digits/1.wav", "sub/deep/d.flac"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -198,10 +230,10 @@ def test_list_files_recursive_or_top_folder_only(tmp_path):
 
 
 def test_a_later_part_skips_byte_copies_of_earlier_parts_files(tmp_path, monkeypatch):
-    early, late, later = tmp_path / "early", tmp_path / "late", tmp_path / "later"
+    early, late, later, fourth = tmp_path / "early", tmp_path / "late", tmp_path / "later", tmp_path / "fourth"
     for folder, files in ((early, {"mill.wav": b"same bytes", "other.wav": b"early only"}),
                           (late, {"saw.wav": b"same bytes", "new.wav": b"late only", "top.txt": b"late only"}),
-                          (later, {"b3.wav": b"blind3 only"})):
+                          (later, {"b3.wav": b"blind3 only"}), (fourth, {"b4.ogg": b"blind4 only"})):
         folder.mkdir()
         for name, data in files.items():
             (folder / name).write_bytes(data)
@@ -209,13 +241,15 @@ def test_a_later_part_skips_byte_copies_of_earlier_parts_files(tmp_path, monkeyp
     monkeypatch.setitem(C.PARTS, "aside", [])
     monkeypatch.setitem(C.PARTS, "blind2", [C.Source("late-pkg", "effects", str(late))])
     monkeypatch.setitem(C.PARTS, "blind3", [C.Source("later-pkg", "effects", str(later))])
-    monkeypatch.setitem(C.PARTS, "blind4", [])
+    monkeypatch.setitem(C.PARTS, "blind4", [C.Source("fourth-pkg", "effects", str(fourth))])
+    monkeypatch.setitem(C.PARTS, "blind5", [])
     skip = C.earlier_hashes("blind2")
     assert skip == {C.file_sha256(early / "mill.wav"), C.file_sha256(early / "other.wav")}
     assert C.earlier_hashes("tune") == set() and C.earlier_hashes("aside") == set()
-    # blind3 also passes over blind2's files, blind4 over blind3's too
+    # blind3 also passes over blind2's files, blind4 over blind3's too, blind5 over blind4's too
     assert C.earlier_hashes("blind3") == skip | {C.file_sha256(late / n) for n in ("saw.wav", "new.wav")}
     assert C.earlier_hashes("blind4") == C.earlier_hashes("blind3") | {C.file_sha256(later / "b3.wav")}
+    assert C.earlier_hashes("blind5") == C.earlier_hashes("blind4") | {C.file_sha256(fourth / "b4.ogg")}
     monkeypatch.setattr(C, "read_audio", lambda p: (np.full((1, 4 * R), 0.1, np.float32), R))
     chosen, spare = C.pick(C.PARTS["blind2"][0], 5, 2.5, skip)
     assert [p.name for p, _, _ in chosen] == ["new.wav"] and spare == []
@@ -259,7 +293,7 @@ def test_write_split_keeps_the_parts_not_built(tmp_path, monkeypatch):
     assert set(full["counts_by_part"]) == set(C.PARTS) and full["counts"] == old["counts"]
 
 
-@pytest.mark.parametrize("part", ["blind2", "blind3", "blind4"])
+@pytest.mark.parametrize("part", ["blind2", "blind3", "blind4", "blind5"])
 def test_build_refuses_a_part_whose_packages_are_missing(tmp_path, monkeypatch, part):
     monkeypatch.setitem(C.PARTS, part, [C.Source("no-such-package", "music", str(tmp_path / "absent"))])
     with pytest.raises(SystemExit, match="no-such-package"):
@@ -267,10 +301,11 @@ def test_build_refuses_a_part_whose_packages_are_missing(tmp_path, monkeypatch, 
     assert not (tmp_path / "out").exists()  # nothing written, the other parts untouched
 
 
-@pytest.mark.parametrize("part,earlier", [("blind3", "blind2"), ("blind4", "blind2"), ("blind4", "blind3")])
+@pytest.mark.parametrize("part,earlier", [("blind3", "blind2"), ("blind4", "blind2"), ("blind4", "blind3"),
+                                          ("blind5", "blind2"), ("blind5", "blind3"), ("blind5", "blind4")])
 def test_building_a_later_part_needs_the_earlier_parts_packages(tmp_path, monkeypatch, part, earlier):
-    """blind3 skips byte copies of tune's, aside's and blind2's files, blind4 of blind3's too: their packages
-    must be there too."""
+    """blind3 skips byte copies of tune's, aside's and blind2's files, blind4 of blind3's too, blind5 of
+    blind4's too: their packages must be there too."""
     monkeypatch.setitem(C.PARTS, part, [C.Source("here", "music", str(tmp_path))])
     monkeypatch.setitem(C.PARTS, earlier, [C.Source(f"{earlier}-pkg", "music", str(tmp_path / "absent"))])
     with pytest.raises(SystemExit, match=f"{earlier}-pkg"):
@@ -278,7 +313,7 @@ def test_building_a_later_part_needs_the_earlier_parts_packages(tmp_path, monkey
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("part", ["blind2", "blind3", "blind4"])
+@pytest.mark.parametrize("part", ["blind2", "blind3", "blind4", "blind5"])
 def test_scorer_accepts_the_kept_aside_parts(tmp_path, part):
     """bench.audio --part PART parses (and stops here: no corpus in this empty folder; nothing is run)."""
     from bench import audio as A
@@ -286,5 +321,5 @@ def test_scorer_accepts_the_kept_aside_parts(tmp_path, part):
     with pytest.raises(SystemExit, match="no corpus at"):
         A.main(["--part", part, "--corpus", str(tmp_path), "--out", str(tmp_path)])
     with pytest.raises(SystemExit) as exc:
-        A.main(["--part", "blind5", "--corpus", str(tmp_path)])
+        A.main(["--part", "blind6", "--corpus", str(tmp_path)])
     assert exc.value.code == 2
