@@ -44,7 +44,7 @@ log = logging.getLogger("dedup")
 
 AUDIO_FEATURE_VERSION = "6"  # bump when udfs/audio.py or udfs/audio_adapters.py change what they compute
 # (4: the noise_floor_db column, bench/RESULTS.md ## audio, "the noise floor in the audio keep order";
-#  5: band-onset hashes of short recordings, "band onsets")
+#  5: band-onset hashes of short recordings, "band onsets"; 6: the information gate measured on the peaks)
 VOTE_BIN_S = 2.0             # offset bins of the candidate vote (two neighbours summed: +-3% tempo over a minute)
 
 

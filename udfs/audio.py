@@ -39,8 +39,8 @@ Executor-side and Spark-free (PyAV for decoding, numpy for everything else). Con
   Tune part: effects recall 0.858 -> 0.959 with no false pair (bench/RESULTS.md ## audio, "band
   onsets"). Longer recordings have enough peaks, and loops of long music would add chance matches.
 * `fingerprint` returns empty arrays for audio without enough information: less than
-  `MIN_INFORMATIVE_S` seconds covered by peaks at least 3 to a second (`informative_s`), or fewer than `MIN_DISTINCT` distinct hashes
-  (silence, DC, pure tones, clicks, clips too short to judge).
+  `MIN_INFORMATIVE_S` seconds covered by peaks at least 3 to a second (`informative_s`), or fewer than
+  `MIN_DISTINCT` distinct hashes (silence, DC, pure tones, clicks, clips too short to judge).
 * `noise_floor` (and `fingerprint_and_floor`, from the same spectrogram pass): per analysed bin, its quiet
   level (10th percentile over the frames) below its loud level (90th), averaged over the bins, in 3 dB
   steps: <= 0, lower = cleaner. Frames holding digital silence do not count. A keep-order column
